@@ -1,0 +1,632 @@
+//! The demo province: Hunan (430000) with its real divisions, a department of each kind at every
+//! level, the provincial catalogue written as realistic guides, the items implemented in a few
+//! prefectures and counties, and one staff account for each role.
+//!
+//! The data files live in `data/demo/` (see its README) and are compiled into the binary, so
+//! `yiwang serve --demo` needs nothing but itself. Loading is one transaction and happens once
+//! per database (recorded in `meta`); the items are published directly, as a migration from a
+//! legacy system would bring them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+use yiwang_domain::codes::{BasicCode, CreditCode, ImplementationCode, SubItem};
+use yiwang_domain::dict::{
+    CaseType, CrossRegionScope, ExerciseLevel, HandlingForm, ItemType, MaterialForm, OnlineDepth,
+    ServiceObject,
+};
+use yiwang_domain::item::{
+    Fee, Guide, ItemResult, LegalBasis, Material, ProcessStep, VersionStatus,
+};
+use yiwang_store::fmt_time;
+
+use crate::accounts::{self, Role};
+use crate::catalogue::{guide_for_org, insert_item};
+use crate::masterdata::{MasterData, Organisation, Region};
+use crate::{Platform, ServiceError};
+
+/// The password of every demo account (documented in the README; demo only).
+pub const DEMO_PASSWORD: &str = "Yiwang@2026";
+
+/// The demo accounts: user name, display name, organisation (department key, region), roles.
+pub const DEMO_STAFF: &[(&str, &str, &str, &str, &[Role])] = &[
+    (
+        "admin",
+        "系统管理员",
+        "zhengwu",
+        "430000",
+        &[Role::SystemAdmin],
+    ),
+    (
+        "reviewer",
+        "省事项审核员 周敏",
+        "zhengwu",
+        "430000",
+        &[Role::ItemReviewer],
+    ),
+    (
+        "cs.reviewer",
+        "长沙市事项审核员 陈静",
+        "zhengwu",
+        "430100",
+        &[Role::ItemReviewer],
+    ),
+    (
+        "scjg.manager",
+        "省市场监管局事项管理员 刘洋",
+        "shichang",
+        "430000",
+        &[Role::ItemManager],
+    ),
+    (
+        "cs.scjg.manager",
+        "长沙市市场监管局事项管理员 王磊",
+        "shichang",
+        "430100",
+        &[Role::ItemManager],
+    ),
+    (
+        "yl.scjg.manager",
+        "岳麓区市场监管局事项管理员 李娜",
+        "shichang",
+        "430104",
+        &[Role::ItemManager],
+    ),
+    (
+        "cs.gaj.manager",
+        "长沙市公安局事项管理员 张伟",
+        "gongan",
+        "430100",
+        &[Role::ItemManager],
+    ),
+    (
+        "yl.rsj.manager",
+        "岳麓区人社局事项管理员 赵丽",
+        "renshe",
+        "430104",
+        &[Role::ItemManager],
+    ),
+];
+
+const REGIONS: &str = include_str!("../../../data/demo/regions.json");
+const DEPARTMENTS: &str = include_str!("../../../data/demo/departments.json");
+const THEMES: &str = include_str!("../../../data/demo/themes.json");
+const CATALOGUE_PERSON: &str = include_str!("../../../data/demo/catalogue-person.json");
+const CATALOGUE_LEGAL: &str = include_str!("../../../data/demo/catalogue-legal.json");
+const SCOPE: &str = include_str!("../../../data/demo/scope.json");
+
+#[derive(Deserialize)]
+struct RegionIn {
+    code: String,
+    name: String,
+    short: String,
+    parent: Option<String>,
+    level: String,
+    phone_area: String,
+    center: String,
+    center_address: String,
+    hours: String,
+}
+
+#[derive(Deserialize)]
+struct DepartmentIn {
+    key: String,
+    code: String,
+    province: String,
+    city: Option<String>,
+    county: Option<String>,
+    levels: Vec<String>,
+    #[serde(default = "yes")]
+    implements: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct ThemeIn {
+    key: String,
+    object: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ScopeIn {
+    prefectures: Vec<String>,
+    counties: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct FeeIn {
+    name: String,
+    amount: String,
+    basis: String,
+}
+
+#[derive(Deserialize)]
+struct MaterialIn {
+    name: String,
+    original: u8,
+    copies: u8,
+    form: String,
+    required: bool,
+    condition: Option<String>,
+    #[serde(default)]
+    source: String,
+    note: Option<String>,
+    #[serde(default)]
+    blank_form: bool,
+    #[serde(default)]
+    sample: bool,
+}
+
+#[derive(Deserialize)]
+struct ResultIn {
+    name: String,
+    kind: String,
+}
+
+/// One catalogue entry as written in `data/demo/catalogue-*.json`.
+#[derive(Deserialize)]
+pub struct EntryIn {
+    key: String,
+    department: String,
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    /// Everyday queries that must find the entry first (search-quality benchmark).
+    #[serde(default)]
+    pub phrases: Vec<String>,
+    item_type: String,
+    levels: Vec<String>,
+    service_objects: Vec<String>,
+    #[serde(default)]
+    themes: Vec<String>,
+    legal_basis: Vec<LegalBasis>,
+    conditions: Vec<String>,
+    materials: Vec<MaterialIn>,
+    process: Vec<ProcessStep>,
+    statutory_limit_days: u16,
+    promised_limit_days: u16,
+    fees: Vec<FeeIn>,
+    handling_forms: Vec<String>,
+    case_type: String,
+    online_depth: String,
+    visits: u8,
+    scope: String,
+    result: ResultIn,
+}
+
+impl EntryIn {
+    /// The entry's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn template(&self) -> Result<Guide, ServiceError> {
+        let bad = |what: &str, v: &str| {
+            ServiceError::internal(format!("demo entry {}: bad {what} {v}", self.key))
+        };
+        let item_type = ItemType::from_code(&self.item_type)
+            .ok_or_else(|| bad("item_type", &self.item_type))?;
+        let service_objects = self
+            .service_objects
+            .iter()
+            .map(|c| ServiceObject::from_code(c).ok_or_else(|| bad("service_object", c)))
+            .collect::<Result<_, _>>()?;
+        let handling_forms = self
+            .handling_forms
+            .iter()
+            .map(|c| HandlingForm::from_code(c).ok_or_else(|| bad("handling_form", c)))
+            .collect::<Result<_, _>>()?;
+        let materials = self
+            .materials
+            .iter()
+            .map(|m| {
+                Ok(Material {
+                    name: m.name.clone(),
+                    original: m.original,
+                    copies: m.copies,
+                    form: MaterialForm::from_code(&m.form)
+                        .ok_or_else(|| bad("material form", &m.form))?,
+                    required: m.required,
+                    condition: m.condition.clone(),
+                    source: m.source.clone(),
+                    note: m.note.clone(),
+                    blank_form: m.blank_form,
+                    sample: m.sample,
+                })
+            })
+            .collect::<Result<_, ServiceError>>()?;
+        Ok(Guide {
+            name: self.name.clone(),
+            aliases: self.aliases.clone(),
+            item_type,
+            service_objects,
+            themes: self.themes.clone(),
+            legal_basis: self.legal_basis.clone(),
+            conditions: self.conditions.clone(),
+            materials,
+            process: self.process.clone(),
+            statutory_limit_days: self.statutory_limit_days,
+            promised_limit_days: self.promised_limit_days,
+            fees: Some(
+                self.fees
+                    .iter()
+                    .map(|f| Fee {
+                        name: f.name.clone(),
+                        amount: f.amount.clone(),
+                        basis: f.basis.clone(),
+                    })
+                    .collect(),
+            ),
+            handling_forms,
+            case_type: CaseType::from_code(&self.case_type)
+                .ok_or_else(|| bad("case_type", &self.case_type))?,
+            online_depth: OnlineDepth::from_code(&self.online_depth)
+                .ok_or_else(|| bad("online_depth", &self.online_depth))?,
+            visits: self.visits,
+            scope: CrossRegionScope::from_code(&self.scope)
+                .ok_or_else(|| bad("scope", &self.scope))?,
+            result: ItemResult {
+                name: self.result.name.clone(),
+                kind: self.result.kind.clone(),
+            },
+            places: Vec::new(),
+            consult_phone: String::new(),
+            complaint_phone: String::new(),
+        })
+    }
+}
+
+/// Every catalogue entry of the demo province, persons' items first.
+pub fn catalogue_entries() -> Result<Vec<EntryIn>, ServiceError> {
+    let mut all: Vec<EntryIn> = serde_json::from_str(CATALOGUE_PERSON)?;
+    all.extend(serde_json::from_str::<Vec<EntryIn>>(CATALOGUE_LEGAL)?);
+    Ok(all)
+}
+
+/// A stable pseudo-random number from a text (FNV-1a), for phone numbers and popularity.
+fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn level_code(region_level: &str) -> &'static str {
+    match region_level {
+        "province" => "2",
+        "prefecture" => "3",
+        _ => "4",
+    }
+}
+
+fn org_name(d: &DepartmentIn, r: &Region) -> Option<String> {
+    let template = match r.level.as_str() {
+        "province" => Some(&d.province),
+        "prefecture" => d.city.as_ref(),
+        _ => d.county.as_ref(),
+    }?;
+    d.levels
+        .iter()
+        .any(|l| l == level_code(&r.level))
+        .then(|| template.replace("{region}", &r.name))
+}
+
+fn local_phone(area: &str, seed: &str) -> String {
+    let h = stable_hash(seed);
+    // Changsha's local numbers have eight digits, the other prefectures' seven.
+    if area == "0731" {
+        format!("{area}-8{:07}", h % 10_000_000)
+    } else {
+        format!("{area}-{}{:06}", 2 + h % 7, (h >> 8) % 1_000_000)
+    }
+}
+
+/// Builds the organisations of the demo province: one of each department kind at every level
+/// where it exists, each with a valid 统一社会信用代码 (机关: 11).
+fn organisations(
+    regions: &[Region],
+    departments: &[DepartmentIn],
+) -> Result<Vec<Organisation>, ServiceError> {
+    let mut out = Vec::new();
+    for r in regions {
+        for d in departments {
+            let Some(name) = org_name(d, r) else { continue };
+            // Organisation code body: 00 + the region's prefecture and county digits + the
+            // department code, unique in the province.
+            let body = format!("00{}{}", &r.code[2..6], d.code);
+            let credit = CreditCode::generate('1', '1', &r.code, &body)
+                .map_err(|e| ServiceError::internal(e.to_string()))?;
+            out.push(Organisation {
+                credit_code: credit.as_str().to_string(),
+                name,
+                region: r.code.clone(),
+                level: level_code(&r.level).to_string(),
+                department: Some(d.key.clone()),
+                address: r.center_address.clone(),
+                hours: r.hours.clone(),
+                consult_phone: local_phone(&r.phone_area, &format!("{}{}", r.code, d.key)),
+                complaint_phone: format!("{}-12345", r.phone_area),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the demo province is already in this database.
+pub async fn is_loaded(p: &Platform) -> Result<bool, ServiceError> {
+    Ok(sqlx::query("SELECT value FROM meta WHERE key = 'demo'")
+        .fetch_optional(p.db.pool())
+        .await?
+        .is_some())
+}
+
+/// What the loader wrote.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DemoCounts {
+    /// Regions.
+    pub regions: usize,
+    /// Organisations.
+    pub organisations: usize,
+    /// Catalogue entries.
+    pub catalogue: usize,
+    /// Implementation items.
+    pub items: usize,
+    /// Staff accounts.
+    pub staff: usize,
+}
+
+/// Loads the demo province once, in one transaction, then reloads the platform's views.
+pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
+    if is_loaded(p).await? {
+        return Ok(None);
+    }
+    let now = fmt_time(p.now());
+    let regions_in: Vec<RegionIn> = serde_json::from_str(REGIONS)?;
+    let departments: Vec<DepartmentIn> = serde_json::from_str(DEPARTMENTS)?;
+    let themes: Vec<ThemeIn> = serde_json::from_str(THEMES)?;
+    let scope: ScopeIn = serde_json::from_str(SCOPE)?;
+    let entries = catalogue_entries()?;
+    let regions: Vec<Region> = regions_in
+        .into_iter()
+        .map(|r| Region {
+            code: r.code,
+            name: r.name,
+            short_name: r.short,
+            parent: r.parent,
+            level: r.level,
+            phone_area: r.phone_area,
+            center: r.center,
+            center_address: r.center_address,
+            hours: r.hours,
+        })
+        .collect();
+    let orgs = organisations(&regions, &departments)?;
+    let mut master = MasterData::default();
+    for r in &regions {
+        master.regions.insert(r.code.clone(), r.clone());
+    }
+    for o in &orgs {
+        master
+            .organisations
+            .insert(o.credit_code.clone(), o.clone());
+    }
+    let mut counts = DemoCounts {
+        regions: regions.len(),
+        organisations: orgs.len(),
+        ..DemoCounts::default()
+    };
+
+    let mut tx = p.db.begin().await?;
+    for r in &regions {
+        sqlx::query(
+            "INSERT INTO regions (code, name, short_name, parent, level, phone_area, center, \
+             center_address, hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&r.code)
+        .bind(&r.name)
+        .bind(&r.short_name)
+        .bind(&r.parent)
+        .bind(&r.level)
+        .bind(&r.phone_area)
+        .bind(&r.center)
+        .bind(&r.center_address)
+        .bind(&r.hours)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for d in &departments {
+        sqlx::query("INSERT INTO departments (key, code, name) VALUES ($1, $2, $3)")
+            .bind(&d.key)
+            .bind(&d.code)
+            .bind(&d.province)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (i, t) in themes.iter().enumerate() {
+        sqlx::query("INSERT INTO themes (key, object, name, sort) VALUES ($1, $2, $3, $4)")
+            .bind(&t.key)
+            .bind(&t.object)
+            .bind(&t.name)
+            .bind(i64::try_from(i).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for o in &orgs {
+        sqlx::query(
+            "INSERT INTO organisations (credit_code, name, region, level, department, address, \
+             hours, consult_phone, complaint_phone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&o.credit_code)
+        .bind(&o.name)
+        .bind(&o.region)
+        .bind(&o.level)
+        .bind(&o.department)
+        .bind(&o.address)
+        .bind(&o.hours)
+        .bind(&o.consult_phone)
+        .bind(&o.complaint_phone)
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    // Organisations by (department, region), to find the implementing bodies.
+    let by_dept_region: HashMap<(&str, &str), &Organisation> = orgs
+        .iter()
+        .filter_map(|o| o.department.as_deref().map(|d| ((d, o.region.as_str()), o)))
+        .collect();
+    let dept_by_key: HashMap<&str, &DepartmentIn> =
+        departments.iter().map(|d| (d.key.as_str(), d)).collect();
+    let mut seq: BTreeMap<&str, u16> = BTreeMap::new();
+    for e in &entries {
+        let dept = dept_by_key
+            .get(e.department.as_str())
+            .filter(|d| d.implements)
+            .ok_or_else(|| {
+                ServiceError::internal(format!("demo entry {}: unknown department", e.key))
+            })?;
+        let n = seq.entry(dept.key.as_str()).or_insert(0);
+        *n += 1;
+        let template = e.template()?;
+        let basic = BasicCode::new("43", template.item_type, &dept.code, *n, SubItem::None)
+            .map_err(|err| ServiceError::internal(err.to_string()))?;
+        sqlx::query(
+            "INSERT INTO catalogue_items (basic_code, name, item_type, department, levels, template, \
+             phrases, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(basic.as_str())
+        .bind(&e.name)
+        .bind(template.item_type.code())
+        .bind(&dept.key)
+        .bind(e.levels.join(","))
+        .bind(serde_json::to_string(&template)?)
+        .bind(serde_json::to_string(&e.phrases)?)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        counts.catalogue += 1;
+
+        for level in &e.levels {
+            let regions_at: Vec<&str> = match level.as_str() {
+                "2" => vec!["430000"],
+                "3" => scope.prefectures.iter().map(String::as_str).collect(),
+                _ => scope.counties.iter().map(String::as_str).collect(),
+            };
+            for region in regions_at {
+                let Some(org) = by_dept_region.get(&(dept.key.as_str(), region)) else {
+                    continue;
+                };
+                let credit = CreditCode::parse(&org.credit_code)
+                    .map_err(|err| ServiceError::internal(err.to_string()))?;
+                let lvl = ExerciseLevel::from_code(&org.level).unwrap_or(ExerciseLevel::County);
+                let code = ImplementationCode::new(&credit, lvl, &basic);
+                let guide = guide_for_org(&template, org, &master);
+                let popularity = i64::try_from(stable_hash(code.as_str()) % 1000).unwrap_or(0);
+                insert_item(
+                    &mut tx,
+                    &now,
+                    &code,
+                    org,
+                    &guide,
+                    VersionStatus::Published,
+                    "system",
+                    popularity,
+                )
+                .await?;
+                sqlx::query(
+                    "INSERT INTO item_events (id, item_code, version, action, actor, actor_name, \
+                     actor_org, comment, at) VALUES ($1, $2, 1, 'demo', 'system', '系统', $3, $4, $5)",
+                )
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(code.as_str())
+                .bind("湖南省政务管理服务局")
+                .bind("演示省份数据装载（如同从旧系统迁移）")
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                counts.items += 1;
+            }
+        }
+    }
+
+    // One hash for every demo account: they share the documented demo password.
+    let hash = accounts::hash_password(DEMO_PASSWORD)?;
+    for (username, display, dept, region, roles) in DEMO_STAFF {
+        let org = by_dept_region.get(&(*dept, *region)).ok_or_else(|| {
+            ServiceError::internal(format!("demo staff {username}: no organisation"))
+        })?;
+        accounts::create_staff(
+            &mut tx,
+            p.now(),
+            username,
+            display,
+            &org.credit_code,
+            roles,
+            &hash,
+        )
+        .await?;
+        counts.staff += 1;
+    }
+    sqlx::query("INSERT INTO meta (key, value) VALUES ('demo', $1)")
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    p.reload().await?;
+    Ok(Some(counts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_files_parse_and_every_entry_makes_a_template() {
+        let entries = catalogue_entries().unwrap();
+        assert!(entries.len() >= 150, "{}", entries.len());
+        for e in &entries {
+            e.template().unwrap();
+        }
+        let regions: Vec<RegionIn> = serde_json::from_str(REGIONS).unwrap();
+        assert_eq!(
+            regions.iter().filter(|r| r.level == "prefecture").count(),
+            14
+        );
+    }
+
+    #[test]
+    fn demo_organisations_have_valid_unique_codes() {
+        let regions: Vec<Region> = serde_json::from_str::<Vec<RegionIn>>(REGIONS)
+            .unwrap()
+            .into_iter()
+            .map(|r| Region {
+                code: r.code,
+                name: r.name,
+                short_name: r.short,
+                parent: r.parent,
+                level: r.level,
+                phone_area: r.phone_area,
+                center: r.center,
+                center_address: r.center_address,
+                hours: r.hours,
+            })
+            .collect();
+        let depts: Vec<DepartmentIn> = serde_json::from_str(DEPARTMENTS).unwrap();
+        let orgs = organisations(&regions, &depts).unwrap();
+        let mut codes = std::collections::HashSet::new();
+        let mut names = std::collections::HashSet::new();
+        for o in &orgs {
+            CreditCode::parse(&o.credit_code).unwrap();
+            assert!(codes.insert(o.credit_code.clone()), "{}", o.credit_code);
+            assert!(names.insert(o.name.clone()), "{}", o.name);
+            assert!(
+                yiwang_domain::quality::is_phone(&o.consult_phone),
+                "{}",
+                o.consult_phone
+            );
+        }
+        assert!(orgs.len() > 2000);
+    }
+}

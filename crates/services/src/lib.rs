@@ -1,0 +1,71 @@
+//! The use-cases of the Yiwang platform, below HTTP and above storage.
+//!
+//! [`Platform`] holds what every use-case needs: the database, the search index, the clock and
+//! small in-memory views (master data, summaries of published items) that make the portal fast.
+//! Each module is one of the seed design's systems:
+//!
+//! - [`catalogue`]: 政务服务事项管理 — implementation items, versions, review, Excel exchange.
+//! - [`masterdata`]: regions (GB/T 2260), organisations, life-event themes.
+//! - [`accounts`]: staff accounts, roles and sessions (the foundation that identity builds on).
+//! - [`demo`]: the demo province.
+//!
+//! **Invariant:** every state change is one database transaction that also writes its history
+//! record and its outbox event; in-memory views and the search index are refreshed only after
+//! the commit, from what was committed.
+
+pub mod accounts;
+pub mod catalogue;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod masterdata;
+
+use std::sync::Arc;
+
+use yiwang_search::SearchIndex;
+use yiwang_store::Db;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{FieldError, ServiceError};
+
+/// Everything a use-case needs, shared by all requests.
+pub struct Platform {
+    /// The database.
+    pub db: Db,
+    /// The full-text index of published items.
+    pub search: SearchIndex,
+    /// The injected clock.
+    pub clock: Arc<dyn Clock>,
+    /// Regions, organisations and themes, loaded at start and after imports.
+    pub master: masterdata::MasterCache,
+    /// Summaries of published items, for search results and cache keys.
+    pub summaries: catalogue::SummaryCache,
+}
+
+impl Platform {
+    /// Opens the platform on a migrated database: loads master data and builds the index.
+    pub async fn open(db: Db, clock: Arc<dyn Clock>) -> Result<Arc<Platform>, ServiceError> {
+        let search = SearchIndex::in_memory().map_err(|e| ServiceError::internal(e.to_string()))?;
+        let platform = Arc::new(Platform {
+            db,
+            search,
+            clock,
+            master: masterdata::MasterCache::default(),
+            summaries: catalogue::SummaryCache::default(),
+        });
+        platform.reload().await?;
+        Ok(platform)
+    }
+
+    /// Reloads master data, summaries and the search index from the database.
+    pub async fn reload(&self) -> Result<(), ServiceError> {
+        masterdata::reload(self).await?;
+        catalogue::rebuild_index(self).await?;
+        Ok(())
+    }
+
+    /// The current time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,125 @@
+//! The guide page of an item (办事指南): every element of the national guide standard, in the
+//! order citizens read it, printable on A4. Pages are cached by code, published version, state
+//! and language, so a new version is a new cache entry and nothing is ever stale.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use yiwang_services::catalogue::{self, PublishedItem};
+
+use crate::Shared;
+use crate::error::PageError;
+use crate::i18n::Lang;
+use crate::pages::Chrome;
+
+use super::{cached_or, path_code, state_notice, type_label};
+
+#[derive(Template)]
+#[template(path = "portal/guide.html")]
+struct GuidePage<'a> {
+    chrome: Chrome,
+    item: &'a PublishedItem,
+    notice: Option<&'static str>,
+    region_center: String,
+}
+
+impl GuidePage<'_> {
+    fn type_label(&self) -> &'static str {
+        type_label(self.chrome.lang, self.item.guide.item_type)
+    }
+
+    fn objects(&self) -> String {
+        self.item
+            .guide
+            .service_objects
+            .iter()
+            .map(|o| {
+                if self.chrome.lang.is_en() {
+                    o.label_en()
+                } else {
+                    o.label_zh()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    fn forms(&self) -> String {
+        self.item
+            .guide
+            .handling_forms
+            .iter()
+            .map(|o| {
+                if self.chrome.lang.is_en() {
+                    o.label_en()
+                } else {
+                    o.label_zh()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    fn themes(&self) -> String {
+        self.item.guide.themes.join("、")
+    }
+
+    fn online(&self) -> bool {
+        self.item.guide.online()
+    }
+
+    fn fees_free(&self) -> bool {
+        self.item.guide.fees.as_ref().is_none_or(|f| f.is_empty())
+    }
+}
+
+/// `GET /items/{实施编码}`.
+pub async fn page(
+    State(s): State<Shared>,
+    lang: Lang,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let code = path_code(&code, lang)?;
+    let p = &s.platform;
+    // The key names everything the page shows; unknown items fall through to the database,
+    // which answers 404.
+    let key = p.summaries.get(&code).map(|sum| {
+        format!(
+            "guide:{code}:{}:{}:{}",
+            sum.version,
+            sum.state.as_str(),
+            lang.code()
+        )
+    });
+    let build = || async {
+        let item = catalogue::published(p, &code)
+            .await
+            .map_err(|e| PageError::new(e, lang))?;
+        let master = p.master.get();
+        let page = GuidePage {
+            chrome: Chrome::new(lang, item.guide.name.clone()),
+            notice: state_notice(lang, item.summary.state),
+            region_center: master
+                .region(&item.summary.region)
+                .map(|r| r.center.clone())
+                .unwrap_or_default(),
+            item: &item,
+        };
+        page.render().map_err(|e| {
+            PageError::new(yiwang_services::ServiceError::internal(e.to_string()), lang)
+        })
+    };
+    match key {
+        Some(key) => {
+            if let Some(hit) = s.pages.get(&key) {
+                return Ok(crate::pages::cached_html(hit));
+            }
+            let body = build().await?;
+            cached_or(&s, key, || Ok(body))
+        }
+        None => {
+            let body = build().await?;
+            Ok(crate::pages::cached_html(std::sync::Arc::new(body)))
+        }
+    }
+}

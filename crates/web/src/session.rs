@@ -1,0 +1,198 @@
+//! Sessions of staff on the management pages: the session cookie, the extractor that requires
+//! one, CSRF checks for forms, and a per-address rate limit for sign-in.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use yiwang_services::ServiceError;
+use yiwang_services::accounts::{self, Staff};
+
+use crate::Shared;
+use crate::error::PageError;
+use crate::i18n::Lang;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "yw_session";
+
+/// Reads a cookie from request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value with the platform's cookie policy.
+pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    c
+}
+
+/// A signed-in staff member, required by every management page.
+#[derive(Debug, Clone)]
+pub struct StaffSession {
+    /// Who.
+    pub staff: Staff,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// Page language.
+    pub lang: Lang,
+}
+
+impl StaffSession {
+    /// Fails unless `token` is this session's CSRF token.
+    pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+        if !token.is_empty() && constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::new(
+                ServiceError::Forbidden(
+                    "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试".into(),
+                ),
+                self.lang,
+            ))
+        }
+    }
+
+    /// Wraps a service error for a page.
+    pub fn err(&self, e: ServiceError) -> PageError {
+        PageError::new(e, self.lang)
+    }
+}
+
+/// Compares two byte strings in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The rejection when no live session exists: back to the sign-in page.
+pub struct SignInFirst(String);
+
+impl IntoResponse for SignInFirst {
+    fn into_response(self) -> Response {
+        Redirect::to(&format!("/admin/login?next={}", urlencode(&self.0))).into_response()
+    }
+}
+
+/// Percent-encodes a string for a query parameter.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl FromRequestParts<Shared> for StaffSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Lang::of(parts);
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/admin".into());
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(SignInFirst(next).into_response());
+        };
+        match accounts::session(&state.platform, &token).await {
+            Ok(Some(s)) => Ok(StaffSession {
+                staff: s.staff,
+                csrf: s.csrf,
+                lang,
+            }),
+            Ok(None) => Err(SignInFirst(next).into_response()),
+            Err(e) => Err(PageError::new(e, lang).into_response()),
+        }
+    }
+}
+
+/// A fixed-window rate limit per client address.
+#[derive(Debug)]
+pub struct RateLimiter {
+    max: u32,
+    window: Duration,
+    hits: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// At most `max` attempts per `window` per address.
+    pub fn new(max: u32, window: Duration) -> RateLimiter {
+        RateLimiter {
+            max,
+            window,
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt; false when the address is over its limit.
+    pub fn allow(&self, addr: IpAddr) -> bool {
+        let now = Instant::now();
+        let Ok(mut hits) = self.hits.lock() else {
+            return true;
+        };
+        if hits.len() > 100_000 {
+            hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let entry = hits.entry(addr).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.max
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_counts_per_address() {
+        let l = RateLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = [127, 0, 0, 1].into();
+        let b: IpAddr = [127, 0, 0, 2].into();
+        assert!(l.allow(a));
+        assert!(l.allow(a));
+        assert!(!l.allow(a));
+        assert!(l.allow(b));
+    }
+
+    #[test]
+    fn cookies_and_csrf() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            axum::http::header::COOKIE,
+            "a=1; yw_session=xyz; lang=en".parse().unwrap(),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie(&h, "nope"), None);
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert_eq!(urlencode("/admin/items?x=1"), "/admin/items%3Fx%3D1");
+    }
+}

@@ -1,0 +1,225 @@
+//! `yiwang`: the one binary of the platform.
+//!
+//! `yiwang serve --demo` starts the platform on an embedded SQLite file with the demo province;
+//! `yiwang migrate` brings a database's schema up to date; `yiwang demo` loads the demo
+//! province into a database; `yiwang config show` prints the effective settings.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use yiwang_services::{Platform, SystemClock, demo};
+use yiwang_store::Db;
+
+/// The Yiwang integrated online government service platform (一网).
+#[derive(Parser)]
+#[command(name = "yiwang", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal, the management pages and the API.
+    Serve(ServeArgs),
+    /// Bring the database schema up to date and exit.
+    Migrate(DbArgs),
+    /// Load the demo province into the database (once) and exit.
+    Demo(DbArgs),
+    /// Show the effective configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the effective settings (secrets masked).
+    Show(ServeArgs),
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Directory for the embedded database and files.
+    #[arg(long, env = "YIWANG_DATA_DIR", default_value = ".yiwang-data")]
+    data_dir: PathBuf,
+    /// A PostgreSQL URL (postgres://…); without it the embedded SQLite file in the data
+    /// directory is used.
+    #[arg(long, env = "YIWANG_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "YIWANG_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Load the demo province on first start.
+    #[arg(long, env = "YIWANG_DEMO")]
+    demo: bool,
+    /// Mark cookies Secure (set when serving behind TLS).
+    #[arg(long, env = "YIWANG_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+fn mask(url: &str) -> String {
+    // postgres://user:password@host → postgres://user:***@host
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn open_db(args: &DbArgs) -> anyhow::Result<Db> {
+    let db = match &args.database_url {
+        Some(url) => Db::connect(url)
+            .await
+            .with_context(|| format!("connecting to {}", mask(url)))?,
+        None => {
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("creating {}", args.data_dir.display()))?;
+            Db::open_data_dir(&args.data_dir)
+                .await
+                .with_context(|| format!("opening the database in {}", args.data_dir.display()))?
+        }
+    };
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let db = open_db(&args.db).await?;
+    let platform = Platform::open(db, Arc::new(SystemClock))
+        .await
+        .map_err(|e| anyhow::anyhow!("opening the platform: {e}"))?;
+    if args.demo
+        && let Some(c) = demo::load(&platform)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading the demo province: {e}"))?
+    {
+        tracing::info!(
+            regions = c.regions,
+            organisations = c.organisations,
+            catalogue = c.catalogue,
+            items = c.items,
+            staff = c.staff,
+            "demo province loaded"
+        );
+    }
+    let app = yiwang_web::router(
+        platform.clone(),
+        yiwang_web::WebConfig {
+            secure_cookies: args.secure_cookies,
+            ..Default::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        items = platform.summaries.active_count(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "ready: http://{addr}/"
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    platform.db.close().await;
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tantivy=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Migrate(args) => {
+                let db = open_db(&args).await?;
+                for (v, d) in Db::known_migrations() {
+                    println!("{v:04} {d}");
+                }
+                db.close().await;
+                println!("schema up to date");
+                Ok(())
+            }
+            Command::Demo(args) => {
+                let db = open_db(&args).await?;
+                let platform = Platform::open(db, Arc::new(SystemClock))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                match demo::load(&platform).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                    Some(c) => println!(
+                        "demo province loaded: {} regions, {} organisations, {} catalogue entries, {} items, {} staff",
+                        c.regions, c.organisations, c.catalogue, c.items, c.staff
+                    ),
+                    None => println!("demo province already loaded"),
+                }
+                Ok(())
+            }
+            Command::Config {
+                action: ConfigAction::Show(args),
+            } => {
+                println!("listen         = {}", args.listen);
+                println!("data_dir       = {}", args.db.data_dir.display());
+                println!(
+                    "database_url   = {}",
+                    args.db
+                        .database_url
+                        .as_deref()
+                        .map(mask)
+                        .unwrap_or_else(|| format!(
+                            "sqlite:{}",
+                            args.db.data_dir.join("yiwang.sqlite3").display()
+                        ))
+                );
+                println!("demo           = {}", args.demo);
+                println!("secure_cookies = {}", args.secure_cookies);
+                Ok(())
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn passwords_never_print() {
+        assert_eq!(
+            mask("postgres://app:s3cret@db:5432/yiwang"),
+            "postgres://app:***@db:5432/yiwang"
+        );
+        assert_eq!(mask("postgres://db/yiwang"), "postgres://db/yiwang");
+    }
+}

@@ -1,0 +1,162 @@
+// Helpers for the browser tests: Debian's Chromium through playwright-core, the base URL of the
+// server under test, a basic accessibility check, and screenshots of failing pages.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+/** Debian's Chromium; playwright-core never downloads a browser here. */
+export const CHROMIUM_PATH = process.env.YIWANG_CHROMIUM || '/usr/bin/chromium';
+
+/**
+ * Flags for Chromium on these machines: headless, as root (no sandbox), no GPU, and none of the
+ * background connections that this machine's closed network would refuse.
+ */
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Where failing tests leave screenshots (and the page's HTML); run.mjs prints it. */
+export function artifactsDir() {
+  return process.env.YIWANG_E2E_ARTIFACTS || join(tmpdir(), 'yiwang-e2e');
+}
+
+/** Base URL of the server under test, without a trailing slash (set by run.mjs). */
+export function baseUrl() {
+  const base = process.env.YIWANG_BASE_URL;
+  if (!base) throw new Error('YIWANG_BASE_URL is not set: run the browser tests through tests/e2e/run.mjs');
+  return base.replace(/\/+$/, '');
+}
+
+/** Absolute URL of a path on the server under test. */
+export function url(path = '/') {
+  return new URL(path, `${baseUrl()}/`).href;
+}
+
+/**
+ * Launches Debian's Chromium. Each launch gets a fresh, temporary profile (playwright creates
+ * and removes it); for a profile that must persist across pages use launchPersistent().
+ */
+export async function launchBrowser(options = {}) {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+    ...options,
+  });
+}
+
+/**
+ * A persistent context on a fresh user-data dir, removed again by close().
+ * Returns the BrowserContext (pages: context.pages(), context.newPage()).
+ */
+export async function launchPersistent(options = {}) {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'yiwang-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+    locale: 'zh-CN',
+    ...options,
+  });
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    try {
+      await close(...args);
+    } finally {
+      await rm(userDataDir, { recursive: true, force: true });
+    }
+  };
+  return context;
+}
+
+function fileName(name) {
+  return String(name).replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 120) || 'page';
+}
+
+/** Saves a full-page screenshot and the page's HTML to artifactsDir(); returns the PNG path. */
+export async function saveScreenshot(page, name) {
+  const dir = artifactsDir();
+  await mkdir(dir, { recursive: true });
+  const base = join(dir, fileName(name));
+  try {
+    await page.screenshot({ path: `${base}.png`, fullPage: true, timeout: 10_000 });
+    await writeFile(`${base}.html`, await page.content());
+    return `${base}.png`;
+  } catch (err) {
+    return `(no screenshot: ${err.message})`;
+  }
+}
+
+/**
+ * Runs fn(page, context) in a new browser context; if fn throws, saves a screenshot named after
+ * the test before passing the error on. The context is always closed.
+ *
+ *   await withPage(t, browser, { javaScriptEnabled: false }, async (page) => { ... });
+ */
+export async function withPage(t, browser, contextOptions, fn) {
+  if (typeof contextOptions === 'function') [fn, contextOptions] = [contextOptions, {}];
+  const context = await browser.newContext({ locale: 'zh-CN', ...contextOptions });
+  const page = await context.newPage();
+  try {
+    return await fn(page, context);
+  } catch (err) {
+    const where = await saveScreenshot(page, t?.name ?? 'failure');
+    t?.diagnostic?.(`screenshot: ${where} (url: ${page.url()})`);
+    throw err;
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+/**
+ * Basic accessibility check of the current page. Returns a list of problems (empty = fine):
+ * <html lang> set, exactly one <h1>, every <img> has alt, every form control has a label
+ * (<label for>, a wrapping <label>, aria-label or aria-labelledby, with non-empty text).
+ */
+export async function checkA11y(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const text = (el) => (el?.textContent ?? '').trim();
+    const describe = (el) => {
+      const attrs = ['id', 'name', 'type'].filter((a) => el.hasAttribute(a)).map((a) => `${a}="${el.getAttribute(a)}"`);
+      return `<${el.tagName.toLowerCase()}${attrs.length ? ' ' + attrs.join(' ') : ''}>`;
+    };
+
+    if (!(document.documentElement.getAttribute('lang') ?? '').trim()) problems.push('<html> has no lang attribute');
+
+    const h1 = document.querySelectorAll('h1').length;
+    if (h1 !== 1) problems.push(`expected exactly one <h1>, found ${h1}`);
+
+    for (const img of document.querySelectorAll('img')) {
+      if (!img.hasAttribute('alt')) problems.push(`<img src="${img.getAttribute('src') ?? ''}"> has no alt`);
+    }
+
+    const skip = new Set(['hidden', 'submit', 'button', 'reset']);
+    for (const el of document.querySelectorAll('input, select, textarea')) {
+      const type = (el.getAttribute('type') ?? '').toLowerCase();
+      if (el.tagName === 'INPUT' && skip.has(type)) continue;
+      if (el.tagName === 'INPUT' && type === 'image') {
+        if (!(el.getAttribute('alt') ?? '').trim()) problems.push(`${describe(el)} has no alt`);
+        continue;
+      }
+      const byLabel = [...(el.labels ?? [])].some((l) => text(l));
+      const byAria = !!(el.getAttribute('aria-label') ?? '').trim();
+      const byIds = (el.getAttribute('aria-labelledby') ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .some((id) => text(document.getElementById(id)));
+      if (!byLabel && !byAria && !byIds) problems.push(`form control ${describe(el)} has no label`);
+    }
+    return problems;
+  });
+}

@@ -20,7 +20,7 @@ struct GuidePage<'a> {
     chrome: Chrome,
     item: &'a PublishedItem,
     notice: Option<&'static str>,
-    region_center: String,
+    themes: String,
 }
 
 impl GuidePage<'_> {
@@ -60,10 +60,6 @@ impl GuidePage<'_> {
             .join("、")
     }
 
-    fn themes(&self) -> String {
-        self.item.guide.themes.join("、")
-    }
-
     fn online(&self) -> bool {
         self.item.guide.online()
     }
@@ -99,10 +95,13 @@ pub async fn page(
         let page = GuidePage {
             chrome: Chrome::new(lang, item.guide.name.clone()),
             notice: state_notice(lang, item.summary.state),
-            region_center: master
-                .region(&item.summary.region)
-                .map(|r| r.center.clone())
-                .unwrap_or_default(),
+            themes: item
+                .guide
+                .themes
+                .iter()
+                .filter_map(|t| master.theme(t).map(|t| t.name.clone()))
+                .collect::<Vec<_>>()
+                .join("、"),
             item: &item,
         };
         page.render().map_err(|e| {

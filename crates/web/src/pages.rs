@@ -2,7 +2,9 @@
 //! cache of rendered guide pages.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
+
+use axum::body::Bytes;
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -77,7 +79,7 @@ pub fn html<T: Template>(status: StatusCode, page: &T) -> Response {
 #[derive(Debug)]
 pub struct PageCache {
     max: usize,
-    map: RwLock<HashMap<String, Arc<String>>>,
+    map: RwLock<HashMap<String, Bytes>>,
 }
 
 impl PageCache {
@@ -90,12 +92,12 @@ impl PageCache {
     }
 
     /// A cached page.
-    pub fn get(&self, key: &str) -> Option<Arc<String>> {
+    pub fn get(&self, key: &str) -> Option<Bytes> {
         self.map.read().ok().and_then(|m| m.get(key).cloned())
     }
 
     /// Stores a page.
-    pub fn put(&self, key: String, page: Arc<String>) {
+    pub fn put(&self, key: String, page: Bytes) {
         if let Ok(mut m) = self.map.write() {
             if m.len() >= self.max {
                 m.clear();
@@ -105,14 +107,14 @@ impl PageCache {
     }
 }
 
-/// An HTML response from an already rendered page.
-pub fn cached_html(page: Arc<String>) -> Response {
+/// An HTML response from an already rendered page (no copy: `Bytes` is shared).
+pub fn cached_html(page: Bytes) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         )],
-        page.as_str().to_owned(),
+        page,
     )
         .into_response()
 }

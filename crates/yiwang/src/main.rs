@@ -29,7 +29,7 @@ enum Command {
     /// Bring the database schema up to date and exit.
     Migrate(DbArgs),
     /// Load the demo province into the database (once) and exit.
-    Demo(DbArgs),
+    Demo(DemoArgs),
     /// Show the effective configuration.
     Config {
         #[command(subcommand)]
@@ -52,6 +52,15 @@ struct DbArgs {
     /// directory is used.
     #[arg(long, env = "YIWANG_DATABASE_URL")]
     database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct DemoArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Also add synthetic load-test items until the catalogue has this many (benchmarks only).
+    #[arg(long)]
+    scale: Option<usize>,
 }
 
 #[derive(Args, Clone)]
@@ -173,7 +182,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Demo(args) => {
-                let db = open_db(&args).await?;
+                let db = open_db(&args.db).await?;
                 let platform = Platform::open(db, Arc::new(SystemClock))
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -183,6 +192,12 @@ fn main() -> anyhow::Result<()> {
                         c.regions, c.organisations, c.catalogue, c.items, c.staff
                     ),
                     None => println!("demo province already loaded"),
+                }
+                if let Some(n) = args.scale {
+                    let added = demo::load_scale(&platform, n)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("scale data: {added} synthetic items added ({} active in all)", platform.summaries.active_count());
                 }
                 Ok(())
             }

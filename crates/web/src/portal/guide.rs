@@ -118,7 +118,7 @@ pub async fn page(
         }
         None => {
             let body = build().await?;
-            Ok(crate::pages::cached_html(std::sync::Arc::new(body)))
+            Ok(crate::pages::cached_html(body.into()))
         }
     }
 }

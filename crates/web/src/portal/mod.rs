@@ -416,7 +416,7 @@ pub(crate) fn cached_or(
     if let Some(page) = s.pages.get(&key) {
         return Ok(cached_html(page));
     }
-    let page = Arc::new(build()?);
+    let page = axum::body::Bytes::from(build()?);
     s.pages.put(key, page.clone());
     Ok(cached_html(page))
 }

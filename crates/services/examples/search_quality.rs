@@ -9,6 +9,7 @@
 //! first. For every everyday phrase of the catalogue (`phrases` in data/demo, e.g. 开饭店): the
 //! first hit must implement that catalogue entry. Prints each rate and every miss.
 
+
 use std::sync::Arc;
 
 use yiwang_services::catalogue::{self, ItemQuery};

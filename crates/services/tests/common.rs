@@ -4,6 +4,8 @@
 //! platform gets its own new database. Without the variable the PostgreSQL half of a test is
 //! skipped, unless `YIWANG_TEST_REQUIRE_PG=1`, when that is a failure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #![allow(dead_code)]
 
 use std::sync::Arc;

@@ -110,11 +110,17 @@ impl FromRequestParts<Shared> for StaffSession {
         state: &Shared,
     ) -> Result<Self, Self::Rejection> {
         let lang = Lang::of(parts);
-        let next = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/admin".into());
+        // After signing in, go back to the page asked for; a form post cannot be replayed,
+        // so its sign-in leads to the dashboard.
+        let next = if parts.method == axum::http::Method::GET {
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/admin".into())
+        } else {
+            "/admin".into()
+        };
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(SignInFirst(next).into_response());
         };

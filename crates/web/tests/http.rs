@@ -2,6 +2,8 @@
 //! PostgreSQL when the test script provides one) and the demo province, then driven with a
 //! plain HTTP client as a browser or another system would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

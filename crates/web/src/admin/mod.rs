@@ -1,0 +1,420 @@
+//! 政务服务管理平台: the management pages for item managers (事项管理员) and reviewers
+//! (事项审核员), server-rendered, in Chinese with English on `?lang=en`, usable without any
+//! JavaScript.
+//!
+//! Every page needs a staff session ([`StaffSession`] sends anyone else to the sign-in page);
+//! every POST checks the session's CSRF token before anything else and makes exactly one
+//! state change through one service function, which also decides who may do it (the one
+//! exception, 保存并提交审核 in the editor, saves and then submits). A successful POST answers
+//! `303 See Other` to the page that shows the result, with `?done=<what>` shown there as a
+//! `role="status"` notice.
+//!
+//! Without a session every admin URL answers `303` to `/admin/login?next=<url>`. Refusals are
+//! readable pages with the service's status: 400 bad input, 403 not allowed or CSRF check
+//! failed, 404 unknown item or version, 409 not allowed in the current state, 422 quality
+//! checks failed or workbook rejected. Where the user can fix the input on the same page (the
+//! editor, a missing reason, a failed submission) that page is shown again with the problem
+//! marked, with the same status.
+//!
+//! # URLs and form fields (a contract: the HTTP tests drive these exactly)
+//!
+//! | method | path | form fields / query | result |
+//! |---|---|---|---|
+//! | GET | `/admin/login` | `?next=/admin/...` | sign-in form; sets the `yw_login_csrf` cookie |
+//! | POST | `/admin/login` | `username`, `password`, `csrf` (= `yw_login_csrf` cookie), `next` | 303 to `next` if it starts with `/admin`, else `/admin`; 400 wrong password, 429 locked or rate-limited, 403 bad csrf |
+//! | POST | `/admin/logout` | `csrf` | 303 to `/`, session cookie expired |
+//! | GET | `/admin` | `done` | dashboard |
+//! | GET | `/admin/items` | `?status=` one of `draft`, `active`, `suspended`, `cancelled` (item state) or `submitted`, `returned` (latest version) | the organisation's items |
+//! | GET | `/admin/items/export.xlsx` | | the organisation's items as an .xlsx attachment |
+//! | GET | `/admin/items/import` | `done=imported&created=&changed=&unchanged=` | upload form (and the result of an import) |
+//! | POST | `/admin/items/import` | multipart: `csrf`, `file` (≤ 10 MB) | 303 to `/admin/items/import?done=imported&created=&changed=&unchanged=`; 422 with the row-by-row errors (nothing imported); 400 without a file; 413 over 10 MB |
+//! | GET | `/admin/items/new` | | the department's catalogue entries |
+//! | POST | `/admin/items/new` | `csrf`, `basic_code` | 303 to `/admin/items/{code}?done=created` |
+//! | GET | `/admin/items/{code}` | `done` | item, versions, history, quality, actions |
+//! | POST | `/admin/items/{code}/change` | `csrf` | 303 to `/admin/items/{code}?done=change_started` |
+//! | POST | `/admin/items/{code}/suspend` | `csrf`, `reason` | 303 to `/admin/items/{code}?done=suspended`; 400 (item page, reason marked) without a reason |
+//! | POST | `/admin/items/{code}/resume` | `csrf`, `reason` | 303 to `/admin/items/{code}?done=resumed` |
+//! | POST | `/admin/items/{code}/cancel` | `csrf`, `reason` | 303 to `/admin/items/{code}?done=cancelled` |
+//! | GET | `/admin/items/{code}/diff` | `?from=A&to=B` (positive numbers, else 400; unknown version 404) | side-by-side comparison |
+//! | GET | `/admin/items/{code}/versions/{v}` | | read-only guide of a version |
+//! | POST | `/admin/items/{code}/versions/{v}/submit` | `csrf` | 303 to `/admin/items/{code}?done=submitted`; 422 with the failed checks |
+//! | POST | `/admin/items/{code}/versions/{v}/discard` | `csrf` | 303 to `/admin/items/{code}?done=discarded` |
+//! | GET | `/admin/items/{code}/versions/{v}/edit` | | the guide editor |
+//! | POST | `/admin/items/{code}/versions/{v}/edit` | `csrf`, `action` = `save` \| `submit` \| `add_rows`, and the guide fields below | `save`: 303 to `/admin/items/{code}?done=saved`; `submit`: 303 to `…?done=submitted`, or 422 (saved, checks failed); `add_rows`: the form again with 3 more empty rows, nothing saved; 400 with every bad field marked, nothing saved |
+//! | GET | `/admin/review` | `done` = `approved` \| `returned` | the review queue |
+//! | GET | `/admin/review/{code}/{v}` | | guide, quality report, diff against the published version, decision forms |
+//! | POST | `/admin/review/{code}/{v}/approve` | `csrf`, `comment` (optional) | 303 to `/admin/review?done=approved` |
+//! | POST | `/admin/review/{code}/{v}/return` | `csrf`, `reason` (required) | 303 to `/admin/review?done=returned`; 400 without a reason |
+//!
+//! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
+//! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
+//! (one a line); `materials[i][name|original|copies|form|required|condition|source|note|blank_form|sample]`
+//! (`form` a code, the three ticks `1` when set); `process[i][name|description]`;
+//! `statutory_limit_days`, `promised_limit_days`; `charged` (`yes` | `no`, absent when not
+//! stated) with `fees[i][name|amount|basis]`; `handling_forms` (repeated codes); `case_type`,
+//! `online_depth`, `scope` (codes); `visits`; `result_name`, `result_kind` (证照 | 批文 | 其他);
+//! `places[i][name|address|hours]`; `consult_phone`, `complaint_phone`. Rows whose first field
+//! is empty are dropped. See [`guide_form`].
+
+mod editor;
+mod excel;
+pub mod guide_form;
+mod items;
+mod login;
+mod review;
+mod views;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, FromRequest, Query, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use yiwang_domain::item::{ChangeKind, ItemState, VersionStatus};
+use yiwang_services::accounts::Role;
+use yiwang_services::catalogue::ItemEvent;
+use yiwang_services::{FieldError, ServiceError};
+
+use crate::Shared;
+use crate::error::PageError;
+use crate::i18n::Lang;
+use crate::pages::Chrome;
+use crate::session::StaffSession;
+
+/// Routes of the management pages.
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/admin", get(items::dashboard))
+        .route("/admin/login", get(login::form).post(login::sign_in))
+        .route("/admin/logout", post(login::sign_out))
+        .route("/admin/items", get(items::list))
+        .route("/admin/items/export.xlsx", get(excel::export))
+        .route(
+            "/admin/items/import",
+            get(excel::form)
+                .post(excel::import)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    excel::MAX_UPLOAD + 64 * 1024,
+                )),
+        )
+        .route("/admin/items/new", get(items::new_form).post(items::create))
+        .route("/admin/items/{code}", get(items::page))
+        .route("/admin/items/{code}/change", post(items::start_change))
+        .route("/admin/items/{code}/suspend", post(items::suspend))
+        .route("/admin/items/{code}/resume", post(items::resume))
+        .route("/admin/items/{code}/cancel", post(items::cancel))
+        .route("/admin/items/{code}/diff", get(items::diff))
+        .route("/admin/items/{code}/versions/{v}", get(items::version))
+        .route(
+            "/admin/items/{code}/versions/{v}/submit",
+            post(items::submit),
+        )
+        .route(
+            "/admin/items/{code}/versions/{v}/discard",
+            post(items::discard),
+        )
+        .route(
+            "/admin/items/{code}/versions/{v}/edit",
+            get(editor::form).post(editor::post),
+        )
+        .route("/admin/review", get(review::queue))
+        .route("/admin/review/{code}/{v}", get(review::page))
+        .route("/admin/review/{code}/{v}/approve", post(review::approve))
+        .route("/admin/review/{code}/{v}/return", post(review::send_back))
+        .layer(middleware::from_fn(admin_headers))
+}
+
+/// What every admin response carries: `Cache-Control: no-store` (pages hold CSRF tokens and
+/// personal data) and, after a language switch (`?lang=en`), the `lang` cookie, as the portal
+/// sets it, so the next admin page keeps the language.
+async fn admin_headers(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let switched = Lang::switched(&parts).then(|| Lang::of(&parts));
+    let mut res = next.run(Request::from_parts(parts, body)).await;
+    let headers = res.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(lang) = switched
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            lang.code()
+        ))
+    {
+        headers.append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The chrome of an admin page: the staff member's name, the session's CSRF token for the
+/// sign-out form, the admin navigation.
+pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
+    let mut c = Chrome::new(s.lang, title);
+    c.staff_name = Some(s.staff.display_name.clone());
+    c.csrf = s.csrf.clone();
+    c.section = "admin";
+    c
+}
+
+/// `303 See Other` to a page.
+pub(crate) fn see_other(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}
+
+/// The notice shown for `?done=<what>` after a successful POST.
+pub(crate) fn done_notice(lang: Lang, done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "created" => lang.t(
+            "已创建事项（第1版草稿），请完善办事指南后提交审核。",
+            "Item created (version 1, draft). Complete the guide and submit it.",
+        ),
+        "saved" => lang.t("草稿已保存。", "Draft saved."),
+        "submitted" => lang.t("已提交审核。", "Submitted for review."),
+        "discarded" => lang.t("草稿已废弃。", "Draft discarded."),
+        "change_started" => lang.t(
+            "已发起变更，新版本草稿已创建。",
+            "Change started: a new draft version was created.",
+        ),
+        "suspended" => lang.t("事项已暂停。", "Item suspended."),
+        "resumed" => lang.t("事项已恢复。", "Item resumed."),
+        "cancelled" => lang.t("事项已取消。", "Item cancelled."),
+        "approved" => lang.t(
+            "审核通过，版本已发布。",
+            "Approved: the version is published.",
+        ),
+        "returned" => lang.t("已退回修改。", "Returned to the author."),
+        "imported" => lang.t("导入完成。", "Import finished."),
+        _ => return None,
+    })
+}
+
+/// The `done` flag of a page's query.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct DoneQuery {
+    /// What was just done.
+    #[serde(default)]
+    pub done: Option<String>,
+}
+
+/// A query string, or a readable 400 page when it is malformed.
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>, lang: Lang) -> Result<T, PageError> {
+    q.map(|Query(v)| v).map_err(|e| {
+        PageError::new(
+            ServiceError::invalid(
+                "query",
+                &format!("查询参数无效：{e}"),
+                "malformed query string",
+            ),
+            lang,
+        )
+    })
+}
+
+/// A posted form, or a readable 400 page when it cannot be read. Missing fields should be
+/// `#[serde(default)]`, so that a form without its token fails the CSRF check (403), not this.
+pub(crate) struct AdminForm<T>(pub T);
+
+impl<T, S> FromRequest<S> for AdminForm<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
+        let (parts, body) = req.into_parts();
+        let lang = Lang::of(&parts);
+        match axum::Form::<T>::from_request(Request::from_parts(parts, body), state).await {
+            Ok(axum::Form(v)) => Ok(AdminForm(v)),
+            Err(e) => Err(PageError::new(
+                ServiceError::invalid(
+                    "form",
+                    &format!("表单无法读取：{e}"),
+                    "the form could not be read",
+                ),
+                lang,
+            )),
+        }
+    }
+}
+
+/// A form that carries only the CSRF token.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    /// The session's CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// A form with the CSRF token and a reason (暂停/恢复/取消/退回).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ReasonForm {
+    /// The session's CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The 实施编码 of a path, checked (400 page when malformed).
+pub(crate) fn item_code(code: &str, lang: Lang) -> Result<String, PageError> {
+    crate::portal::path_code(code, lang)
+}
+
+/// A version number: a positive whole number, or the field error that says so.
+pub(crate) fn parse_version(field: &str, v: &str) -> Result<i64, FieldError> {
+    match v.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ if v.trim().is_empty() => Err(FieldError::new(
+            field,
+            "请选择版本号",
+            "choose a version number",
+        )),
+        _ => Err(FieldError::new(
+            field,
+            format!("版本号“{v}”无效，应为正整数"),
+            format!("version {v} is not a positive whole number"),
+        )),
+    }
+}
+
+/// A version number of a path (400 page when it is not a positive whole number).
+pub(crate) fn version_no(field: &str, v: &str, lang: Lang) -> Result<i64, PageError> {
+    parse_version(field, v).map_err(|e| PageError::new(ServiceError::Invalid(vec![e]), lang))
+}
+
+/// The client address of a request, from the server's connect info (127.0.0.1 when the
+/// server was started without it, e.g. in tests).
+pub(crate) fn client_ip(ext: &axum::http::Extensions) -> IpAddr {
+    ext.get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// A stored UTC timestamp shown in Beijing time (UTC+8), to the minute.
+pub(crate) fn local_time(s: &str) -> String {
+    beijing(s, "%Y-%m-%d %H:%M")
+}
+
+/// A stored UTC timestamp shown in Beijing time (UTC+8), to the second (history records).
+pub(crate) fn local_time_secs(s: &str) -> String {
+    beijing(s, "%Y-%m-%d %H:%M:%S")
+}
+
+fn beijing(s: &str, format: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t) => match chrono::FixedOffset::east_opt(8 * 3600) {
+            Some(cst) => t.with_timezone(&cst).format(format).to_string(),
+            None => s.to_string(),
+        },
+        Err(_) => s.to_string(),
+    }
+}
+
+/// [`local_time`] of an optional timestamp.
+pub(crate) fn local_time_opt(s: Option<&str>) -> String {
+    s.map(local_time).unwrap_or_default()
+}
+
+/// An item state in the page language.
+pub(crate) fn state_label(lang: Lang, s: ItemState) -> &'static str {
+    lang.t(
+        s.label_zh(),
+        match s {
+            ItemState::Draft => "not published",
+            ItemState::Active => "in force",
+            ItemState::Suspended => "suspended",
+            ItemState::Cancelled => "cancelled",
+        },
+    )
+}
+
+/// The tag class of an item state.
+pub(crate) fn state_class(s: ItemState) -> &'static str {
+    match s {
+        ItemState::Active => "ok",
+        ItemState::Draft | ItemState::Suspended => "warn",
+        ItemState::Cancelled => "bad",
+    }
+}
+
+/// A version status in the page language.
+pub(crate) fn status_label(lang: Lang, s: VersionStatus) -> &'static str {
+    lang.t(
+        s.label_zh(),
+        match s {
+            VersionStatus::Draft => "draft",
+            VersionStatus::Submitted => "awaiting review",
+            VersionStatus::Returned => "returned",
+            VersionStatus::Published => "published",
+            VersionStatus::Superseded => "superseded",
+            VersionStatus::Discarded => "discarded",
+        },
+    )
+}
+
+/// The tag class of a version status.
+pub(crate) fn status_class(s: VersionStatus) -> &'static str {
+    match s {
+        VersionStatus::Published => "ok",
+        VersionStatus::Draft | VersionStatus::Submitted => "warn",
+        VersionStatus::Returned => "bad",
+        VersionStatus::Superseded | VersionStatus::Discarded => "",
+    }
+}
+
+/// 新增 / 变更 in the page language.
+pub(crate) fn kind_label(lang: Lang, k: ChangeKind) -> &'static str {
+    lang.t(
+        k.label_zh(),
+        match k {
+            ChangeKind::New => "new",
+            ChangeKind::Change => "change",
+        },
+    )
+}
+
+/// A role in the page language.
+pub(crate) fn role_label(lang: Lang, r: Role) -> &'static str {
+    lang.t(
+        r.label_zh(),
+        match r {
+            Role::ItemManager => "item manager",
+            Role::ItemReviewer => "item reviewer",
+            Role::SystemAdmin => "system administrator",
+        },
+    )
+}
+
+/// What a history record did, in the page language.
+pub(crate) fn event_label(lang: Lang, e: &ItemEvent) -> &'static str {
+    lang.t(
+        e.action_zh(),
+        match e.action.as_str() {
+            "create" => "created",
+            "edit" => "edited",
+            "submit" => "submitted for review",
+            "approve" => "approved and published",
+            "return" => "returned",
+            "change" => "change started",
+            "suspend" => "suspended",
+            "resume" => "resumed",
+            "cancel" => "cancelled",
+            "discard" => "draft discarded",
+            "import" => "imported",
+            "demo" => "demo data loaded",
+            _ => "other",
+        },
+    )
+}
+
+/// Whether the staff member may manage an organisation's items (the services decide; this
+/// only chooses which buttons to show).
+pub(crate) fn may_manage(s: &StaffSession, org: &str) -> bool {
+    s.staff.has(Role::ItemManager) && s.staff.org == org
+}

@@ -6,6 +6,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/yiwang-target}"
 BIN="$CARGO_TARGET_DIR/release/yiwang"
 
 bench_build() {
+  [[ -n "${SKIP_BUILD:-}" && -x "$BIN" ]] && return 0
   (cd "$BENCH_ROOT" && cargo build --release -p yiwang >&2)
 }
 

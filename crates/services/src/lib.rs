@@ -33,7 +33,7 @@ pub struct Platform {
     /// The database.
     pub db: Db,
     /// The full-text index of published items.
-    pub search: SearchIndex,
+    pub search: Arc<SearchIndex>,
     /// The injected clock.
     pub clock: Arc<dyn Clock>,
     /// Regions, organisations and themes, loaded at start and after imports.
@@ -45,7 +45,9 @@ pub struct Platform {
 impl Platform {
     /// Opens the platform on a migrated database: loads master data and builds the index.
     pub async fn open(db: Db, clock: Arc<dyn Clock>) -> Result<Arc<Platform>, ServiceError> {
-        let search = SearchIndex::in_memory().map_err(|e| ServiceError::internal(e.to_string()))?;
+        let search = Arc::new(
+            SearchIndex::in_memory().map_err(|e| ServiceError::internal(e.to_string()))?,
+        );
         let platform = Arc::new(Platform {
             db,
             search,

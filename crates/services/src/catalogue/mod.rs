@@ -225,22 +225,57 @@ impl PublishedRow {
     }
 }
 
+/// Rows read per page when rebuilding.
+const REBUILD_PAGE: i64 = 2000;
+
 /// Rebuilds the summaries and the search index from the database (at start and after bulk
 /// loads). Only active items are searchable.
+///
+/// Memory stays bounded whatever the catalogue's size: rows are read a page at a time and
+/// handed to the indexing thread through a small bounded channel, so no more than a few
+/// thousand guides are in memory at once.
 pub async fn rebuild_index(p: &Platform) -> Result<(), ServiceError> {
     let master = p.master.get();
-    let rows = sqlx::query(PUBLISHED_SQL).fetch_all(p.db.pool()).await?;
-    let mut map = HashMap::with_capacity(rows.len());
-    let mut docs = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let row = published_row(r)?;
-        let s = row.summary(&master);
-        if row.state == ItemState::Active {
-            docs.push(item_doc(&master, &s, &row.guide, row.popularity));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<ItemDoc>(256);
+    let index = p.search.clone();
+    let indexer = std::thread::Builder::new()
+        .name("yiwang-reindex".into())
+        .spawn(move || index.replace_all(rx))
+        .map_err(|e| ServiceError::internal(format!("starting the indexer: {e}")))?;
+    let mut map = HashMap::new();
+    let mut after = String::new();
+    let sql = format!("{PUBLISHED_SQL} WHERE i.code > $1 ORDER BY i.code LIMIT {REBUILD_PAGE}");
+    let fed: Result<(), ServiceError> = async {
+        loop {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(&after)
+                .fetch_all(p.db.pool())
+                .await?;
+            let n = rows.len();
+            for r in &rows {
+                let row = published_row(r)?;
+                let s = row.summary(&master);
+                if row.state == ItemState::Active
+                    && tx.send(item_doc(&master, &s, &row.guide, row.popularity)).is_err()
+                {
+                    // The indexer stopped early; its error is reported below.
+                    return Ok(());
+                }
+                after.clone_from(&s.code);
+                map.insert(s.code.clone(), Arc::new(s));
+            }
+            if i64::try_from(n).unwrap_or(0) < REBUILD_PAGE {
+                return Ok(());
+            }
         }
-        map.insert(s.code.clone(), Arc::new(s));
     }
-    p.search.replace_all(docs)?;
+    .await;
+    drop(tx);
+    let indexed = indexer
+        .join()
+        .map_err(|_| ServiceError::internal("the indexer thread panicked"))?;
+    fed?;
+    indexed?;
     p.summaries.replace(map);
     Ok(())
 }

@@ -160,3 +160,26 @@ export async function checkA11y(page) {
     return problems;
   });
 }
+
+/** The password of every demo account. */
+export const DEMO_PASSWORD = 'Yiwang@2026';
+
+/**
+ * Signs a demo account in through the form at /admin/login (works without JavaScript) and
+ * returns the staff member's name as the page header shows it. Sign-in is rate limited to 10
+ * POSTs a minute per client address for the whole server, which every test file shares: sign
+ * in once per role per file and keep using that browser context.
+ */
+export async function signIn(page, username, password = DEMO_PASSWORD) {
+  if (!new URL(page.url(), 'http://x/').pathname.startsWith('/admin/login')) await page.goto(url('/admin/login'));
+  const form = page.locator('form[action="/admin/login"]');
+  await form.locator('input[name="username"]').fill(username);
+  await form.locator('input[name="password"]').fill(password);
+  const [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), form.locator('button[type="submit"]').click()]);
+  const path = new URL(page.url()).pathname;
+  if (res?.status() !== 200 || !path.startsWith('/admin') || path.startsWith('/admin/login')) {
+    const alert = await page.locator('[role="alert"]').allInnerTexts().catch(() => []);
+    throw new Error(`sign-in as ${username} failed: status ${res?.status()} at ${page.url()} ${alert.join(' ')}`.trim());
+  }
+  return (await page.locator('form.signout span').first().innerText()).trim();
+}

@@ -101,7 +101,7 @@ pub struct CellError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExcelError {
     /// The bytes are not an Excel workbook (the reader's explanation attached).
-    #[error("上传的文件不是有效的 Excel 工作簿（.xlsx），请使用本系统导出的模板：{0}")]
+    #[error("上传的文件不是有效的 Excel 工作簿（.xlsx），请使用本系统导出的模板")]
     NotAWorkbook(String),
     /// A required sheet is absent.
     #[error("工作簿缺少“{0}”工作表，请使用本系统导出的模板，不要删除或重命名工作表")]

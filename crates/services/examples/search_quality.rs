@@ -9,7 +9,6 @@
 //! first. For every everyday phrase of the catalogue (`phrases` in data/demo, e.g. 开饭店): the
 //! first hit must implement that catalogue entry. Prints each rate and every miss.
 
-
 use std::sync::Arc;
 
 use yiwang_services::catalogue::{self, ItemQuery};
@@ -53,17 +52,25 @@ async fn measure(p: &Platform, verbose: bool) -> anyhow::Result<()> {
         let code: String = r.get("code");
         let region: String = r.get("region");
         let name: String = r.get("name");
-        let hits = catalogue::search(p, &q(&name, Some(&region)), false).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hits = catalogue::search(p, &q(&name, Some(&region)), false)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if hits.items.first().map(|s| s.code.as_str()) == Some(code.as_str()) {
             own_first += 1;
         } else if verbose {
-            println!("miss (own region) {name} [{region}] -> {:?}", hits.items.first().map(|s| &s.name));
+            println!(
+                "miss (own region) {name} [{region}] -> {:?}",
+                hits.items.first().map(|s| &s.name)
+            );
         }
-        let hits = catalogue::search(p, &q(&name, None), false).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hits =
+            catalogue::search(p, &q(&name, None), false).map_err(|e| anyhow::anyhow!("{e}"))?;
         if hits.items.first().map(|s| s.name.as_str()) == Some(name.as_str()) {
             name_first += 1;
         } else {
-            println!("miss (exact name) {name} -> {:?}", hits.items.first().map(|s| &s.name));
+            println!(
+                "miss (exact name) {name} -> {:?}",
+                hits.items.first().map(|s| &s.name)
+            );
         }
     }
     let entries = sqlx::query("SELECT basic_code, name, phrases FROM catalogue_items")
@@ -76,15 +83,25 @@ async fn measure(p: &Platform, verbose: bool) -> anyhow::Result<()> {
         let list: Vec<String> = serde_json::from_str(&e.get::<String, _>("phrases"))?;
         for ph in list {
             phrases += 1;
-            let hits = catalogue::search(p, &q(&ph, None), false).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hits =
+                catalogue::search(p, &q(&ph, None), false).map_err(|e| anyhow::anyhow!("{e}"))?;
             if hits.items.first().is_some_and(|s| s.code.ends_with(&basic)) {
                 phrase_first += 1;
             } else {
-                println!("miss (phrase) {ph} -> {:?}, want {name}", hits.items.first().map(|s| &s.name));
+                println!(
+                    "miss (phrase) {ph} -> {:?}, want {name}",
+                    hits.items.first().map(|s| &s.name)
+                );
             }
         }
     }
-    let pct = |a: usize, b: usize| if b == 0 { 100.0 } else { a as f64 * 100.0 / b as f64 };
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            100.0
+        } else {
+            a as f64 * 100.0 / b as f64
+        }
+    };
     println!("items: {}", all.len());
     println!(
         "exact name, own region, item first: {own_first}/{} = {:.1}%",

@@ -578,6 +578,111 @@ pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
     Ok(Some(counts))
 }
 
+/// The handling situations (情形) a catalogue entry is split into for the scale data set.
+const SITUATIONS: &[&str] = &[
+    "新办", "变更", "延续", "补办", "注销", "迁入", "迁出", "更正",
+];
+
+/// Adds synthetic load-test items until the catalogue has at least `target` active items: every
+/// demo catalogue entry is split into handling situations (子项: 新办, 变更, 延续…, basic codes
+/// with sub-item numbers) implemented by every organisation of its department in the province.
+/// For benchmarks only (`yiwang demo --scale N`); written in batches of one transaction each.
+pub async fn load_scale(p: &Platform, target: usize) -> Result<usize, ServiceError> {
+    use yiwang_store::Row;
+    let count = |r: yiwang_store::AnyRow| -> Result<i64, ServiceError> { Ok(r.try_get("n")?) };
+    let existing = count(
+        sqlx::query("SELECT count(*) AS n FROM items WHERE state = 'active'")
+            .fetch_one(p.db.pool())
+            .await?,
+    )?;
+    let mut remaining = target.saturating_sub(usize::try_from(existing).unwrap_or(0));
+    if remaining == 0 {
+        return Ok(0);
+    }
+    let master = p.master.get();
+    let mut orgs_by_dept: BTreeMap<String, Vec<Organisation>> = BTreeMap::new();
+    for o in master.organisations.values() {
+        if let Some(d) = &o.department {
+            orgs_by_dept.entry(d.clone()).or_default().push(o.clone());
+        }
+    }
+    for v in orgs_by_dept.values_mut() {
+        v.sort_by(|a, b| a.credit_code.cmp(&b.credit_code));
+    }
+    let rows = sqlx::query(
+        "SELECT basic_code, department, template FROM catalogue_items WHERE basic_code LIKE '%000' \
+         ORDER BY basic_code",
+    )
+    .fetch_all(p.db.pool())
+    .await?;
+    let now = fmt_time(p.now());
+    let mut written = 0usize;
+    'outer: for (k, situation) in SITUATIONS.iter().enumerate() {
+        let mut tx = p.db.begin().await?;
+        for r in &rows {
+            let basic: String = r.try_get("basic_code")?;
+            let dept: String = r.try_get("department")?;
+            let mut template: Guide = serde_json::from_str(&r.try_get::<String, _>("template")?)?;
+            let base =
+                BasicCode::parse(&basic).map_err(|e| ServiceError::internal(e.to_string()))?;
+            let sub = BasicCode::new(
+                base.area(),
+                base.item_type(),
+                base.department(),
+                base.sequence(),
+                SubItem::Sub(u16::try_from(k + 1).unwrap_or(1)),
+            )
+            .map_err(|e| ServiceError::internal(e.to_string()))?;
+            template.name = format!("{}（{situation}）", template.name);
+            sqlx::query(
+                "INSERT INTO catalogue_items (basic_code, name, item_type, department, levels, \
+                 template, phrases, created_at) VALUES ($1, $2, $3, $4, '2,3,4', $5, '[]', $6) \
+                 ON CONFLICT (basic_code) DO NOTHING",
+            )
+            .bind(sub.as_str())
+            .bind(&template.name)
+            .bind(template.item_type.code())
+            .bind(&dept)
+            .bind(serde_json::to_string(&template)?)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            for org in orgs_by_dept
+                .get(&dept)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let credit = CreditCode::parse(&org.credit_code)
+                    .map_err(|e| ServiceError::internal(e.to_string()))?;
+                let lvl = ExerciseLevel::from_code(&org.level).unwrap_or(ExerciseLevel::County);
+                let code = ImplementationCode::new(&credit, lvl, &sub);
+                let guide = guide_for_org(&template, org, &master);
+                let popularity = i64::try_from(stable_hash(code.as_str()) % 1000).unwrap_or(0);
+                insert_item(
+                    &mut tx,
+                    &now,
+                    &code,
+                    org,
+                    &guide,
+                    VersionStatus::Published,
+                    "system",
+                    popularity,
+                )
+                .await?;
+                written += 1;
+                remaining -= 1;
+                if remaining == 0 {
+                    tx.commit().await?;
+                    break 'outer;
+                }
+            }
+        }
+        tx.commit().await?;
+    }
+    p.reload().await?;
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,93 +734,4 @@ mod tests {
         }
         assert!(orgs.len() > 2000);
     }
-}
-
-/// The handling situations (情形) a catalogue entry is split into for the scale data set.
-const SITUATIONS: &[&str] = &["新办", "变更", "延续", "补办", "注销", "迁入", "迁出", "更正"];
-
-/// Adds synthetic load-test items until the catalogue has at least `target` active items: every
-/// demo catalogue entry is split into handling situations (子项: 新办, 变更, 延续…, basic codes
-/// with sub-item numbers) implemented by every organisation of its department in the province.
-/// For benchmarks only (`yiwang demo --scale N`); written in batches of one transaction each.
-pub async fn load_scale(p: &Platform, target: usize) -> Result<usize, ServiceError> {
-    use yiwang_store::Row;
-    let count = |r: yiwang_store::AnyRow| -> Result<i64, ServiceError> { Ok(r.try_get("n")?) };
-    let existing = count(
-        sqlx::query("SELECT count(*) AS n FROM items WHERE state = 'active'")
-            .fetch_one(p.db.pool())
-            .await?,
-    )?;
-    let mut remaining = target.saturating_sub(usize::try_from(existing).unwrap_or(0));
-    if remaining == 0 {
-        return Ok(0);
-    }
-    let master = p.master.get();
-    let mut orgs_by_dept: BTreeMap<String, Vec<Organisation>> = BTreeMap::new();
-    for o in master.organisations.values() {
-        if let Some(d) = &o.department {
-            orgs_by_dept.entry(d.clone()).or_default().push(o.clone());
-        }
-    }
-    for v in orgs_by_dept.values_mut() {
-        v.sort_by(|a, b| a.credit_code.cmp(&b.credit_code));
-    }
-    let rows = sqlx::query(
-        "SELECT basic_code, department, template FROM catalogue_items WHERE basic_code LIKE '%000' \
-         ORDER BY basic_code",
-    )
-    .fetch_all(p.db.pool())
-    .await?;
-    let now = fmt_time(p.now());
-    let mut written = 0usize;
-    'outer: for (k, situation) in SITUATIONS.iter().enumerate() {
-        let mut tx = p.db.begin().await?;
-        for r in &rows {
-            let basic: String = r.try_get("basic_code")?;
-            let dept: String = r.try_get("department")?;
-            let mut template: Guide = serde_json::from_str(&r.try_get::<String, _>("template")?)?;
-            let base = BasicCode::parse(&basic).map_err(|e| ServiceError::internal(e.to_string()))?;
-            let sub = BasicCode::new(
-                base.area(),
-                base.item_type(),
-                base.department(),
-                base.sequence(),
-                SubItem::Sub(u16::try_from(k + 1).unwrap_or(1)),
-            )
-            .map_err(|e| ServiceError::internal(e.to_string()))?;
-            template.name = format!("{}（{situation}）", template.name);
-            sqlx::query(
-                "INSERT INTO catalogue_items (basic_code, name, item_type, department, levels, \
-                 template, phrases, created_at) VALUES ($1, $2, $3, $4, '2,3,4', $5, '[]', $6) \
-                 ON CONFLICT (basic_code) DO NOTHING",
-            )
-            .bind(sub.as_str())
-            .bind(&template.name)
-            .bind(template.item_type.code())
-            .bind(&dept)
-            .bind(serde_json::to_string(&template)?)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-            for org in orgs_by_dept.get(&dept).map(Vec::as_slice).unwrap_or_default() {
-                let credit = CreditCode::parse(&org.credit_code)
-                    .map_err(|e| ServiceError::internal(e.to_string()))?;
-                let lvl = ExerciseLevel::from_code(&org.level).unwrap_or(ExerciseLevel::County);
-                let code = ImplementationCode::new(&credit, lvl, &sub);
-                let guide = guide_for_org(&template, org, &master);
-                let popularity = i64::try_from(stable_hash(code.as_str()) % 1000).unwrap_or(0);
-                insert_item(&mut tx, &now, &code, org, &guide, VersionStatus::Published, "system", popularity)
-                    .await?;
-                written += 1;
-                remaining -= 1;
-                if remaining == 0 {
-                    tx.commit().await?;
-                    break 'outer;
-                }
-            }
-        }
-        tx.commit().await?;
-    }
-    p.reload().await?;
-    Ok(written)
 }

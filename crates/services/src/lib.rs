@@ -45,9 +45,8 @@ pub struct Platform {
 impl Platform {
     /// Opens the platform on a migrated database: loads master data and builds the index.
     pub async fn open(db: Db, clock: Arc<dyn Clock>) -> Result<Arc<Platform>, ServiceError> {
-        let search = Arc::new(
-            SearchIndex::in_memory().map_err(|e| ServiceError::internal(e.to_string()))?,
-        );
+        let search =
+            Arc::new(SearchIndex::in_memory().map_err(|e| ServiceError::internal(e.to_string()))?);
         let platform = Arc::new(Platform {
             db,
             search,

@@ -5,7 +5,6 @@
 //! skipped, unless `YIWANG_TEST_REQUIRE_PG=1`, when that is a failure.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 #![allow(dead_code)]
 
 use std::sync::Arc;

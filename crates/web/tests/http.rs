@@ -62,9 +62,12 @@ async fn spawn(pg: bool) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     App {
         base: format!("http://{addr}"),
@@ -79,13 +82,20 @@ async fn spawn(pg: bool) -> App {
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{n:x}{:x}", std::process::id())
 }
 
 impl App {
     async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn json(&self, path: &str) -> (u16, Value) {
@@ -103,13 +113,17 @@ impl App {
 
 async fn api_checks(app: &App) {
     // Search with total, paging and facets.
-    let (s, v) = app.json("/api/v1/items?q=%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7&per_page=5").await;
+    let (s, v) = app
+        .json("/api/v1/items?q=%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7&per_page=5")
+        .await;
     assert_eq!(s, 200);
     assert!(v["total"].as_u64().unwrap() > 0);
     assert!(v["items"].as_array().unwrap().len() <= 5);
     assert!(v["facets"]["region"].as_array().is_some());
     // The everyday phrase finds the licence.
-    let (_, v) = app.json("/api/v1/items?q=%E5%BC%80%E9%A5%AD%E5%BA%97").await;
+    let (_, v) = app
+        .json("/api/v1/items?q=%E5%BC%80%E9%A5%AD%E5%BA%97")
+        .await;
     assert_eq!(v["items"][0]["name"], "食品经营许可", "{v}");
     // Filters: exactly the region, and the count agrees with the facet of an unfiltered query.
     let (_, all) = app.json("/api/v1/items?per_page=1").await;
@@ -130,8 +144,16 @@ async fn api_checks(app: &App) {
             .iter()
             .all(|i| i["region"]["code"] == "430104")
     );
-    let (_, v) = app.json("/api/v1/items?object=person&online=true&per_page=100").await;
-    assert!(v["items"].as_array().unwrap().iter().all(|i| i["online"] == true));
+    let (_, v) = app
+        .json("/api/v1/items?object=person&online=true&per_page=100")
+        .await;
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["online"] == true)
+    );
     // One item in full.
     let code = v["items"][0]["code"].as_str().unwrap().to_string();
     let (s, item) = app.json(&format!("/api/v1/items/{code}")).await;
@@ -142,20 +164,37 @@ async fn api_checks(app: &App) {
     assert!(item["consult_phone"].as_str().unwrap().len() > 5);
 
     // Bad input: problem documents naming each field, never a 500.
-    let r = app.get("/api/v1/items?region=999999&type=77&online=maybe&page=x").await;
+    let r = app
+        .get("/api/v1/items?region=999999&type=77&online=maybe&page=x")
+        .await;
     assert_eq!(r.status().as_u16(), 400);
     assert_eq!(
         r.headers()["content-type"].to_str().unwrap(),
         "application/problem+json"
     );
     let p: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["online", "page"], "{p}");
     let (s, p) = app.json("/api/v1/items?region=999999&type=77").await;
     assert_eq!(s, 400);
-    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["region", "type"], "{p}");
-    assert!(p["errors"][0]["message_zh"].as_str().unwrap().contains("行政区划"));
+    assert!(
+        p["errors"][0]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("行政区划")
+    );
     let (s, p) = app.json("/api/v1/items/12345").await;
     assert_eq!(s, 400);
     assert_eq!(p["errors"][0]["field"], "code");
@@ -204,7 +243,20 @@ async fn portal_checks(app: &App) {
         .to_string();
     let (s, guide) = app.text(&format!("/items/{code}")).await;
     assert_eq!(s, 200);
-    for element in ["设定依据", "受理条件", "申请材料", "办理流程", "法定办结时限", "承诺办结时限", "收费标准", "办理地点", "咨询电话", "监督投诉电话", "到现场次数", "通办范围"] {
+    for element in [
+        "设定依据",
+        "受理条件",
+        "申请材料",
+        "办理流程",
+        "法定办结时限",
+        "承诺办结时限",
+        "收费标准",
+        "办理地点",
+        "咨询电话",
+        "监督投诉电话",
+        "到现场次数",
+        "通办范围",
+    ] {
         assert!(guide.contains(element), "guide lacks {element}");
     }
     // Cached and uncached renderings are the same page.
@@ -227,7 +279,12 @@ async fn portal_checks(app: &App) {
     // Management pages need a session.
     let r = app.get("/admin/items").await;
     assert!(r.status().is_redirection());
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/admin/login"));
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/admin/login")
+    );
     // Security headers.
     let r = app.get("/").await;
     assert!(r.headers().contains_key("content-security-policy"));

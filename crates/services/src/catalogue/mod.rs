@@ -256,7 +256,9 @@ pub async fn rebuild_index(p: &Platform) -> Result<(), ServiceError> {
                 let row = published_row(r)?;
                 let s = row.summary(&master);
                 if row.state == ItemState::Active
-                    && tx.send(item_doc(&master, &s, &row.guide, row.popularity)).is_err()
+                    && tx
+                        .send(item_doc(&master, &s, &row.guide, row.popularity))
+                        .is_err()
                 {
                     // The indexer stopped early; its error is reported below.
                     return Ok(());

@@ -1,12 +1,16 @@
 //! Latency report for `yiwang-search` over a generated catalogue: builds an in-memory index of
-//! 100,000 synthetic items (or `N` from the first argument), prints the indexing time and the
-//! process RSS, then runs each query of a fixed mix many times and prints p50/p99/max in µs.
+//! 100,000 synthetic items (or `N`, the first argument), prints the time to open (jieba
+//! dictionary) and to index, the process RSS (VmRSS), the mean time of 20 upserts, then runs each
+//! query of `synthetic::benchmark_queries()` `ITER` times (default 2,000) and prints p50/p99/max
+//! and mean wall-clock latency in µs, the mean CPU time of the searching thread (less sensitive
+//! to other load on the machine) and the number of matches.
 //!
 //! Run: `cargo run --release -p yiwang-search --example latency --features synthetic [-- N ITER]`
+//! (`LATENCY_ONLY=<label>` runs a single query of the mix, e.g. under `perf record`).
 
 use std::time::Instant;
 
-use yiwang_search::{Filters, SearchIndex, SearchQuery, synthetic};
+use yiwang_search::{SearchIndex, synthetic};
 
 fn rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -14,57 +18,16 @@ fn rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The query mix measured here and in the criterion bench.
-pub fn queries() -> Vec<(&'static str, SearchQuery)> {
-    let q = |text: &str, filters: Filters| SearchQuery {
-        text: text.to_owned(),
-        filters,
-        offset: 0,
-        limit: 20,
-        facets: true,
-    };
-    vec![
-        ("营业执照", q("营业执照", Filters::default())),
-        ("养老", q("养老", Filters::default())),
-        ("食品经营", q("食品经营", Filters::default())),
-        (
-            "不动产登记+长沙市子树+个人",
-            q(
-                "不动产登记",
-                Filters {
-                    region: Some("430100".into()),
-                    region_subtree: true,
-                    person: Some(true),
-                    ..Filters::default()
-                },
-            ),
-        ),
-        ("社保卡 补办", q("社保卡 补办", Filters::default())),
-        (
-            "空查询+岳麓区+可网办",
-            q(
-                "",
-                Filters {
-                    region: Some("430104".into()),
-                    online: Some(true),
-                    ..Filters::default()
-                },
-            ),
-        ),
-        (
-            "空查询+长沙市子树+法人",
-            q(
-                "",
-                Filters {
-                    region: Some("430100".into()),
-                    region_subtree: true,
-                    person: Some(false),
-                    ..Filters::default()
-                },
-            ),
-        ),
-        ("空查询(全部)", q("", Filters::default())),
-    ]
+/// CPU time (user + system) of the calling thread so far, in µs; `/proc` counts clock ticks
+/// (USER_HZ, 100 per second on Linux), so this is only meaningful over many iterations.
+fn thread_cpu_us() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let after_comm = stat.rsplit_once(')')?.1;
+    let mut fields = after_comm.split_whitespace();
+    // Fields after the command name start at field 3 (state); utime and stime are fields 14, 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) * 10_000)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -74,30 +37,59 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let rss_start = rss_kib().unwrap_or(0);
     let t = Instant::now();
-    let docs = synthetic::generate(n, 42);
-    let generated = t.elapsed();
     let index = SearchIndex::in_memory()?;
-    let rss_before_index = rss_kib().unwrap_or(0);
+    let opened = t.elapsed();
+    let rss_empty = rss_kib().unwrap_or(0);
+    // Items are generated while they are indexed, so the RSS below is the index's, not the
+    // catalogue's.
     let t = Instant::now();
-    index.replace_all(docs)?;
+    index.replace_all(synthetic::generate_iter(n, 42))?;
     let indexing = t.elapsed();
-    println!("items: {}, segments: {}", index.num_docs(), index.num_segments());
+    let rss_indexed = rss_kib().unwrap_or(0);
+    println!(
+        "items: {}, segments: {}",
+        index.num_docs(),
+        index.num_segments()
+    );
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
         println!("load average: {}", load.trim());
     }
-    println!("generate: {:.2} s", generated.as_secs_f64());
-    println!("index (replace_all, one commit): {:.2} s", indexing.as_secs_f64());
     println!(
-        "VmRSS: {} MiB at start, {} MiB before indexing (jieba loaded, docs generated), {} MiB after",
+        "open (loads the jieba dictionary once per process): {} ms",
+        opened.as_millis()
+    );
+    println!(
+        "index {n} items (generate + replace_all, one commit): {:.2} s",
+        indexing.as_secs_f64()
+    );
+    println!(
+        "VmRSS: {} MiB at start, {} MiB with an empty index (jieba dictionary loaded), {} MiB after indexing",
         rss_start / 1024,
-        rss_before_index / 1024,
-        rss_kib().unwrap_or(0) / 1024
+        rss_empty / 1024,
+        rss_indexed / 1024
     );
 
-    println!("{:<28} {:>8} {:>8} {:>8} {:>8}  {:>7}", "query", "p50 µs", "p99 µs", "max µs", "mean µs", "total");
+    // Incremental updates, as the platform makes them when items are published (each upsert
+    // commits, reloads and is visible to the next search); the queries below then run on the
+    // resulting mix of one large and several small segments, as in production.
+    let updates = synthetic::generate(20, 7);
+    let t = Instant::now();
+    for (i, mut doc) in updates.into_iter().enumerate() {
+        doc.code = format!("UPSERT-{i}");
+        index.upsert(doc)?;
+    }
+    println!(
+        "upsert (commit + reader reload), mean of 20: {:.1} ms; segments now: {}",
+        t.elapsed().as_secs_f64() * 1000.0 / 20.0,
+        index.num_segments()
+    );
+    println!(
+        "{:<28} {:>8} {:>8} {:>8} {:>8} {:>8}  {:>7}",
+        "query", "p50 µs", "p99 µs", "max µs", "mean µs", "cpu µs", "total"
+    );
     // `LATENCY_ONLY=label` runs one query of the mix (for profiling).
     let only = std::env::var("LATENCY_ONLY").ok();
-    for (label, q) in queries() {
+    for (label, q) in synthetic::benchmark_queries() {
         if only.as_deref().is_some_and(|o| o != label) {
             continue;
         }
@@ -107,22 +99,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             total = index.search(&q)?.total;
         }
         let mut samples = Vec::with_capacity(iterations);
+        let cpu_start = thread_cpu_us();
         for _ in 0..iterations {
             let t = Instant::now();
             let r = index.search(&q)?;
             samples.push(t.elapsed().as_micros() as u64);
             std::hint::black_box(r);
         }
+        let cpu = match (cpu_start, thread_cpu_us()) {
+            (Some(a), Some(b)) => (b.saturating_sub(a) / iterations.max(1) as u64).to_string(),
+            _ => "?".to_owned(),
+        };
         samples.sort_unstable();
         let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p).round() as usize];
         let mean = samples.iter().sum::<u64>() / samples.len() as u64;
         println!(
-            "{:<28} {:>8} {:>8} {:>8} {:>8}  {:>7}",
+            "{:<28} {:>8} {:>8} {:>8} {:>8} {:>8}  {:>7}",
             label,
             pct(0.50),
             pct(0.99),
             samples.last().copied().unwrap_or(0),
             mean,
+            cpu,
             total
         );
     }

@@ -1,12 +1,12 @@
-//! One collector that, in a single pass over the matching documents, counts them, counts facet
-//! values and keeps the best `offset + limit` documents by the ranking order.
+//! One collector that, over the matching documents, counts them, counts facet values and keeps
+//! the best `offset + limit` documents by the ranking order.
 //!
 //! Ranking order: with a text query, score (higher first), popularity (higher first), name
 //! length (shorter first), name, code; without one, popularity, name, code. The code makes the
 //! order total, so paging never repeats or skips an item.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -82,13 +82,15 @@ pub struct Collected {
     pub facets: Option<Facets>,
 }
 
+/// Collects the matching documents of a segment and their scores; the facet counting and top-k
+/// selection run in `harvest`, in tight loops over the buffered documents (see `table`).
 pub struct ItemSegmentCollector {
     table: Arc<SegmentTable>,
     top: usize,
     scored: bool,
-    count: u64,
-    heap: BinaryHeap<Candidate>,
-    facets: Option<Counts>,
+    facets: bool,
+    docs: Vec<DocId>,
+    scores: Vec<Score>,
 }
 
 impl SegmentCollector for ItemSegmentCollector {
@@ -96,37 +98,75 @@ impl SegmentCollector for ItemSegmentCollector {
 
     #[inline]
     fn collect(&mut self, doc: DocId, score: Score) {
-        self.count += 1;
-        let Some(row) = self.table.rows.get(doc as usize) else { return };
-        if let Some(counts) = &mut self.facets {
-            self.table.count(doc, row, counts);
-        }
-        if self.top == 0 {
-            return;
-        }
-        let c = Candidate {
-            score,
-            popularity: row.popularity,
-            name_len: if self.scored { row.name_len } else { 0 },
-            name_ord: row.name_ord,
-            code_ord: row.code_ord,
-        };
-        if self.heap.len() < self.top {
-            self.heap.push(c);
-        } else if let Some(mut worst) = self.heap.peek_mut() {
-            if c.rank_cmp(&worst) == Ordering::Less {
-                *worst = c;
-            }
+        self.docs.push(doc);
+        if self.scored {
+            self.scores.push(score);
         }
     }
 
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.docs.extend_from_slice(docs);
+    }
+
     fn harvest(self) -> SegmentFruit {
+        let facets = self.facets.then(|| {
+            let mut counts = self.table.new_counts();
+            self.table.count(&self.docs, &mut counts);
+            counts
+        });
+        let top = self.select_top();
         SegmentFruit {
+            count: self.docs.len() as u64,
+            top,
+            facets,
             table: self.table,
-            count: self.count,
-            top: self.heap.into_vec(),
-            facets: self.facets,
         }
+    }
+}
+
+impl ItemSegmentCollector {
+    /// The best `top` documents of the segment, unordered.
+    fn select_top(&self) -> Vec<Candidate> {
+        if self.top == 0 {
+            return Vec::new();
+        }
+        let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(self.top.min(4096) + 1);
+        for (i, &doc) in self.docs.iter().enumerate() {
+            let score = self.scores.get(i).copied().unwrap_or(0.0);
+            let popularity = self
+                .table
+                .popularity
+                .get(doc as usize)
+                .copied()
+                .unwrap_or(0);
+            if heap.len() >= self.top {
+                // Cheap rejection on score and popularity, before the sort row is read.
+                if let Some(worst) = heap.peek()
+                    && (score < worst.score
+                        || (score == worst.score && popularity < worst.popularity))
+                {
+                    continue;
+                }
+            }
+            let Some(row) = self.table.sort.get(doc as usize) else {
+                continue;
+            };
+            let c = Candidate {
+                score,
+                popularity,
+                name_len: if self.scored { row.name_len } else { 0 },
+                name_ord: row.name_ord,
+                code_ord: row.code_ord,
+            };
+            if heap.len() < self.top {
+                heap.push(c);
+            } else if let Some(mut worst) = heap.peek_mut()
+                && c.rank_cmp(&worst) == Ordering::Less
+            {
+                *worst = c;
+            }
+        }
+        heap.into_vec()
     }
 }
 
@@ -146,8 +186,8 @@ impl Resolved<'_> {
             .total_cmp(&self.score)
             .then(other.popularity.cmp(&self.popularity))
             .then(self.name_len.cmp(&other.name_len))
-            .then_with(|| self.name.cmp(&other.name))
-            .then_with(|| self.code.cmp(&other.code))
+            .then_with(|| self.name.cmp(other.name))
+            .then_with(|| self.code.cmp(other.code))
     }
 }
 
@@ -168,14 +208,17 @@ impl Collector for ItemCollector {
                     .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))?,
             ),
         };
-        let facets = self.facets.then(|| table.new_counts());
         Ok(ItemSegmentCollector {
-            table,
             top: self.top,
             scored: self.scored,
-            count: 0,
-            heap: BinaryHeap::with_capacity(self.top.min(4096) + 1),
-            facets,
+            facets: self.facets,
+            docs: Vec::with_capacity(if self.facets {
+                segment.num_docs() as usize / 8
+            } else {
+                64
+            }),
+            scores: Vec::new(),
+            table,
         })
     }
 
@@ -191,7 +234,11 @@ impl Collector for ItemCollector {
 impl ItemCollector {
     fn merge(&self, fruits: &[SegmentFruit]) -> Collected {
         let total = fruits.iter().map(|f| f.count).sum();
-        let facets = if self.facets { Some(merge_facets(fruits)) } else { None };
+        let facets = if self.facets {
+            Some(merge_facets(fruits))
+        } else {
+            None
+        };
         let mut resolved = Vec::new();
         for f in fruits {
             for c in &f.top {
@@ -206,30 +253,23 @@ impl ItemCollector {
         }
         resolved.sort_by(Resolved::rank_cmp);
         resolved.truncate(self.top);
-        let hits =
-            resolved.into_iter().map(|r| Hit { code: r.code.to_owned(), score: r.score }).collect();
-        Collected { total, hits, facets }
+        let hits = resolved
+            .into_iter()
+            .map(|r| Hit {
+                code: r.code.to_owned(),
+                score: r.score,
+            })
+            .collect();
+        Collected {
+            total,
+            hits,
+            facets,
+        }
     }
 }
 
 fn merge_facets(fruits: &[SegmentFruit]) -> Facets {
-    let mut per_dim: Vec<HashMap<&str, u64>> = vec![HashMap::new(); Dim::ALL.len()];
-    for f in fruits {
-        let Some(counts) = &f.facets else { continue };
-        for ((counts, values), acc) in counts.0.iter().zip(&f.table.values).zip(per_dim.iter_mut()) {
-            for (ord, &n) in counts.iter().enumerate() {
-                if n > 0 {
-                    *acc.entry(values.get(ord as u32)).or_insert(0) += u64::from(n);
-                }
-            }
-        }
-    }
-    let mut lists = per_dim.into_iter().map(|m| {
-        let mut v: Vec<FacetCount> =
-            m.into_iter().map(|(value, count)| FacetCount { value: value.to_owned(), count }).collect();
-        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        v
-    });
+    let mut lists = (0..Dim::ALL.len()).map(|d| merge_dimension(fruits, d));
     let mut next = || lists.next().unwrap_or_default();
     Facets {
         region: next(),
@@ -241,4 +281,43 @@ fn merge_facets(fruits: &[SegmentFruit]) -> Facets {
         scope: next(),
         level: next(),
     }
+}
+
+/// The counts of dimension `d` over all segments, sorted by count (descending) then value.
+/// Each segment's values come in dictionary order, so equal values of different segments
+/// meet after one sort by value; no hashing is needed.
+fn merge_dimension(fruits: &[SegmentFruit], d: usize) -> Vec<FacetCount> {
+    let mut pairs: Vec<(&str, u64)> = Vec::new();
+    for f in fruits {
+        let (Some(counts), Some(values)) = (
+            f.facets.as_ref().and_then(|c| c.0.get(d)),
+            f.table.values.get(d),
+        ) else {
+            continue;
+        };
+        for (ord, &n) in counts.iter().enumerate() {
+            if n > 0 {
+                pairs.push((values.get(ord as u32), u64::from(n)));
+            }
+        }
+    }
+    if fruits.len() > 1 {
+        pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        pairs.dedup_by(|later, kept| {
+            if later.0 == kept.0 {
+                kept.1 += later.1;
+                true
+            } else {
+                false
+            }
+        });
+    }
+    pairs.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    pairs
+        .into_iter()
+        .map(|(value, count)| FacetCount {
+            value: value.to_owned(),
+            count,
+        })
+        .collect()
 }

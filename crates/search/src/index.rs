@@ -14,7 +14,9 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::collector::ItemCollector;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::table::Snapshot;
-use crate::text::{GRAM_TOKENIZER, GramTokenizer, WORD_TOKENIZER, WordTokenizer, jieba};
+use crate::text::{
+    GRAM_TOKENIZER, GramTokenizer, TITLE_TOKENIZER, WORD_TOKENIZER, WordTokenizer, jieba,
+};
 use crate::{ItemDoc, SearchError, SearchQuery, SearchResults, query};
 
 /// Longest accepted query text, in characters.
@@ -24,7 +26,8 @@ pub const MAX_LIMIT: usize = 1000;
 /// Deepest accepted page end (`offset + limit`).
 pub const MAX_WINDOW: usize = 10_000;
 
-/// Memory budget of the index writer, shared by its threads.
+/// Memory budget of each indexing thread of the writer (tantivy's minimum is 15 MB); past it a
+/// thread flushes a segment. Allocated while indexing, released after the commit.
 const WRITER_BUDGET_PER_THREAD: usize = 64 << 20;
 
 /// The item search index. `Send + Sync`; share it behind an `Arc`.
@@ -37,7 +40,9 @@ pub struct SearchIndex {
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchIndex").field("num_docs", &self.num_docs()).finish_non_exhaustive()
+        f.debug_struct("SearchIndex")
+            .field("num_docs", &self.num_docs())
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,6 +56,8 @@ impl SearchIndex {
     /// Opens the index kept under `dir` (memory-mapped), creating it if needed. The files live in
     /// a sub-directory per schema version, so an index written by an older build is left alone
     /// (and can be deleted) rather than misread; the platform then rebuilds with `replace_all`.
+    /// One `SearchIndex` at a time may hold a directory (tantivy's writer lock): a second open
+    /// of the same directory fails with [`SearchError::Internal`].
     pub fn open_or_create(dir: &Path) -> Result<Self, SearchError> {
         let dir = dir.join(format!("v{SCHEMA_VERSION}"));
         std::fs::create_dir_all(&dir)?;
@@ -62,11 +69,23 @@ impl SearchIndex {
     fn open(index: Index, fields: Fields) -> Result<Self, SearchError> {
         // Load the dictionary now, so that a failure surfaces here and not inside a tokenizer.
         jieba()?;
-        index.tokenizers().register(WORD_TOKENIZER, WordTokenizer::default());
-        index.tokenizers().register(GRAM_TOKENIZER, GramTokenizer::default());
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        index
+            .tokenizers()
+            .register(WORD_TOKENIZER, WordTokenizer::default());
+        index
+            .tokenizers()
+            .register(TITLE_TOKENIZER, WordTokenizer::all_words());
+        index
+            .tokenizers()
+            .register(GRAM_TOKENIZER, GramTokenizer::default());
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
         let writer = index.writer_with_num_threads(threads, threads * WRITER_BUDGET_PER_THREAD)?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let snapshot = Snapshot::build(reader.searcher(), None)?;
         Ok(Self {
             fields,
@@ -77,10 +96,12 @@ impl SearchIndex {
     }
 
     fn lock_writer(&self) -> Result<MutexGuard<'_, IndexWriter>, SearchError> {
-        self.writer.lock().map_err(|_| SearchError::internal_msg("index writer lock poisoned"))
+        self.writer
+            .lock()
+            .map_err(|_| SearchError::internal_msg("index writer lock poisoned"))
     }
 
-    fn current(&self) -> Result<Arc<Snapshot>, SearchError> {
+    pub(crate) fn current(&self) -> Result<Arc<Snapshot>, SearchError> {
         self.snapshot
             .read()
             .map(|s| Arc::clone(&s))
@@ -98,8 +119,10 @@ impl SearchIndex {
         self.reader.reload()?;
         let previous = self.current()?;
         let next = Snapshot::build(self.reader.searcher(), Some(&previous))?;
-        let mut slot =
-            self.snapshot.write().map_err(|_| SearchError::internal_msg("snapshot lock poisoned"))?;
+        let mut slot = self
+            .snapshot
+            .write()
+            .map_err(|_| SearchError::internal_msg("snapshot lock poisoned"))?;
         *slot = Arc::new(next);
         Ok(())
     }
@@ -163,7 +186,40 @@ impl SearchIndex {
 
     /// Number of index segments searched (as of the last write); for diagnostics.
     pub fn num_segments(&self) -> usize {
-        self.current().map_or(0, |s| s.searcher.segment_readers().len())
+        self.current()
+            .map_or(0, |s| s.searcher.segment_readers().len())
+    }
+
+    /// Explains the score of the item `code` for the text and filters of `q`: a tree of the
+    /// scoring clauses as pretty-printed JSON, for relevance tuning. `None` when the item does not
+    /// exist or does not match.
+    pub fn explain(&self, q: &SearchQuery, code: &str) -> Result<Option<String>, SearchError> {
+        let snapshot = self.current()?;
+        let searcher = &snapshot.searcher;
+        let (query, _) = query::build(&self.fields, &q.text, &q.filters, searcher)?;
+        let term = Term::from_field_text(self.fields.code, code);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let Some(postings) = segment
+                .inverted_index(self.fields.code)?
+                .read_postings(&term, tantivy::schema::IndexRecordOption::Basic)?
+            else {
+                continue;
+            };
+            let mut postings = postings;
+            let mut doc = tantivy::DocSet::doc(&postings);
+            while doc != tantivy::TERMINATED {
+                if segment.alive_bitset().is_none_or(|a| a.is_alive(doc)) {
+                    let address = tantivy::DocAddress::new(ord as u32, doc);
+                    return match query.explain(searcher, address) {
+                        Ok(e) => Ok(Some(e.to_pretty_json())),
+                        Err(tantivy::TantivyError::InvalidArgument(_)) => Ok(None),
+                        Err(e) => Err(e.into()),
+                    };
+                }
+                doc = tantivy::DocSet::advance(&mut postings);
+            }
+        }
+        Ok(None)
     }
 
     /// Runs a search.
@@ -174,7 +230,9 @@ impl SearchIndex {
             )));
         }
         if q.limit > MAX_LIMIT {
-            return Err(SearchError::InvalidQuery(format!("limit must be at most {MAX_LIMIT}")));
+            return Err(SearchError::InvalidQuery(format!(
+                "limit must be at most {MAX_LIMIT}"
+            )));
         }
         let window = q.offset.saturating_add(q.limit);
         if window > MAX_WINDOW {
@@ -182,8 +240,8 @@ impl SearchIndex {
                 "offset + limit must be at most {MAX_WINDOW}; narrow the search instead"
             )));
         }
-        let (query, scored) = query::build(&self.fields, &q.text, &q.filters)?;
         let snapshot = self.current()?;
+        let (query, scored) = query::build(&self.fields, &q.text, &q.filters, &snapshot.searcher)?;
         let collector = ItemCollector {
             snapshot: Arc::clone(&snapshot),
             top: if q.limit == 0 { 0 } else { window },
@@ -191,7 +249,12 @@ impl SearchIndex {
             facets: q.facets,
         };
         let collected = snapshot.searcher.search(query.as_ref(), &collector)?;
-        let hits = collected.hits.into_iter().skip(q.offset).take(q.limit).collect();
+        let hits = collected
+            .hits
+            .into_iter()
+            .skip(q.offset)
+            .take(q.limit)
+            .collect();
         Ok(SearchResults {
             total: usize::try_from(collected.total).unwrap_or(usize::MAX),
             hits,

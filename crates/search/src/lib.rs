@@ -15,8 +15,16 @@
 //!   from per-segment columnar tables without reading stored documents (modules `table`,
 //!   `collector`).
 //!
+//! * Performance: the goal is a p99 search latency of 5 ms with facets over 100,000 items on two
+//!   cores. `benches/search.rs` (criterion) and `examples/latency.rs` (percentiles, indexing time,
+//!   RSS) measure it over the `synthetic` catalogue (feature `synthetic`); the commands are at
+//!   the top of the bench file.
+//!
 //! **Architecture Invariant:** no dependency on axum, sqlx, tokio or any other I/O framework; the
 //! only stored field is `code` — the platform's database is the source of truth for the rest.
+//!
+//! **Architecture Invariant:** one jieba dictionary per process (a `static`), shared by every
+//! index and every tokenizer; it takes about 0.15 s and 35 MB to load.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 

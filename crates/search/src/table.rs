@@ -82,10 +82,10 @@ pub struct FacetRow {
     masks: [u64; 2],
 }
 
-/// The sort keys of one document (16 bytes).
+/// The tie-break keys of one document (12 bytes), read only for documents that may enter the
+/// top `k` (popularity, the first tie-break, is kept apart in [`SegmentTable::popularity`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SortRow {
-    pub popularity: u32,
     pub name_ord: u32,
     pub code_ord: u32,
     pub name_len: u16,
@@ -142,6 +142,9 @@ pub struct Counts(pub Vec<Vec<u32>>);
 /// The dense tables of one segment.
 pub struct SegmentTable {
     pub facets: Vec<FacetRow>,
+    /// Popularity per document: 4 bytes a document, so that the top-`k` selection can reject
+    /// most documents from an array that stays in cache.
+    pub popularity: Vec<u32>,
     pub sort: Vec<SortRow>,
     /// Values of each dimension, in [`Dim::ALL`] order.
     pub values: Vec<StrPool>,
@@ -153,8 +156,34 @@ pub struct SegmentTable {
     codes: StrPool,
 }
 
+/// Counts the facet values of `rows` (the common case: no wide or overflowing dimension).
+#[inline]
+fn count_rows<'r>(
+    rows: impl Iterator<Item = &'r FacetRow>,
+    single: &mut [&mut Vec<u32>; SINGLE_DIMS],
+    multi: &mut [&mut Vec<u32>; 2],
+) {
+    for row in rows {
+        for (c, &ord) in single.iter_mut().zip(row.single.iter()) {
+            if let Some(x) = c.get_mut(usize::from(ord)) {
+                *x += 1;
+            }
+        }
+        for (c, &mask) in multi.iter_mut().zip(row.masks.iter()) {
+            let mut m = mask;
+            while m != 0 {
+                if let Some(x) = c.get_mut(m.trailing_zeros() as usize) {
+                    *x += 1;
+                }
+                m &= m - 1;
+            }
+        }
+    }
+}
+
 fn first_ord(col: Option<&StrColumn>, doc: DocId) -> Option<u32> {
-    col.and_then(|c| c.ords().first(doc)).and_then(|o| u32::try_from(o).ok())
+    col.and_then(|c| c.ords().first(doc))
+        .and_then(|o| u32::try_from(o).ok())
 }
 
 fn first_u64(col: Option<&Column<u64>>, doc: DocId) -> Option<u64> {
@@ -164,6 +193,18 @@ fn first_u64(col: Option<&Column<u64>>, doc: DocId) -> Option<u64> {
 impl SegmentTable {
     /// Decodes the tables of a segment from its fast fields.
     pub fn build(reader: &SegmentReader) -> Result<Self, SearchError> {
+        Self::build_with(reader, usize::from(NONE), 64)
+    }
+
+    /// [`build`](Self::build) with the limits of the compact layout as parameters: a
+    /// single-valued dimension with `max_narrow` values or more goes to [`Self::wide`], a
+    /// multi-valued one with more than `max_mask` (at most 64) to `overflow`. Tests lower them
+    /// to exercise those paths on small data.
+    fn build_with(
+        reader: &SegmentReader,
+        max_narrow: usize,
+        max_mask: usize,
+    ) -> Result<Self, SearchError> {
         let max_doc = reader.max_doc();
         let ff = reader.fast_fields();
         let popularity = ff.u64(names::POPULARITY).ok();
@@ -179,42 +220,61 @@ impl SegmentTable {
         }
         let mut wide: [Option<Vec<u32>>; SINGLE_DIMS] = Default::default();
         for (slot, &d) in wide.iter_mut().zip(SINGLE.iter()) {
-            if values.get(d).is_some_and(|v| v.len() >= usize::from(NONE)) {
+            if values.get(d).is_some_and(|v| v.len() >= max_narrow) {
                 *slot = Some(Vec::with_capacity(max_doc as usize));
             }
         }
         let mut overflow: [Option<Overflow>; 2] = [None, None];
         for (slot, &d) in overflow.iter_mut().zip(MULTI.iter()) {
-            if values.get(d).is_some_and(|v| v.len() > 64) {
-                *slot = Some(Overflow { starts: vec![0], ords: Vec::new() });
+            if values.get(d).is_some_and(|v| v.len() > max_mask.min(64)) {
+                *slot = Some(Overflow {
+                    starts: vec![0],
+                    ords: Vec::new(),
+                });
             }
         }
         let mut facets = Vec::with_capacity(max_doc as usize);
         let mut sort = Vec::with_capacity(max_doc as usize);
+        let mut pops = Vec::with_capacity(max_doc as usize);
         for doc in 0..max_doc {
-            sort.push(SortRow {
-                popularity: first_u64(popularity.as_ref(), doc)
+            pops.push(
+                first_u64(popularity.as_ref(), doc)
                     .map_or(0, |p| u32::try_from(p).unwrap_or(u32::MAX)),
+            );
+            sort.push(SortRow {
                 name_len: first_u64(name_len.as_ref(), doc)
                     .map_or(u16::MAX, |p| u16::try_from(p).unwrap_or(u16::MAX)),
                 name_ord: first_ord(name_col.as_ref(), doc).unwrap_or(u32::MAX),
                 code_ord: first_ord(code_col.as_ref(), doc).unwrap_or(u32::MAX),
             });
             let mut row = FacetRow::default();
-            for ((slot, w), &d) in row.single.iter_mut().zip(wide.iter_mut()).zip(SINGLE.iter()) {
+            for ((slot, w), &d) in row
+                .single
+                .iter_mut()
+                .zip(wide.iter_mut())
+                .zip(SINGLE.iter())
+            {
                 let ord = first_ord(dim_cols.get(d).and_then(Option::as_ref), doc);
                 match w {
                     Some(w) => w.push(ord.unwrap_or(u32::MAX)),
                     None => *slot = ord.and_then(|o| u16::try_from(o).ok()).unwrap_or(NONE),
                 }
             }
-            for ((mask, over), &d) in row.masks.iter_mut().zip(overflow.iter_mut()).zip(MULTI.iter()) {
-                let Some(col) = dim_cols.get(d).and_then(Option::as_ref) else { continue };
+            for ((mask, over), &d) in row
+                .masks
+                .iter_mut()
+                .zip(overflow.iter_mut())
+                .zip(MULTI.iter())
+            {
+                let Some(col) = dim_cols.get(d).and_then(Option::as_ref) else {
+                    continue;
+                };
                 let ords = col.term_ords(doc).filter_map(|o| u32::try_from(o).ok());
                 match over {
                     Some(o) => {
                         o.ords.extend(ords);
-                        o.starts.push(u32::try_from(o.ords.len()).unwrap_or(u32::MAX));
+                        o.starts
+                            .push(u32::try_from(o.ords.len()).unwrap_or(u32::MAX));
                     }
                     None => {
                         for ord in ords {
@@ -227,6 +287,7 @@ impl SegmentTable {
         }
         Ok(Self {
             facets,
+            popularity: pops,
             sort,
             values,
             wide,
@@ -244,29 +305,27 @@ impl SegmentTable {
     /// Adds the facet values of each document of `docs` to `counts`. One tight loop over all
     /// documents lets the processor overlap the cache misses of successive rows.
     pub fn count(&self, docs: &[DocId], counts: &mut Counts) {
-        let simple = self.wide.iter().all(Option::is_none) && self.overflow.iter().all(Option::is_none);
-        let [c0, c1, c2, c3, c4, c5, c6, c7] = counts.0.as_mut_slice() else { return };
+        let simple =
+            self.wide.iter().all(Option::is_none) && self.overflow.iter().all(Option::is_none);
+        let [c0, c1, c2, c3, c4, c5, c6, c7] = counts.0.as_mut_slice() else {
+            return;
+        };
         if simple {
-            // The common case, without per-dimension branches.
-            let single: [&mut Vec<u32>; SINGLE_DIMS] = [c0, c1, c2, c5, c6, c7];
+            let mut single: [&mut Vec<u32>; SINGLE_DIMS] = [c0, c1, c2, c5, c6, c7];
             let mut multi: [&mut Vec<u32>; 2] = [c3, c4];
-            let mut single = single;
-            for &doc in docs {
-                let Some(row) = self.facets.get(doc as usize) else { continue };
-                for (c, &ord) in single.iter_mut().zip(row.single.iter()) {
-                    if let Some(x) = c.get_mut(usize::from(ord)) {
-                        *x += 1;
-                    }
-                }
-                for (c, &mask) in multi.iter_mut().zip(row.masks.iter()) {
-                    let mut m = mask;
-                    while m != 0 {
-                        if let Some(x) = c.get_mut(m.trailing_zeros() as usize) {
-                            *x += 1;
-                        }
-                        m &= m - 1;
-                    }
-                }
+            if docs.len() * 4 >= self.facets.len() {
+                // Most documents match: the rows are read nearly in sequence anyway.
+                let rows = docs.iter().filter_map(|&d| self.facets.get(d as usize));
+                count_rows(rows, &mut single, &mut multi);
+            } else {
+                // Scattered matches: first gather the rows, a loop of independent loads with no
+                // data-dependent branch, so the processor keeps many cache misses in flight;
+                // then count from the gathered rows, which are in cache by then.
+                let rows: Vec<FacetRow> = docs
+                    .iter()
+                    .filter_map(|&d| self.facets.get(d as usize).copied())
+                    .collect();
+                count_rows(rows.iter(), &mut single, &mut multi);
             }
             return;
         }
@@ -274,8 +333,14 @@ impl SegmentTable {
         let mut multi: [&mut Vec<u32>; 2] = [c3, c4];
         for &doc in docs {
             let d = doc as usize;
-            let Some(row) = self.facets.get(d) else { continue };
-            for ((c, &ord), w) in single.iter_mut().zip(row.single.iter()).zip(self.wide.iter()) {
+            let Some(row) = self.facets.get(d) else {
+                continue;
+            };
+            for ((c, &ord), w) in single
+                .iter_mut()
+                .zip(row.single.iter())
+                .zip(self.wide.iter())
+            {
                 let ord = match w {
                     Some(w) => w.get(d).copied().unwrap_or(u32::MAX) as usize,
                     None => usize::from(ord),
@@ -284,7 +349,11 @@ impl SegmentTable {
                     *x += 1;
                 }
             }
-            for ((c, &mask), over) in multi.iter_mut().zip(row.masks.iter()).zip(self.overflow.iter()) {
+            for ((c, &mask), over) in multi
+                .iter_mut()
+                .zip(row.masks.iter())
+                .zip(self.overflow.iter())
+            {
                 match over {
                     None => {
                         let mut m = mask;
@@ -340,5 +409,55 @@ impl Snapshot {
             tables.insert(id, table);
         }
         Ok(Self { searcher, tables })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ItemDoc, SearchIndex};
+
+    fn doc(i: usize) -> ItemDoc {
+        ItemDoc {
+            code: format!("C{i}"),
+            name: format!("事项{i}"),
+            department: format!("D{}", i % 7),
+            region: format!("43010{}", i % 5),
+            level: "4".into(),
+            item_type: format!("0{}", i % 3),
+            service_objects: (0..=(i % 3))
+                .map(|k| ((k + i) % 6 + 1).to_string())
+                .collect(),
+            themes: (0..(i % 4)).map(|k| format!("t{}", (i + k) % 9)).collect(),
+            online: i.is_multiple_of(2),
+            scope: (i % 4).to_string(),
+            popularity: i as u32,
+            ..ItemDoc::default()
+        }
+    }
+
+    /// The wide (u32) and overflow (ordinal list) layouts count exactly like the compact one.
+    #[test]
+    fn every_layout_counts_the_same() {
+        let index = SearchIndex::in_memory().unwrap();
+        index.replace_all((0..300).map(doc)).unwrap();
+        let snapshot = index.current().unwrap();
+        for reader in snapshot.searcher.segment_readers() {
+            let compact = SegmentTable::build(reader).unwrap();
+            let spilled = SegmentTable::build_with(reader, 2, 2).unwrap();
+            assert!(spilled.wide.iter().any(Option::is_some));
+            assert!(spilled.overflow.iter().all(Option::is_some));
+            let all: Vec<DocId> = (0..reader.max_doc()).collect();
+            for docs in [&all[..], &all[..3], &all[all.len() / 3..]] {
+                let (mut a, mut b) = (compact.new_counts(), spilled.new_counts());
+                compact.count(docs, &mut a);
+                spilled.count(docs, &mut b);
+                assert_eq!(a.0, b.0);
+                assert!(
+                    a.0.iter()
+                        .all(|c| c.iter().sum::<u32>() > 0 || docs.len() < 5)
+                );
+            }
+        }
     }
 }

@@ -1,16 +1,19 @@
 //! Text analysis: width/case normalisation, the process-wide jieba instance with the government
-//! dictionary, and the two tantivy tokenizers the schema uses.
+//! dictionary, and the tantivy tokenizers the schema uses.
 //!
 //! * [`WordTokenizer`] cuts with jieba (default mode, HMM on) and then, like jieba's search mode,
 //!   also emits the dictionary words contained in each longer word, so that 营业执照 is indexed
 //!   as 营业执照, 营业 and 执照. Unlike `cut_for_search`, which only looks at 2- and 3-character
 //!   sub-words, it emits dictionary sub-words of every length: 食品经营许可 also yields 食品经营.
+//!   For names and aliases ([`WordTokenizer::all_words`]) it adds every dictionary word found
+//!   anywhere in the text (jieba's full mode), whatever way the default cut went.
 //! * [`GramTokenizer`] emits every character and every pair of adjacent characters. It backs a
 //!   low-weight fallback field over names and aliases, so that any substring query of a name
 //!   finds it even where the segmenter cut the name differently.
 //!
 //! Both tokenizers normalise first (full-width to half-width, ASCII lower case) and drop
-//! punctuation, whitespace and a short list of function words, so index and query agree.
+//! punctuation, whitespace, function words and the question words of everyday queries (怎么,
+//! 需要, 吗…), so index and query agree.
 //!
 //! The jieba dictionary takes a while to load and tens of megabytes to hold, so there is one
 //! instance per process ([`jieba`]), shared by every index and every tokenizer clone. That is why
@@ -31,11 +34,46 @@ pub const GOV_DICT: &str = include_str!("../dict/gov.txt");
 /// rare (jieba seldom produces them) and their sub-words are still found by the gram field.
 const MAX_SUBWORD_SOURCE: usize = 12;
 
-/// Single-character function words that carry no meaning for a search. Dropped at index and
-/// query time alike.
+/// Single-character function words, pronouns and question particles that carry no meaning for
+/// a search. Dropped at index and query time alike (as words and as grams).
 const STOP_CHARS: &[char] = &[
     '的', '了', '和', '与', '及', '或', '等', '之', '其', '于', '以', '在', '对', '由', '将', '被',
-    '把', '向', '从', '并', '且', '也', '都', '就', '而', '若', '则', '所', '即', '该', '个',
+    '把', '向', '从', '并', '且', '也', '都', '就', '而', '若', '则', '所', '即', '该', '个', '吗',
+    '呢', '吧', '啊', '呀', '嘛', '哪', '谁', '我', '你', '您', '他', '她', '想', '要', '能', '么',
+];
+
+/// Question words and pronouns of everyday queries ("身份证过期了怎么换"): a user types them, no
+/// guide answers to them, so they would only keep documents from matching all query words.
+const STOP_WORDS: &[&str] = &[
+    "怎么",
+    "怎么样",
+    "怎样",
+    "如何",
+    "什么",
+    "哪里",
+    "哪儿",
+    "哪个",
+    "哪些",
+    "为什么",
+    "我们",
+    "你们",
+    "可以",
+    "应该",
+    "多久",
+    "多少",
+    "在哪",
+    "在哪里",
+    "去哪",
+    "去哪里",
+    "请问",
+    "一下",
+    "是否",
+    "能否",
+    "有没有",
+    "需要",
+    "什么样",
+    "怎么办",
+    "咋办",
 ];
 
 static JIEBA: LazyLock<Result<Jieba, String>> = LazyLock::new(build_jieba);
@@ -59,7 +97,10 @@ fn load_user_dict(jieba: &mut Jieba, dict: &str) -> Result<(), String> {
         let Some(word) = parts.next() else { continue };
         let freq = match parts.next() {
             Some(f) => Some(f.parse::<usize>().map_err(|e| {
-                format!("user dictionary line {}: bad frequency {f:?}: {e}", line_no + 1)
+                format!(
+                    "user dictionary line {}: bad frequency {f:?}: {e}",
+                    line_no + 1
+                )
             })?),
             None => None,
         };
@@ -117,7 +158,7 @@ fn is_content(word: &str) -> bool {
     match (chars.next(), chars.next()) {
         (None, _) => false,
         (Some(c), None) => c.is_alphanumeric() && !STOP_CHARS.contains(&c),
-        _ => word.chars().any(char::is_alphanumeric),
+        _ => word.chars().any(char::is_alphanumeric) && !STOP_WORDS.contains(&word),
     }
 }
 
@@ -136,27 +177,81 @@ pub fn for_each_word<'a>(jieba: &Jieba, text: &'a str, mut sink: impl FnMut(&'a 
     }
 }
 
-/// The dictionary words strictly inside `word` (2 characters or more), longest first.
-pub fn dictionary_subwords<'a>(jieba: &Jieba, word: &'a str) -> Vec<&'a str> {
-    let bounds: Vec<usize> = word
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(word.len()))
-        .collect();
-    let n = bounds.len() - 1;
-    let mut out = Vec::new();
-    if !(3..=MAX_SUBWORD_SOURCE).contains(&n) {
-        return out;
+/// Like [`for_each_word`], without the HMM guesses at unknown words (dictionary words and
+/// single characters only).
+pub fn for_each_word_no_hmm<'a>(jieba: &Jieba, text: &'a str, mut sink: impl FnMut(&'a str)) {
+    for token in jieba.cut(text, false) {
+        if is_content(token.word) {
+            sink(token.word);
+        }
+    }
+}
+
+/// Calls `sink` with each dictionary word strictly inside `word` (2 characters or more),
+/// longest first; nothing for words shorter than 3 or longer than [`MAX_SUBWORD_SOURCE`].
+pub fn for_each_subword<'a>(jieba: &Jieba, word: &'a str, mut sink: impl FnMut(&'a str)) {
+    let mut bounds = [0usize; MAX_SUBWORD_SOURCE + 1];
+    let mut n = 0;
+    for (i, _) in word.char_indices() {
+        if n >= MAX_SUBWORD_SOURCE {
+            return;
+        }
+        if let Some(b) = bounds.get_mut(n) {
+            *b = i;
+        }
+        n += 1;
+    }
+    if n < 3 {
+        return;
+    }
+    if let Some(b) = bounds.get_mut(n) {
+        *b = word.len();
     }
     for len in (2..n).rev() {
         for start in 0..=n - len {
-            let sub = &word[bounds[start]..bounds[start + len]];
-            if jieba.has_word(sub) && !out.contains(&sub) {
-                out.push(sub);
+            let (Some(&from), Some(&to)) = (bounds.get(start), bounds.get(start + len)) else {
+                continue;
+            };
+            if let Some(sub) = word.get(from..to)
+                && jieba.has_word(sub)
+            {
+                sink(sub);
             }
         }
     }
+}
+
+/// The distinct dictionary words strictly inside `word` (see [`for_each_subword`]).
+pub fn dictionary_subwords<'a>(jieba: &Jieba, word: &'a str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for_each_subword(jieba, word, |sub| {
+        if !out.contains(&sub) {
+            out.push(sub);
+        }
+    });
     out
+}
+
+/// The parts of `word` when it is a compound of shorter dictionary words (死亡注销 → 死亡, 注销):
+/// the longest dictionary sub-words, taken greedily without overlap, if together they leave at
+/// most one character of `word` uncovered. Empty otherwise.
+pub fn compound_parts<'a>(jieba: &Jieba, word: &'a str) -> Vec<&'a str> {
+    let subs = dictionary_subwords(jieba, word);
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let mut parts: Vec<(usize, &'a str)> = Vec::new();
+    for sub in subs {
+        let (from, to) = span_of(word, sub);
+        if taken.iter().all(|&(a, b)| to <= a || from >= b) {
+            taken.push((from, to));
+            parts.push((from, sub));
+        }
+    }
+    let covered: usize = parts.iter().map(|(_, p)| p.chars().count()).sum();
+    if parts.len() < 2 || covered + 1 < word.chars().count() {
+        return Vec::new();
+    }
+    parts.sort_unstable_by_key(|(from, _)| *from);
+    parts.into_iter().map(|(_, p)| p).collect()
 }
 
 /// The grams of already-normalised `text` that the gram field indexes: for every run of
@@ -194,85 +289,118 @@ pub fn query_grams(word: &str) -> Vec<&str> {
             only = Some(g);
         }
     });
-    if pairs.is_empty() && singles == 1 {
-        if let Some(g) = only {
-            pairs.push(g);
-        }
+    if pairs.is_empty()
+        && singles == 1
+        && let Some(g) = only
+    {
+        pairs.push(g);
     }
     pairs
 }
 
-/// A token stream over owned tokens; both tokenizers fill one of these.
-pub struct VecTokenStream {
-    tokens: std::vec::IntoIter<Token>,
-    current: Token,
+/// A token stream over byte ranges of one (normalised) text; both tokenizers produce one. The
+/// token text is copied into one reused buffer as the stream advances, so tokenising allocates
+/// nothing per token.
+pub struct SpanTokenStream<'a> {
+    text: &'a str,
+    spans: std::vec::IntoIter<(usize, usize)>,
+    token: Token,
 }
 
-impl VecTokenStream {
-    fn new(tokens: Vec<Token>) -> Self {
-        Self { tokens: tokens.into_iter(), current: Token::default() }
+impl<'a> SpanTokenStream<'a> {
+    fn new(text: &'a str, spans: Vec<(usize, usize)>) -> Self {
+        Self {
+            text,
+            spans: spans.into_iter(),
+            token: Token::default(),
+        }
     }
 }
 
-impl TokenStream for VecTokenStream {
+impl TokenStream for SpanTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        match self.tokens.next() {
-            Some(token) => {
-                self.current = token;
-                true
+        for (from, to) in self.spans.by_ref() {
+            if let Some(word) = self.text.get(from..to) {
+                self.token.text.clear();
+                self.token.text.push_str(word);
+                self.token.offset_from = from;
+                self.token.offset_to = to;
+                self.token.position = self.token.position.wrapping_add(1);
+                return true;
             }
-            None => false,
         }
+        false
     }
 
     fn token(&self) -> &Token {
-        &self.current
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.current
+        &mut self.token
     }
 }
 
-fn push_token(tokens: &mut Vec<Token>, text: &str) {
-    let position = tokens.len();
-    tokens.push(Token {
-        offset_from: 0,
-        offset_to: text.len(),
-        position,
-        text: text.to_owned(),
-        position_length: 1,
-    });
+/// The byte range of `part` (a sub-slice of `whole`) within `whole`.
+fn span_of(whole: &str, part: &str) -> (usize, usize) {
+    let from = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    (from, from + part.len())
 }
 
-/// Word tokenizer: jieba words plus their dictionary sub-words (see the module doc).
+/// Word tokenizer: jieba words plus their dictionary sub-words (see the module doc). With
+/// `all_words` (names and aliases), also every other dictionary word of two characters or more
+/// found anywhere in the text (jieba's full mode), so that a query word is found whichever way
+/// the name was segmented: 企业投资项目备案 is cut 企业/投资项目/备案, yet holds 项目备案 too.
 #[derive(Clone, Default)]
 pub struct WordTokenizer {
+    all_words: bool,
     buf: String,
+}
+
+impl WordTokenizer {
+    /// The tokenizer of short text (names, aliases): every dictionary word is indexed.
+    pub fn all_words() -> Self {
+        Self {
+            all_words: true,
+            buf: String::new(),
+        }
+    }
 }
 
 /// Name under which [`WordTokenizer`] is registered with each index.
 pub const WORD_TOKENIZER: &str = "yiwang_words";
+/// Name under which [`WordTokenizer::all_words`] is registered with each index.
+pub const TITLE_TOKENIZER: &str = "yiwang_title_words";
 /// Name under which [`GramTokenizer`] is registered with each index.
 pub const GRAM_TOKENIZER: &str = "yiwang_grams";
 
 impl Tokenizer for WordTokenizer {
-    type TokenStream<'a> = VecTokenStream;
+    type TokenStream<'a> = SpanTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let mut tokens = Vec::new();
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanTokenStream<'a> {
+        normalize_into(text, &mut self.buf);
+        let buf = self.buf.as_str();
+        let mut spans = Vec::new();
         // The dictionary was loaded when the index was opened (`jieba()` succeeded there);
-        // should it somehow be missing, the text is indexed by its grams field only.
+        // should it somehow be missing, the text is found through the grams field only.
         if let Ok(jieba) = jieba() {
-            normalize_into(text, &mut self.buf);
-            for_each_word(jieba, &self.buf, |word| {
-                push_token(&mut tokens, word);
-                for sub in dictionary_subwords(jieba, word) {
-                    push_token(&mut tokens, sub);
-                }
+            for_each_word(jieba, buf, |word| {
+                spans.push(span_of(buf, word));
+                for_each_subword(jieba, word, |sub| spans.push(span_of(buf, sub)));
             });
+            if self.all_words {
+                for token in jieba.cut_all(buf) {
+                    let span = span_of(buf, token.word);
+                    if token.end - token.start >= 2
+                        && is_content(token.word)
+                        && !spans.contains(&span)
+                    {
+                        spans.push(span);
+                    }
+                }
+            }
         }
-        VecTokenStream::new(tokens)
+        SpanTokenStream::new(buf, spans)
     }
 }
 
@@ -283,17 +411,18 @@ pub struct GramTokenizer {
 }
 
 impl Tokenizer for GramTokenizer {
-    type TokenStream<'a> = VecTokenStream;
+    type TokenStream<'a> = SpanTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let mut tokens = Vec::new();
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanTokenStream<'a> {
         normalize_into(text, &mut self.buf);
-        for_each_gram(&self.buf, |g| {
-            if g.chars().count() > 1 || !g.chars().all(|c| STOP_CHARS.contains(&c)) {
-                push_token(&mut tokens, g);
+        let buf = self.buf.as_str();
+        let mut spans = Vec::new();
+        for_each_gram(buf, |g| {
+            if g.chars().nth(1).is_some() || !g.chars().all(|c| STOP_CHARS.contains(&c)) {
+                spans.push(span_of(buf, g));
             }
         });
-        VecTokenStream::new(tokens)
+        SpanTokenStream::new(buf, spans)
     }
 }
 
@@ -321,7 +450,10 @@ mod tests {
     fn search_mode_emits_sub_words() {
         let w = words("营业执照变更登记");
         for expected in ["营业执照", "营业", "执照", "变更", "登记"] {
-            assert!(w.iter().any(|x| x == expected), "{expected} missing from {w:?}");
+            assert!(
+                w.iter().any(|x| x == expected),
+                "{expected} missing from {w:?}"
+            );
         }
         let w = words("食品经营许可证核发");
         assert!(w.iter().any(|x| x == "食品经营"), "{w:?}");
@@ -332,7 +464,14 @@ mod tests {
     #[test]
     fn gov_dictionary_terms_stay_whole() {
         let j = jieba().unwrap();
-        for term in ["社会保障卡", "住房公积金", "最低生活保障", "跨省通办", "网约车", "一件事"] {
+        for term in [
+            "社会保障卡",
+            "住房公积金",
+            "最低生活保障",
+            "跨省通办",
+            "网约车",
+            "一件事",
+        ] {
             let cut: Vec<&str> = j.cut(term, true).iter().map(|t| t.word).collect();
             assert_eq!(cut, vec![term]);
         }

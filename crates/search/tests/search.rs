@@ -1,5 +1,7 @@
 //! Behaviour tests of `yiwang-search`: relevance rules, filters, facets, paging and index updates,
 //! checked against brute-force answers computed from the documents themselves.
+// Helpers outside `#[test]` functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -28,11 +30,21 @@ fn item(code: &str, name: &str) -> ItemDoc {
 }
 
 fn text(q: &str) -> SearchQuery {
-    SearchQuery { text: q.to_owned(), limit: 20, ..SearchQuery::default() }
+    SearchQuery {
+        text: q.to_owned(),
+        limit: 20,
+        ..SearchQuery::default()
+    }
 }
 
 fn codes(index: &SearchIndex, q: &SearchQuery) -> Vec<String> {
-    index.search(q).unwrap().hits.into_iter().map(|h| h.code).collect()
+    index
+        .search(q)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.code)
+        .collect()
 }
 
 fn index_with(docs: Vec<ItemDoc>) -> SearchIndex {
@@ -72,9 +84,24 @@ fn catalogue() -> (SearchIndex, Vec<ItemDoc>) {
 #[test]
 fn exact_name_comes_first_whatever_the_popularity_and_spacing() {
     let (index, _) = catalogue();
-    assert_eq!(codes(&index, &text("营业执照遗失补领")).first().map(String::as_str), Some("T01"));
-    assert_eq!(codes(&index, &text(" 营业执照　遗失 补领 ")).first().map(String::as_str), Some("T01"));
-    assert_eq!(codes(&index, &text("ｉｃｐ备案（经营性）")).first().map(String::as_str), Some("T06"));
+    assert_eq!(
+        codes(&index, &text("营业执照遗失补领"))
+            .first()
+            .map(String::as_str),
+        Some("T01")
+    );
+    assert_eq!(
+        codes(&index, &text(" 营业执照　遗失 补领 "))
+            .first()
+            .map(String::as_str),
+        Some("T01")
+    );
+    assert_eq!(
+        codes(&index, &text("ｉｃｐ备案（经营性）"))
+            .first()
+            .map(String::as_str),
+        Some("T06")
+    );
     // The exact match is followed by the other items named with the same words.
     let top = codes(&index, &text("营业执照遗失补领"));
     let mut next: Vec<&str> = top.iter().skip(1).take(2).map(String::as_str).collect();
@@ -85,15 +112,32 @@ fn exact_name_comes_first_whatever_the_popularity_and_spacing() {
 #[test]
 fn exact_alias_comes_first() {
     let (index, _) = catalogue();
-    assert_eq!(codes(&index, &text("社保卡办理")).first().map(String::as_str), Some("T04"));
-    assert_eq!(codes(&index, &text("社保卡申领")).first().map(String::as_str), Some("T04"));
+    assert_eq!(
+        codes(&index, &text("社保卡办理"))
+            .first()
+            .map(String::as_str),
+        Some("T04")
+    );
+    assert_eq!(
+        codes(&index, &text("社保卡申领"))
+            .first()
+            .map(String::as_str),
+        Some("T04")
+    );
 }
 
 #[test]
 fn two_character_queries_find_longer_words() {
     let (index, _) = catalogue();
     let all = |q: &str| {
-        codes(&index, &SearchQuery { text: q.to_owned(), limit: MAX_LIMIT, ..SearchQuery::default() })
+        codes(
+            &index,
+            &SearchQuery {
+                text: q.to_owned(),
+                limit: MAX_LIMIT,
+                ..SearchQuery::default()
+            },
+        )
     };
     assert!(all("养老").contains(&"T05".to_owned()));
     assert!(all("社保").contains(&"T04".to_owned()));
@@ -115,9 +159,17 @@ fn any_two_character_substring_of_a_name_finds_the_item() {
             let q: String = w.iter().collect();
             let found = codes(
                 &index,
-                &SearchQuery { text: q.clone(), limit: MAX_LIMIT, ..SearchQuery::default() },
+                &SearchQuery {
+                    text: q.clone(),
+                    limit: MAX_LIMIT,
+                    ..SearchQuery::default()
+                },
             );
-            assert!(found.contains(&doc.code), "{q:?} did not find {:?}", doc.name);
+            assert!(
+                found.contains(&doc.code),
+                "{q:?} did not find {:?}",
+                doc.name
+            );
         }
     }
 }
@@ -139,6 +191,159 @@ fn ties_go_to_popularity_then_shorter_name() {
     b.popularity = 2;
     let index = index_with(vec![a, b]);
     assert_eq!(codes(&index, &text("居住证申领")), vec!["B", "A"]);
+    // Same score (the query is an alias of both) and popularity: the shorter name first.
+    let mut long = item("L", "社会保障卡申领（补换）");
+    long.aliases = vec!["社保卡".into()];
+    let mut short = item("S", "社会保障卡申领");
+    short.aliases = vec!["社保卡".into()];
+    let index = index_with(vec![long, short]);
+    assert_eq!(codes(&index, &text("社保卡")), vec!["S", "L"]);
+}
+
+/// A few items written like a real catalogue (names, aliases, guide text), for everyday queries.
+fn everyday_catalogue() -> SearchIndex {
+    let mut docs = Vec::new();
+    let mut add = |code: &str, name: &str, aliases: &[&str], body: &str, popularity: u32| {
+        let mut d = item(code, name);
+        d.aliases = aliases.iter().map(|a| (*a).to_owned()).collect();
+        d.body = body.to_owned();
+        d.popularity = popularity;
+        docs.push(d);
+    };
+    add(
+        "ID-NEW",
+        "居民身份证首次申领",
+        &["第一次办身份证", "首次办理身份证"],
+        "申请人持户口簿到派出所申请。",
+        50,
+    );
+    add(
+        "ID-RENEW",
+        "居民身份证换领",
+        &["身份证到期换证", "身份证过期换领"],
+        "居民身份证有效期满的，应当换领。",
+        60,
+    );
+    add(
+        "ID-LOST",
+        "居民身份证补领",
+        &["身份证补办", "身份证丢失补办"],
+        "居民身份证丢失的，申请补领。",
+        70,
+    );
+    add(
+        "HK-IN",
+        "户口迁入登记",
+        &["户口迁移", "迁户口", "户口迁入"],
+        "户口迁入需提交准予迁入证明。",
+        90,
+    );
+    add(
+        "HK-DEATH",
+        "死亡人员户口注销",
+        &["死亡销户", "人死后销户"],
+        "公民死亡后，由家属申报注销户口。",
+        10,
+    );
+    add(
+        "BUS",
+        "道路旅客运输经营许可",
+        &["客运经营许可", "旅游包车许可"],
+        "从事道路旅客运输经营的，应当取得许可。",
+        20,
+    );
+    add(
+        "QUAL",
+        "建筑业企业资质核准",
+        &["建筑资质", "施工资质", "建筑业企业资质证书"],
+        "建筑业企业资质申请材料。",
+        80,
+    );
+    for i in 0..30 {
+        add(
+            &format!("N{i}"),
+            &format!("其他事项{i}号申请"),
+            &[],
+            "申请人应当提交申请材料。",
+            1,
+        );
+    }
+    index_with(docs)
+}
+
+#[test]
+fn everyday_phrases_find_their_item() {
+    let index = everyday_catalogue();
+    let first = |q: &str| codes(&index, &text(q)).into_iter().next();
+    // Question words (怎么, 了) do not keep the item from matching every query word.
+    assert_eq!(first("身份证过期了怎么换").as_deref(), Some("ID-RENEW"));
+    assert_eq!(first("身份证丢失怎么办").as_deref(), Some("ID-LOST"));
+    // A word no document holds (孩子) is ignored rather than held against every item.
+    assert_eq!(first("孩子第一次办身份证").as_deref(), Some("ID-NEW"));
+    // The dictionary's compound 死亡注销 counts through its parts 死亡 + 注销.
+    assert_eq!(first("死亡注销户口").as_deref(), Some("HK-DEATH"));
+    // Two query words in an alias beat one word repeated across a name and three aliases.
+    assert_eq!(first("旅游包车资质").as_deref(), Some("BUS"));
+}
+
+#[test]
+fn searches_run_while_the_index_is_written() {
+    let index = std::sync::Arc::new(index_with(synthetic::generate(500, 2)));
+    let writer = {
+        let index = std::sync::Arc::clone(&index);
+        std::thread::spawn(move || {
+            for i in 0..20 {
+                index
+                    .upsert(item(&format!("W{i}"), &format!("并发写入测试事项{i}")))
+                    .unwrap();
+            }
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let index = std::sync::Arc::clone(&index);
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    let r = index
+                        .search(&SearchQuery {
+                            text: "营业执照".into(),
+                            limit: 10,
+                            facets: true,
+                            ..SearchQuery::default()
+                        })
+                        .unwrap();
+                    assert!(r.total > 0);
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    for r in readers {
+        r.join().unwrap();
+    }
+    assert_eq!(index.num_docs(), 520);
+    assert_eq!(
+        codes(&index, &text("并发写入测试事项19"))
+            .first()
+            .map(String::as_str),
+        Some("W19")
+    );
+}
+
+#[test]
+fn explain_describes_the_score() {
+    let index = everyday_catalogue();
+    let e = index
+        .explain(&text("身份证换领"), "ID-RENEW")
+        .unwrap()
+        .unwrap();
+    assert!(e.contains("value"), "{e}");
+    assert!(
+        index
+            .explain(&text("身份证换领"), "no-such-code")
+            .unwrap()
+            .is_none()
+    );
 }
 
 fn matches(d: &ItemDoc, f: &Filters) -> bool {
@@ -154,7 +359,10 @@ fn matches(d: &ItemDoc, f: &Filters) -> bool {
     let person_ok = match f.person {
         None => true,
         Some(true) => d.service_objects.iter().any(|s| s == "1"),
-        Some(false) => d.service_objects.iter().any(|s| ["2", "3", "4", "5", "6"].contains(&s.as_str())),
+        Some(false) => d
+            .service_objects
+            .iter()
+            .any(|s| ["2", "3", "4", "5", "6"].contains(&s.as_str())),
     };
     region_ok
         && person_ok
@@ -188,8 +396,10 @@ fn brute_facets<'a>(docs: impl Iterator<Item = &'a ItemDoc>) -> Facets {
         add(7, &d.level);
     }
     let mut lists = m.into_iter().map(|m| {
-        let mut v: Vec<FacetCount> =
-            m.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
+        let mut v: Vec<FacetCount> = m
+            .into_iter()
+            .map(|(value, count)| FacetCount { value, count })
+            .collect();
         v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
         v
     });
@@ -211,35 +421,88 @@ fn filters_and_region_subtree() {
     let docs = synthetic::generate(3000, 3);
     let index = index_with(docs.clone());
     let cases = [
-        Filters { region: Some("430100".into()), ..Filters::default() },
-        Filters { region: Some("430100".into()), region_subtree: true, ..Filters::default() },
-        Filters { region: Some("430000".into()), region_subtree: true, ..Filters::default() },
-        Filters { region: Some("430104".into()), online: Some(true), ..Filters::default() },
-        Filters { person: Some(true), item_type: Some("20".into()), ..Filters::default() },
-        Filters { person: Some(false), theme: Some("construction".into()), ..Filters::default() },
-        Filters { service_object: Some("5".into()), scope: Some("2".into()), ..Filters::default() },
-        Filters { department: Some(docs[0].department.clone()), ..Filters::default() },
+        Filters {
+            region: Some("430100".into()),
+            ..Filters::default()
+        },
+        Filters {
+            region: Some("430100".into()),
+            region_subtree: true,
+            ..Filters::default()
+        },
+        Filters {
+            region: Some("430000".into()),
+            region_subtree: true,
+            ..Filters::default()
+        },
+        Filters {
+            region: Some("430104".into()),
+            online: Some(true),
+            ..Filters::default()
+        },
+        Filters {
+            person: Some(true),
+            item_type: Some("20".into()),
+            ..Filters::default()
+        },
+        Filters {
+            person: Some(false),
+            theme: Some("construction".into()),
+            ..Filters::default()
+        },
+        Filters {
+            service_object: Some("5".into()),
+            scope: Some("2".into()),
+            ..Filters::default()
+        },
+        Filters {
+            department: Some(docs[0].department.clone()),
+            ..Filters::default()
+        },
     ];
     for f in cases {
         let expected: Vec<&ItemDoc> = docs.iter().filter(|d| matches(d, &f)).collect();
-        let q = SearchQuery { filters: f.clone(), limit: MAX_LIMIT, facets: true, ..SearchQuery::default() };
+        let q = SearchQuery {
+            filters: f.clone(),
+            limit: MAX_LIMIT,
+            facets: true,
+            ..SearchQuery::default()
+        };
         let r = index.search(&q).unwrap();
         assert_eq!(r.total, expected.len(), "{f:?}");
         assert!(r.total > 0, "test filter matches nothing: {f:?}");
         let by_code: HashMap<&str, &ItemDoc> = docs.iter().map(|d| (d.code.as_str(), d)).collect();
         for h in &r.hits {
-            assert!(matches(by_code[h.code.as_str()], &f), "{} does not match {f:?}", h.code);
+            assert!(
+                matches(by_code[h.code.as_str()], &f),
+                "{} does not match {f:?}",
+                h.code
+            );
         }
-        assert_eq!(r.facets.unwrap(), brute_facets(expected.into_iter()), "{f:?}");
+        assert_eq!(
+            r.facets.unwrap(),
+            brute_facets(expected.into_iter()),
+            "{f:?}"
+        );
     }
     // Subtree of a prefecture includes its counties, the exact filter does not.
     let exact = index
-        .search(&SearchQuery { filters: Filters { region: Some("430100".into()), ..Filters::default() }, ..SearchQuery::default() })
+        .search(&SearchQuery {
+            filters: Filters {
+                region: Some("430100".into()),
+                ..Filters::default()
+            },
+            ..SearchQuery::default()
+        })
         .unwrap()
         .total;
     let subtree = index
         .search(&SearchQuery {
-            filters: Filters { region: Some("430100".into()), region_subtree: true, ..Filters::default() },
+            filters: Filters {
+                region: Some("430100".into()),
+                region_subtree: true,
+                ..Filters::default()
+            },
             ..SearchQuery::default()
         })
         .unwrap()
@@ -252,7 +515,12 @@ fn facets_of_a_text_query_count_every_match() {
     let (index, docs) = catalogue();
     for q in ["营业执照", "养老", "不动产登记", "社保卡 补领"] {
         let r = index
-            .search(&SearchQuery { text: q.into(), limit: MAX_LIMIT, facets: true, ..SearchQuery::default() })
+            .search(&SearchQuery {
+                text: q.into(),
+                limit: MAX_LIMIT,
+                facets: true,
+                ..SearchQuery::default()
+            })
             .unwrap();
         assert!(r.total > 0 && r.total <= MAX_LIMIT, "{q}: {}", r.total);
         assert_eq!(r.hits.len(), r.total);
@@ -271,21 +539,36 @@ fn upsert_replaces_and_is_visible_at_once() {
     changed.name = "完全不同的测试事项名称".to_owned();
     index.upsert(changed.clone()).unwrap();
     assert_eq!(index.num_docs(), n);
-    assert_eq!(codes(&index, &text("完全不同的测试事项名称")).first(), Some(&changed.code));
+    assert_eq!(
+        codes(&index, &text("完全不同的测试事项名称")).first(),
+        Some(&changed.code)
+    );
     let all = index
-        .search(&SearchQuery { limit: MAX_LIMIT, ..SearchQuery::default() })
+        .search(&SearchQuery {
+            limit: MAX_LIMIT,
+            ..SearchQuery::default()
+        })
         .unwrap();
     assert_eq!(all.total as u64, n);
     // A new item is added.
     let new = item("NEW-1", "新增事项测试");
     index.upsert(new).unwrap();
     assert_eq!(index.num_docs(), n + 1);
-    assert_eq!(codes(&index, &text("新增事项测试")).first().map(String::as_str), Some("NEW-1"));
+    assert_eq!(
+        codes(&index, &text("新增事项测试"))
+            .first()
+            .map(String::as_str),
+        Some("NEW-1")
+    );
     // Upserting the same item twice leaves one copy.
     index.upsert(item("NEW-1", "新增事项测试")).unwrap();
     assert_eq!(index.num_docs(), n + 1);
     let found = codes(&index, &text("新增事项测试"));
-    assert_eq!(found.iter().filter(|c| *c == "NEW-1").count(), 1, "{found:?}");
+    assert_eq!(
+        found.iter().filter(|c| *c == "NEW-1").count(),
+        1,
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -306,15 +589,25 @@ fn empty_query_lists_everything_by_popularity_then_name_with_paging() {
     let index = index_with(docs.clone());
     // A write after the bulk load puts a second segment in play.
     index.upsert(item("ZZZ", "最后加入的事项")).unwrap();
-    let mut expected: Vec<(u32, String, String)> =
-        docs.iter().map(|d| (d.popularity, d.name.clone(), d.code.clone())).collect();
+    let mut expected: Vec<(u32, String, String)> = docs
+        .iter()
+        .map(|d| (d.popularity, d.name.clone(), d.code.clone()))
+        .collect();
     expected.push((10, "最后加入的事项".into(), "ZZZ".into()));
-    expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)));
+    expected.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.cmp(&b.1))
+            .then_with(|| a.2.cmp(&b.2))
+    });
     let mut seen = Vec::new();
     let mut offset = 0;
     loop {
         let r = index
-            .search(&SearchQuery { offset, limit: 37, ..SearchQuery::default() })
+            .search(&SearchQuery {
+                offset,
+                limit: 37,
+                ..SearchQuery::default()
+            })
             .unwrap();
         assert_eq!(r.total, expected.len());
         if r.hits.is_empty() {
@@ -330,14 +623,31 @@ fn empty_query_lists_everything_by_popularity_then_name_with_paging() {
 #[test]
 fn bad_requests_are_user_errors() {
     let index = index_with(vec![item("A", "居住证申领")]);
-    let e = index.search(&SearchQuery { limit: MAX_LIMIT + 1, ..SearchQuery::default() }).unwrap_err();
+    let e = index
+        .search(&SearchQuery {
+            limit: MAX_LIMIT + 1,
+            ..SearchQuery::default()
+        })
+        .unwrap_err();
     assert!(matches!(e, SearchError::InvalidQuery(_)) && e.is_user_error());
-    let e = index.search(&SearchQuery { offset: 20_000, limit: 10, ..SearchQuery::default() }).unwrap_err();
+    let e = index
+        .search(&SearchQuery {
+            offset: 20_000,
+            limit: 10,
+            ..SearchQuery::default()
+        })
+        .unwrap_err();
     assert!(e.is_user_error());
     let e = index.search(&text(&"很".repeat(500))).unwrap_err();
     assert!(e.is_user_error());
     let e = index
-        .search(&SearchQuery { filters: Filters { region: Some(String::new()), ..Filters::default() }, ..SearchQuery::default() })
+        .search(&SearchQuery {
+            filters: Filters {
+                region: Some(String::new()),
+                ..Filters::default()
+            },
+            ..SearchQuery::default()
+        })
         .unwrap_err();
     assert!(e.is_user_error());
     let e = index.upsert(item("", "无编码")).unwrap_err();
@@ -349,7 +659,9 @@ fn bad_requests_are_user_errors() {
 #[test]
 fn replace_all_replaces_everything() {
     let index = index_with(vec![item("A", "居住证申领"), item("B", "居住证签注")]);
-    index.replace_all(vec![item("C", "户口迁移"), item("C", "户口迁移（迁入）")]).unwrap();
+    index
+        .replace_all(vec![item("C", "户口迁移"), item("C", "户口迁移（迁入）")])
+        .unwrap();
     assert_eq!(index.num_docs(), 1);
     assert!(codes(&index, &text("居住证")).is_empty());
     assert_eq!(codes(&index, &text("户口迁移（迁入）")), vec!["C"]);
@@ -366,7 +678,12 @@ fn on_disk_index_survives_reopening() {
     {
         let index = SearchIndex::open_or_create(&dir).unwrap();
         assert_eq!(index.num_docs(), 201);
-        assert_eq!(codes(&index, &text("磁盘索引测试事项")).first().map(String::as_str), Some("DISK-1"));
+        assert_eq!(
+            codes(&index, &text("磁盘索引测试事项"))
+                .first()
+                .map(String::as_str),
+            Some("DISK-1")
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -386,8 +703,12 @@ fn arb_doc() -> impl Strategy<Value = ItemDoc> {
         ("430300", vec!["430000", "430300"]),
         ("430302", vec!["430000", "430300", "430302"]),
     ]);
-    let objects = prop::collection::btree_set(prop::sample::select(vec!["1", "2", "3", "4", "5", "6"]), 1..3);
-    let themes = prop::collection::btree_set(prop::sample::select(vec!["birth", "housing", "tax"]), 0..3);
+    let objects = prop::collection::btree_set(
+        prop::sample::select(vec!["1", "2", "3", "4", "5", "6"]),
+        1..3,
+    );
+    let themes =
+        prop::collection::btree_set(prop::sample::select(vec!["birth", "housing", "tax"]), 0..3);
     (
         region,
         prop::sample::select(vec!["D1", "D2", "D3"]),
@@ -397,29 +718,38 @@ fn arb_doc() -> impl Strategy<Value = ItemDoc> {
         any::<bool>(),
         prop::sample::select(vec!["0", "1", "2"]),
         0u32..5,
-        prop::sample::select(vec!["营业执照变更", "社会保障卡申领", "居住证签注", "不动产登记"]),
+        prop::sample::select(vec![
+            "营业执照变更",
+            "社会保障卡申领",
+            "居住证签注",
+            "不动产登记",
+        ]),
     )
-        .prop_map(|(region, dept, ty, objects, themes, online, scope, popularity, name)| ItemDoc {
-            code: String::new(),
-            name: name.to_owned(),
-            department: dept.to_owned(),
-            department_name: format!("部门{dept}"),
-            region: region.0.to_owned(),
-            region_path: region.1.iter().map(|s| (*s).to_owned()).collect(),
-            level: "3".to_owned(),
-            item_type: ty.to_owned(),
-            service_objects: objects.into_iter().map(str::to_owned).collect(),
-            themes: themes.into_iter().map(str::to_owned).collect(),
-            online,
-            scope: scope.to_owned(),
-            popularity,
-            ..ItemDoc::default()
-        })
+        .prop_map(
+            |(region, dept, ty, objects, themes, online, scope, popularity, name)| ItemDoc {
+                code: String::new(),
+                name: name.to_owned(),
+                department: dept.to_owned(),
+                department_name: format!("部门{dept}"),
+                region: region.0.to_owned(),
+                region_path: region.1.iter().map(|s| (*s).to_owned()).collect(),
+                level: "3".to_owned(),
+                item_type: ty.to_owned(),
+                service_objects: objects.into_iter().map(str::to_owned).collect(),
+                themes: themes.into_iter().map(str::to_owned).collect(),
+                online,
+                scope: scope.to_owned(),
+                popularity,
+                ..ItemDoc::default()
+            },
+        )
 }
 
 fn arb_filters() -> impl Strategy<Value = Filters> {
     (
-        prop::option::of(prop::sample::select(vec!["430000", "430100", "430104", "430300"])),
+        prop::option::of(prop::sample::select(vec![
+            "430000", "430100", "430104", "430300",
+        ])),
         any::<bool>(),
         prop::option::of(prop::sample::select(vec!["D1", "D2"])),
         prop::option::of(prop::sample::select(vec!["01", "20"])),
@@ -429,17 +759,19 @@ fn arb_filters() -> impl Strategy<Value = Filters> {
         prop::option::of(any::<bool>()),
         prop::option::of(prop::sample::select(vec!["0", "2"])),
     )
-        .prop_map(|(region, subtree, dept, ty, so, person, theme, online, scope)| Filters {
-            region: region.map(str::to_owned),
-            region_subtree: subtree,
-            department: dept.map(str::to_owned),
-            item_type: ty.map(str::to_owned),
-            service_object: so.map(str::to_owned),
-            person,
-            theme: theme.map(str::to_owned),
-            online,
-            scope: scope.map(str::to_owned),
-        })
+        .prop_map(
+            |(region, subtree, dept, ty, so, person, theme, online, scope)| Filters {
+                region: region.map(str::to_owned),
+                region_subtree: subtree,
+                department: dept.map(str::to_owned),
+                item_type: ty.map(str::to_owned),
+                service_object: so.map(str::to_owned),
+                person,
+                theme: theme.map(str::to_owned),
+                online,
+                scope: scope.map(str::to_owned),
+            },
+        )
 }
 
 proptest! {

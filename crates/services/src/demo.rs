@@ -108,6 +108,22 @@ struct RegionIn {
     hours: String,
 }
 
+impl From<RegionIn> for Region {
+    fn from(r: RegionIn) -> Region {
+        Region {
+            code: r.code,
+            name: r.name,
+            short_name: r.short,
+            parent: r.parent,
+            level: r.level,
+            phone_area: r.phone_area,
+            center: r.center,
+            center_address: r.center_address,
+            hours: r.hours,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct DepartmentIn {
     key: String,
@@ -389,20 +405,7 @@ pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
     let themes: Vec<ThemeIn> = serde_json::from_str(THEMES)?;
     let scope: ScopeIn = serde_json::from_str(SCOPE)?;
     let entries = catalogue_entries()?;
-    let regions: Vec<Region> = regions_in
-        .into_iter()
-        .map(|r| Region {
-            code: r.code,
-            name: r.name,
-            short_name: r.short,
-            parent: r.parent,
-            level: r.level,
-            phone_area: r.phone_area,
-            center: r.center,
-            center_address: r.center_address,
-            hours: r.hours,
-        })
-        .collect();
+    let regions: Vec<Region> = regions_in.into_iter().map(Region::from).collect();
     let orgs = organisations(&regions, &departments)?;
     let mut master = MasterData::default();
     for r in &regions {
@@ -706,17 +709,7 @@ mod tests {
         let regions: Vec<Region> = serde_json::from_str::<Vec<RegionIn>>(REGIONS)
             .unwrap()
             .into_iter()
-            .map(|r| Region {
-                code: r.code,
-                name: r.name,
-                short_name: r.short,
-                parent: r.parent,
-                level: r.level,
-                phone_area: r.phone_area,
-                center: r.center,
-                center_address: r.center_address,
-                hours: r.hours,
-            })
+            .map(Region::from)
             .collect();
         let depts: Vec<DepartmentIn> = serde_json::from_str(DEPARTMENTS).unwrap();
         let orgs = organisations(&regions, &depts).unwrap();

@@ -29,35 +29,25 @@ impl GuidePage<'_> {
     }
 
     fn objects(&self) -> String {
-        self.item
-            .guide
-            .service_objects
-            .iter()
-            .map(|o| {
-                if self.chrome.lang.is_en() {
-                    o.label_en()
-                } else {
-                    o.label_zh()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("、")
+        let en = self.chrome.lang.is_en();
+        join_labels(
+            self.item
+                .guide
+                .service_objects
+                .iter()
+                .map(|o| if en { o.label_en() } else { o.label_zh() }),
+        )
     }
 
     fn forms(&self) -> String {
-        self.item
-            .guide
-            .handling_forms
-            .iter()
-            .map(|o| {
-                if self.chrome.lang.is_en() {
-                    o.label_en()
-                } else {
-                    o.label_zh()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("、")
+        let en = self.chrome.lang.is_en();
+        join_labels(
+            self.item.guide.handling_forms.iter().map(
+                |f| {
+                    if en { f.label_en() } else { f.label_zh() }
+                },
+            ),
+        )
     }
 
     fn online(&self) -> bool {
@@ -67,6 +57,11 @@ impl GuidePage<'_> {
     fn fees_free(&self) -> bool {
         self.item.guide.fees.as_ref().is_none_or(|f| f.is_empty())
     }
+}
+
+/// Labels joined the Chinese way.
+fn join_labels<'a>(labels: impl Iterator<Item = &'a str>) -> String {
+    labels.collect::<Vec<_>>().join("、")
 }
 
 /// `GET /items/{实施编码}`.

@@ -28,7 +28,7 @@ pub const MAX_WINDOW: usize = 10_000;
 
 /// Memory budget of each indexing thread of the writer (tantivy's minimum is 15 MB); past it a
 /// thread flushes a segment. Allocated while indexing, released after the commit.
-const WRITER_BUDGET_PER_THREAD: usize = 64 << 20;
+const WRITER_BUDGET_PER_THREAD: usize = 24 << 20;
 
 /// The item search index. `Send + Sync`; share it behind an `Arc`.
 pub struct SearchIndex {

@@ -371,6 +371,36 @@ fn organisations(
     Ok(out)
 }
 
+/// Inserts the item an organisation implements from a catalogue entry, published as version 1
+/// (demo and scale data arrive as a migration from a legacy system would bring them).
+async fn publish_for_org(
+    tx: &mut yiwang_store::Transaction<'static, yiwang_store::Any>,
+    now: &str,
+    org: &Organisation,
+    template: &Guide,
+    basic: &BasicCode,
+    master: &MasterData,
+) -> Result<ImplementationCode, ServiceError> {
+    let credit =
+        CreditCode::parse(&org.credit_code).map_err(|e| ServiceError::internal(e.to_string()))?;
+    let level = ExerciseLevel::from_code(&org.level).unwrap_or(ExerciseLevel::County);
+    let code = ImplementationCode::new(&credit, level, basic);
+    let guide = guide_for_org(template, org, master);
+    let popularity = i64::try_from(stable_hash(code.as_str()) % 1000).unwrap_or(0);
+    insert_item(
+        tx,
+        now,
+        &code,
+        org,
+        &guide,
+        VersionStatus::Published,
+        "system",
+        popularity,
+    )
+    .await?;
+    Ok(code)
+}
+
 /// Whether the demo province is already in this database.
 pub async fn is_loaded(p: &Platform) -> Result<bool, ServiceError> {
     Ok(sqlx::query("SELECT value FROM meta WHERE key = 'demo'")
@@ -521,23 +551,7 @@ pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
                 let Some(org) = by_dept_region.get(&(dept.key.as_str(), region)) else {
                     continue;
                 };
-                let credit = CreditCode::parse(&org.credit_code)
-                    .map_err(|err| ServiceError::internal(err.to_string()))?;
-                let lvl = ExerciseLevel::from_code(&org.level).unwrap_or(ExerciseLevel::County);
-                let code = ImplementationCode::new(&credit, lvl, &basic);
-                let guide = guide_for_org(&template, org, &master);
-                let popularity = i64::try_from(stable_hash(code.as_str()) % 1000).unwrap_or(0);
-                insert_item(
-                    &mut tx,
-                    &now,
-                    &code,
-                    org,
-                    &guide,
-                    VersionStatus::Published,
-                    "system",
-                    popularity,
-                )
-                .await?;
+                let code = publish_for_org(&mut tx, &now, org, &template, &basic, &master).await?;
                 sqlx::query(
                     "INSERT INTO item_events (id, item_code, version, action, actor, actor_name, \
                      actor_org, comment, at) VALUES ($1, $2, 1, 'demo', 'system', '系统', $3, $4, $5)",
@@ -655,23 +669,7 @@ pub async fn load_scale(p: &Platform, target: usize) -> Result<usize, ServiceErr
                 .map(Vec::as_slice)
                 .unwrap_or_default()
             {
-                let credit = CreditCode::parse(&org.credit_code)
-                    .map_err(|e| ServiceError::internal(e.to_string()))?;
-                let lvl = ExerciseLevel::from_code(&org.level).unwrap_or(ExerciseLevel::County);
-                let code = ImplementationCode::new(&credit, lvl, &sub);
-                let guide = guide_for_org(&template, org, &master);
-                let popularity = i64::try_from(stable_hash(code.as_str()) % 1000).unwrap_or(0);
-                insert_item(
-                    &mut tx,
-                    &now,
-                    &code,
-                    org,
-                    &guide,
-                    VersionStatus::Published,
-                    "system",
-                    popularity,
-                )
-                .await?;
+                publish_for_org(&mut tx, &now, org, &template, &sub, &master).await?;
                 written += 1;
                 remaining -= 1;
                 if remaining == 0 {

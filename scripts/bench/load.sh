@@ -32,7 +32,12 @@ lua="$dir/rotate.lua"
 
 run() { # name path [script]
   local name="$1" path="$2" out
-  wrk -t1 -c16 -d2s "$base$path" >/dev/null 2>&1 || true # warm-up
+  # warm-up (for the rotation: long enough to render every guide once)
+  if [[ -n "${3:-}" ]]; then
+    wrk -t1 -c16 -d3s -s "$3" "$base$path" >/dev/null 2>&1 || true
+  else
+    wrk -t1 -c16 -d2s "$base$path" >/dev/null 2>&1 || true
+  fi
   if [[ -n "${3:-}" ]]; then
     out=$(wrk -t"$THREADS" -c"$CONN" -d"${DUR}s" --latency -s "$3" "$base$path")
   else

@@ -1,7 +1,8 @@
 //! Turns a [`SearchQuery`](crate::SearchQuery) into a tantivy query: the relevance model and
 //! the exact filters.
 //!
-//! The text is cut into query words (jieba, minus question words such as 怎么, 需要; a word no
+//! The text is cut into query words (jieba, minus question words such as 怎么, 需要; an everyday
+//! word listed in `dict/synonyms.txt` becomes the term guides use, 小店 → 个体户; a word no
 //! document contains is replaced by its dictionary parts, or dropped). The score of an item is
 //! the sum of these optional clauses, so a query with one unknown word still finds what the
 //! others match:
@@ -9,6 +10,9 @@
 //! 1. the whole query equals the item's name (normalised: width, case, spaces): a constant far
 //!    above anything else, so the item comes first ([`EXACT_NAME`]);
 //! 2. it equals one of the item's aliases: almost as strong ([`EXACT_ALIAS`]);
+//!    It contains the item's whole name or one of its aliases ("开个小店怎么办营业执照" holds
+//!    the alias 办营业执照): a bonus per character of the longest such title, so the most
+//!    specific title a sentence names wins ([`CONTAINED_TITLE_PER_CHAR`]);
 //! 3. per query word, its best field match (BM25 × field weight: name 4 > aliases 3 > materials
 //!    1.2 > guide text 0.6 > legal basis 0.5 > department name 0.4) plus a tenth of its other
 //!    field matches. A dictionary word already found in names or aliases stops there; any other
@@ -34,7 +38,7 @@ use tantivy::{Searcher, Term};
 use crate::schema::{AUDIENCE_LEGAL, AUDIENCE_PERSON, Fields, online_value};
 use crate::text::{
     compound_parts, dictionary_subwords, exact_key, for_each_word, for_each_word_no_hmm, jieba,
-    normalize, query_grams,
+    normalize, query_grams, synonym,
 };
 use crate::{Filters, SearchError};
 
@@ -42,6 +46,10 @@ use crate::{Filters, SearchError};
 pub const EXACT_NAME: f32 = 1000.0;
 /// Constant score of an exact alias match.
 pub const EXACT_ALIAS: f32 = 800.0;
+/// Bonus per character of the longest name or alias the query contains (short of being equal).
+pub const CONTAINED_TITLE_PER_CHAR: f32 = 3.0;
+/// Only the first this many characters of a query are searched for contained titles.
+const CONTAINED_TITLE_SCAN: usize = 32;
 /// Bonus when all query words match the name or aliases.
 pub const ALL_WORDS_TITLE: f32 = 12.0;
 /// Bonus when all query words match somewhere in the item.
@@ -223,6 +231,7 @@ pub fn text_query(f: &Fields, text: &str, searcher: &Searcher) -> Result<Option<
     }
     let mut words: Vec<String> = Vec::new();
     for word in query_words(text)? {
+        let word = synonym(&word).map_or(word, str::to_owned);
         if matchable(f, searcher, &word)? {
             push_unique(&mut words, word);
             continue;
@@ -251,6 +260,7 @@ pub fn text_query(f: &Fields, text: &str, searcher: &Searcher) -> Result<Option<
         constant(term_query(f.name_exact, &exact, false), EXACT_NAME),
         constant(term_query(f.alias_exact, &exact, false), EXACT_ALIAS),
     ];
+    clauses.extend(contained_titles(f, &exact, searcher)?);
     let weighted = [
         (f.name, NAME),
         (f.aliases, ALIASES),
@@ -339,6 +349,33 @@ pub fn text_query(f: &Fields, text: &str, searcher: &Searcher) -> Result<Option<
         ));
     }
     Ok(Some(should(clauses)))
+}
+
+/// The names and aliases that occur inside the query text `exact` (a normalised key), each a
+/// constant bonus by its length in characters; an item scores its longest one only.
+fn contained_titles(
+    f: &Fields,
+    exact: &str,
+    searcher: &Searcher,
+) -> Result<Option<Q>, SearchError> {
+    let chars: Vec<char> = exact.chars().take(CONTAINED_TITLE_SCAN).collect();
+    let mut found: Vec<Q> = Vec::new();
+    for start in 0..chars.len() {
+        // Lengths from 2 up to, but not including, the whole query (that is the exact match).
+        for end in start + 2..=chars.len() {
+            if end - start == chars.len() {
+                continue;
+            }
+            let sub: String = chars[start..end].iter().collect();
+            let bonus = CONTAINED_TITLE_PER_CHAR * (end - start) as f32;
+            for field in [f.name_exact, f.alias_exact] {
+                if occurs(searcher, field, &sub)? {
+                    found.push(constant(term_query(field, &sub, false), bonus));
+                }
+            }
+        }
+    }
+    Ok((!found.is_empty()).then(|| -> Q { Box::new(DisjunctionMaxQuery::new(found)) }))
 }
 
 /// The filter clauses of `filters` (each an exact term condition), or an error for an empty

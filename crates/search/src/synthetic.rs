@@ -1701,6 +1701,10 @@ pub fn benchmark_queries() -> Vec<(&'static str, SearchQuery)> {
         ),
         ("社保卡 补领", q("社保卡 补领", Filters::default())),
         (
+            "开个小店怎么办营业执照(长句)",
+            q("开个小店怎么办营业执照", Filters::default()),
+        ),
+        (
             "空查询+岳麓区+可网办",
             q(
                 "",

@@ -76,6 +76,27 @@ const STOP_WORDS: &[&str] = &[
     "咋办",
 ];
 
+/// Everyday words and the terms guides use for them, one pair a line ("小店 个体户").
+pub const SYNONYMS: &str = include_str!("../dict/synonyms.txt");
+
+static SYNONYM_MAP: LazyLock<std::collections::HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| {
+        SYNONYMS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut parts = l.split_whitespace();
+                Some((parts.next()?, parts.next()?))
+            })
+            .collect()
+    });
+
+/// The term guides use for an everyday query word (小店 → 个体户), if [`SYNONYMS`] lists one.
+pub fn synonym(word: &str) -> Option<&'static str> {
+    SYNONYM_MAP.get(word).copied()
+}
+
 static JIEBA: LazyLock<Result<Jieba, String>> = LazyLock::new(build_jieba);
 
 fn build_jieba() -> Result<Jieba, String> {
@@ -484,6 +505,19 @@ mod tests {
         assert_eq!(g, vec!["社", "保", "社保", "卡", "保卡", "a", "b", "ab"]);
         assert_eq!(query_grams("社保卡"), vec!["社保", "保卡"]);
         assert_eq!(query_grams("证"), vec!["证"]);
+    }
+
+    #[test]
+    fn synonyms_map_everyday_words_to_the_guides_terms() {
+        assert_eq!(synonym("小店"), Some("个体户"));
+        assert_eq!(synonym("营业执照"), None);
+        // Every pair has exactly two words.
+        for line in SYNONYMS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        {
+            assert_eq!(line.split_whitespace().count(), 2, "{line}");
+        }
     }
 
     #[test]

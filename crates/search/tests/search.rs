@@ -259,6 +259,34 @@ fn everyday_catalogue() -> SearchIndex {
         "建筑业企业资质申请材料。",
         80,
     );
+    add(
+        "QY",
+        "企业设立登记",
+        &["营业执照", "公司注册", "企业开办"],
+        "开办企业的，申请设立登记，领取营业执照。",
+        95,
+    );
+    add(
+        "GT",
+        "个体工商户设立登记",
+        &["个体户营业执照", "个体工商户注册", "办营业执照"],
+        "有经营能力的公民从事个体经营的，申请个体工商户登记，领取营业执照。",
+        40,
+    );
+    add(
+        "DB",
+        "最低生活保障审核确认",
+        &["低保", "申请低保", "城乡低保"],
+        "共同生活的家庭成员人均收入低于当地最低生活保障标准的，可以申请。",
+        30,
+    );
+    add(
+        "LS",
+        "临时救助申请审批",
+        &["临时救助", "困难临时补助"],
+        "因意外事件导致基本生活暂时出现严重困难的家庭，可以申请临时救助；低保家庭家里生活必需支出突然增加、出现困难的，也可申请。调查核实困难情况并公示。",
+        30,
+    );
     for i in 0..30 {
         add(
             &format!("N{i}"),
@@ -284,6 +312,12 @@ fn everyday_phrases_find_their_item() {
     assert_eq!(first("死亡注销户口").as_deref(), Some("HK-DEATH"));
     // Two query words in an alias beat one word repeated across a name and three aliases.
     assert_eq!(first("旅游包车资质").as_deref(), Some("BUS"));
+    // A sentence that holds an item's alias (申请低保) finds that item.
+    assert_eq!(first("家里困难怎么申请低保").as_deref(), Some("DB"));
+    // An everyday word becomes the guides' term (小店 → 个体户), and the longest alias the
+    // sentence holds (办营业执照) beats a shorter one (营业执照).
+    assert_eq!(first("开个小店怎么办营业执照").as_deref(), Some("GT"));
+    assert_eq!(first("开公司办营业执照").as_deref(), Some("QY"));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p yiwang-services --example search_quality [-- --verbose]
+//! cargo run --release -p yiwang-services --example search_quality -- --show 开饭店 …   (top hits, scores)
 //! ```
 //!
 //! For every published demo item: searching its exact name within its own region must return
@@ -36,9 +37,35 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     demo::load(&p).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let result = measure(&p, verbose).await;
+    let shown: Vec<String> = std::env::args()
+        .skip_while(|a| a != "--show")
+        .skip(1)
+        .collect();
+    let result = if shown.is_empty() {
+        measure(&p, verbose).await
+    } else {
+        show(&p, &shown)
+    };
     std::fs::remove_dir_all(&dir).ok();
     result
+}
+
+/// Prints the top hits of each query with their scores.
+fn show(p: &Platform, queries: &[String]) -> anyhow::Result<()> {
+    for text in queries {
+        let r = p.search.search(&yiwang_search::SearchQuery {
+            text: text.clone(),
+            limit: std::env::var("TOP").map_or(Ok(8), |v| v.parse())?,
+            ..Default::default()
+        })?;
+        println!("== {text} ({} matches)", r.total);
+        let codes: Vec<String> = r.hits.iter().map(|h| h.code.clone()).collect();
+        let names = p.summaries.get_many(&codes);
+        for (h, s) in r.hits.iter().zip(names) {
+            println!("  {:>8.2}  {}  {}", h.score, s.name, s.code);
+        }
+    }
+    Ok(())
 }
 
 async fn measure(p: &Platform, verbose: bool) -> anyhow::Result<()> {

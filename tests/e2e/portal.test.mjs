@@ -238,10 +238,14 @@ test('English: ?lang=en switches the portal to English and the choice sticks wit
     assert.equal((await page.locator('label[for="q"]').innerText()).trim(), 'Search services');
     assert.deepEqual(await checkA11y(page), []);
 
-    // And back to Chinese through the language link.
+    // And back to Chinese through the language link, on the same search.
+    await page.goto(url('/items?q=%E5%85%BB%E8%80%81&object=person'));
     res = await clickAndWait(page, page.locator('header nav a', { hasText: '中文' }));
     assert.equal(res.status(), 200);
     assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+    assert.equal(new URL(page.url()).pathname, '/items');
+    assert.equal(new URL(page.url()).searchParams.get('q'), '养老');
+    assert.equal(new URL(page.url()).searchParams.get('object'), 'person');
     await page.goto(url('/items'));
     assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
     assert.equal((await page.locator('h1').innerText()).trim(), '办事事项');

@@ -1,11 +1,15 @@
 //! The language of a page: Simplified Chinese by default, English on request.
 //!
-//! `?lang=en` or `?lang=zh` on any page switches and is remembered in the `lang` cookie. Texts
+//! `?lang=en` or `?lang=zh` on any page switches and is remembered in the `lang` cookie; the
+//! layout's language link goes through `/lang/{en|zh}` ([`switch`]), which sets the cookie and
+//! returns to the same page with its query intact (a search stays a search). Texts
 //! are written in pairs at the place they are used (`lang.t("搜索", "Search")`), so a page and
 //! its translation are never apart.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
 
 /// A page language.
@@ -65,9 +69,7 @@ impl Lang {
                 .and_then(|(_, v)| Lang::parse(v))
         });
         from_query
-            .or_else(|| {
-                crate::session::cookie(&parts.headers, "lang").and_then(|v| Lang::parse(&v))
-            })
+            .or_else(|| cookie_lang(&parts.headers))
             .unwrap_or_default()
     }
 
@@ -85,5 +87,99 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Lang::of(parts))
+    }
+}
+
+/// The language the `lang` cookie holds.
+fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
+    crate::session::cookie(headers, "lang").and_then(|v| Lang::parse(&v))
+}
+
+/// The `lang` cookie that remembers a choice for a year.
+pub fn cookie_value(lang: Lang) -> String {
+    format!(
+        "lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        lang.code()
+    )
+}
+
+/// `GET /lang/{code}`: remembers the language and sends the browser back to the page it came
+/// from (the `Referer`, only when it is a page of this site; its `lang` parameter dropped), or
+/// to the home page. An unknown code is a 404.
+pub async fn switch(Path(code): Path<String>, uri: Uri, headers: HeaderMap) -> Response {
+    let Some(lang) = Lang::parse(&code) else {
+        let current = cookie_lang(&headers).unwrap_or_default();
+        return crate::error::not_found(uri, current).await;
+    };
+    let back = back_to(&headers).unwrap_or_else(|| "/".to_owned());
+    let mut res = (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response();
+    if let Ok(v) = cookie_value(lang).parse() {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// The path and query of a same-site `Referer`, without its `lang` parameter.
+fn back_to(headers: &HeaderMap) -> Option<String> {
+    let referer: Uri = headers.get(header::REFERER)?.to_str().ok()?.parse().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    if referer.authority()?.as_str() != host {
+        return None;
+    }
+    let path = referer.path();
+    if !path.starts_with('/') || path.starts_with("//") || path.starts_with("/lang/") {
+        return None;
+    }
+    let query: Vec<&str> = referer
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
+        .collect();
+    Some(if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(referer: &str, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::REFERER, referer.parse().unwrap());
+        h.insert(header::HOST, host.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn goes_back_to_the_same_page_with_its_query() {
+        let h = headers(
+            "http://127.0.0.1:8080/items?q=%E8%90%A5&lang=en&region=430100",
+            "127.0.0.1:8080",
+        );
+        assert_eq!(
+            back_to(&h).as_deref(),
+            Some("/items?q=%E8%90%A5&region=430100")
+        );
+        let h = headers("http://127.0.0.1:8080/?lang=zh", "127.0.0.1:8080");
+        assert_eq!(back_to(&h).as_deref(), Some("/"));
+    }
+
+    #[test]
+    fn never_goes_to_another_site() {
+        assert_eq!(
+            back_to(&headers("http://evil.example/items", "127.0.0.1:8080")),
+            None
+        );
+        assert_eq!(back_to(&HeaderMap::new()), None);
+        let h = headers("http://127.0.0.1:8080/lang/en", "127.0.0.1:8080");
+        assert_eq!(back_to(&h), None);
     }
 }

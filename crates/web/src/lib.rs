@@ -72,6 +72,7 @@ pub fn router(platform: Arc<Platform>, config: WebConfig) -> Router {
     });
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/lang/{code}", get(i18n::switch))
         .merge(assets::routes())
         .merge(portal::routes())
         .merge(admin::routes())

@@ -266,6 +266,39 @@ async fn portal_checks(app: &App) {
     let (_, en) = app.text(&format!("/items/{code}?lang=en")).await;
     assert!(en.contains("<html lang=\"en\">"));
     assert!(en.contains("Materials"));
+    // The language link keeps the page and its query, and remembers the choice.
+    assert!(en.contains("href=\"/lang/zh\""));
+    let back = format!(
+        "{}/items?q=%E5%85%BB%E8%80%81&lang=en&region=430100",
+        app.base
+    );
+    let r = app
+        .http
+        .get(format!("{}/lang/en", app.base))
+        .header("referer", &back)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        "/items?q=%E5%85%BB%E8%80%81&region=430100"
+    );
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("lang=en;")
+    );
+    let r = app
+        .http
+        .get(format!("{}/lang/zh", app.base))
+        .header("referer", "http://elsewhere.example/phish")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/");
+    assert_eq!(app.get("/lang/xx").await.status(), 404);
     // Readable errors.
     let (s, body) = app.text("/items/not-a-code").await;
     assert_eq!(s, 400);

@@ -140,10 +140,7 @@ async fn admin_headers(req: Request, next: Next) -> Response {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if let Some(lang) = switched
-        && let Ok(v) = HeaderValue::from_str(&format!(
-            "lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
-            lang.code()
-        ))
+        && let Ok(v) = HeaderValue::from_str(&crate::i18n::cookie_value(lang))
     {
         headers.append(header::SET_COOKIE, v);
     }

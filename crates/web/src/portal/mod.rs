@@ -152,12 +152,7 @@ async fn home(State(s): State<Shared>, lang: Lang) -> Result<Response, PageError
 
 /// Sets the language cookie on a response (called on every portal page; cheap).
 fn with_lang_cookie(lang: Lang, mut r: Response) -> Response {
-    if let Ok(v) = format!(
-        "lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
-        lang.code()
-    )
-    .parse()
-    {
+    if let Ok(v) = crate::i18n::cookie_value(lang).parse() {
         r.headers_mut().insert(axum::http::header::SET_COOKIE, v);
     }
     r

@@ -26,3 +26,24 @@ pub(crate) fn hmac_sm3(key: &[u8; 32]) -> hmac::Hmac<Sm3> {
     zeroize::Zeroize::zeroize(&mut block);
     mac
 }
+
+#[cfg(test)]
+mod tests {
+    use hmac::{KeyInit, Mac};
+
+    #[test]
+    fn padded_key_is_the_same_hmac() {
+        let key = [0x5au8; 32];
+        let mut a = super::hmac_sm3(&key);
+        let mut b = <hmac::Hmac<sm3::Sm3> as KeyInit>::new_from_slice(&key).unwrap();
+        a.update(b"message");
+        b.update(b"message");
+        assert_eq!(a.finalize().into_bytes(), b.finalize().into_bytes());
+    }
+
+    #[test]
+    fn labels_give_different_keys() {
+        let s = [1u8; 32];
+        assert_ne!(super::derive::<32>(&s, "a"), super::derive::<32>(&s, "b"));
+    }
+}

@@ -84,12 +84,11 @@ impl EcSigningKey {
 
     fn from_key(key: SigningKey) -> EcSigningKey {
         let point = key.verifying_key().to_sec1_point(false);
-        // Uncompressed SEC1: 0x04 ‖ x (32 bytes) ‖ y (32 bytes).
-        let bytes = point.as_bytes();
-        let (x, y) = bytes
-            .get(1..)
-            .unwrap_or_default()
-            .split_at(32.min(bytes.len().saturating_sub(1)));
+        // Uncompressed SEC1 is always 0x04 ‖ x (32 bytes) ‖ y (32 bytes) for a valid key.
+        let (x, y) = match point.as_bytes() {
+            [4, xy @ ..] if xy.len() == 64 => xy.split_at(32),
+            _ => (&[][..], &[][..]),
+        };
         let x = Base64UrlUnpadded::encode_string(x);
         let y = Base64UrlUnpadded::encode_string(y);
         let kid = thumbprint(&x, &y);

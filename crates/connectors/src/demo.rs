@@ -633,3 +633,187 @@ fn new_enterprise(
         address,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn regions() -> Vec<(String, String)> {
+        DEFAULT_REGIONS
+            .iter()
+            .map(|(c, n)| (c.to_string(), n.to_string()))
+            .collect()
+    }
+
+    fn check_person(p: &PersonRecord) {
+        let id = IdCardNumber::parse(&p.id_number).unwrap();
+        assert_eq!(id.as_str(), p.id_number);
+        assert_eq!(id.birth_date(), p.birth_date, "{}", p.id_number);
+        assert_eq!(id.is_male(), p.gender == Gender::Male, "{}", p.id_number);
+        assert_eq!(id.area_code(), p.region);
+        assert!((1940..=2008).contains(&p.birth_date.year()));
+        let chars = p.name.chars().count();
+        assert!((2..=4).contains(&chars), "{}", p.name);
+        assert!(!p.address.is_empty());
+    }
+
+    fn check_enterprise(library: &DemoLibrary, e: &EnterpriseRecord) {
+        let code = CreditCode::parse(&e.credit_code).unwrap();
+        assert_eq!(code.as_str(), e.credit_code);
+        assert_eq!(code.registration_authority(), '9');
+        let category = if e.kind == "个体工商户" {
+            '2'
+        } else {
+            '1'
+        };
+        assert_eq!(code.org_category(), category, "{}", e.name);
+        assert_eq!(code.region_code(), e.region);
+        let rep = library.person(&e.legal_rep_id_number).unwrap();
+        assert_eq!(rep.name, e.legal_rep_name);
+        assert!(
+            e.established.year() >= rep.birth_date.year() + 18,
+            "{}",
+            e.name
+        );
+        assert!(
+            e.name.ends_with("公司") || e.kind == "个体工商户",
+            "{}",
+            e.name
+        );
+    }
+
+    #[test]
+    fn fixed_records_are_valid_and_present() {
+        let library = DemoLibrary::fixed();
+        assert_eq!(library.residents().len(), 5);
+        assert_eq!(library.enterprises().len(), 2);
+        for p in library.residents() {
+            check_person(p);
+        }
+        for e in library.enterprises() {
+            check_enterprise(&library, e);
+        }
+        assert_eq!(
+            library.verify_person(WANG_XIAOMING_ID, "王小明"),
+            PersonCheck::Match
+        );
+        assert_eq!(
+            library.verify_person(WANG_XIAOMING_ID, " 王小明 "),
+            PersonCheck::Match
+        );
+        assert_eq!(
+            library.verify_person(WANG_XIAOMING_ID, "王晓明"),
+            PersonCheck::NameMismatch
+        );
+        assert_eq!(
+            library.verify_person("11010519491231002X", "王小明"),
+            PersonCheck::NotFound
+        );
+        let tech = library
+            .enterprise(&XIANGJIANG_TECH_CREDIT_CODE.to_lowercase())
+            .unwrap();
+        assert_eq!(tech.name, "湖南湘江智能科技有限公司");
+        assert_eq!(tech.legal_rep_id_number, ZHANG_WEI_ID);
+        assert_eq!(tech.region, "430104");
+        let shop = library.enterprise(CHEN_JI_NOODLES_CREDIT_CODE).unwrap();
+        assert_eq!(shop.kind, "个体工商户");
+        assert_eq!(library.person(LI_HUA_ID).unwrap().region, "430102");
+        assert_eq!(library.person(CHEN_JING_ID).unwrap().region, "430302");
+        assert_eq!(library.person(LIU_FANG_ID).unwrap().name, "刘芳");
+    }
+
+    #[test]
+    fn every_generated_code_parses_and_agrees_with_its_record() {
+        let library = DemoLibrary::generate(&regions(), 3_000, 1_200, 42);
+        assert_eq!(library.residents().len(), 3_005);
+        assert_eq!(library.enterprises().len(), 1_202);
+        for p in library.residents() {
+            check_person(p);
+        }
+        for e in library.enterprises() {
+            check_enterprise(&library, e);
+        }
+        // The fixed records come first and lookups find every record.
+        assert_eq!(library.residents()[0].id_number, WANG_XIAOMING_ID);
+        for p in library.residents() {
+            assert_eq!(library.person(&p.id_number), Some(p));
+        }
+        for e in library.enterprises() {
+            assert_eq!(library.enterprise(&e.credit_code), Some(e));
+        }
+        // Mostly 存续, some 吊销 and 注销; both kinds of business; both genders.
+        let active = library
+            .enterprises()
+            .iter()
+            .filter(|e| e.status == EnterpriseStatus::Active)
+            .count();
+        assert!(active > 1_000 && active < 1_150, "{active}");
+        assert!(
+            library
+                .enterprises()
+                .iter()
+                .any(|e| e.status == EnterpriseStatus::Revoked)
+        );
+        assert!(
+            library
+                .enterprises()
+                .iter()
+                .any(|e| e.status == EnterpriseStatus::Cancelled)
+        );
+        let individual = library
+            .enterprises()
+            .iter()
+            .filter(|e| e.kind == "个体工商户")
+            .count();
+        assert!(individual > 250 && individual < 500, "{individual}");
+        let men = library
+            .residents()
+            .iter()
+            .filter(|p| p.gender == Gender::Male)
+            .count();
+        assert!(men > 1_300 && men < 1_700, "{men}");
+        // Names are unique among companies.
+        let names: HashSet<&str> = library
+            .enterprises()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert!(names.len() > 1_190, "{}", names.len());
+    }
+
+    #[test]
+    fn generation_is_deterministic_and_seeded() {
+        let a = DemoLibrary::generate(&regions(), 200, 50, 7);
+        let b = DemoLibrary::generate(&regions(), 200, 50, 7);
+        let c = DemoLibrary::generate(&regions(), 200, 50, 8);
+        assert_eq!(a.residents(), b.residents());
+        assert_eq!(a.enterprises(), b.enterprises());
+        assert_ne!(a.residents(), c.residents());
+    }
+
+    #[test]
+    fn bad_regions_fall_back_and_never_panic() {
+        let bad = vec![
+            ("43".to_string(), "x".to_string()),
+            ("ABCDEF".to_string(), "y".to_string()),
+            ("000000".to_string(), "z".to_string()),
+        ];
+        let library = DemoLibrary::generate(&bad, 50, 20, 1);
+        assert_eq!(library.residents().len(), 55);
+        for p in library.residents() {
+            assert!(DEFAULT_REGIONS.iter().any(|(c, _)| *c == p.region));
+        }
+        let empty = DemoLibrary::generate(&[], 0, 0, 0);
+        assert_eq!(empty.residents().len(), 5);
+        assert!(empty.person("").is_none());
+        assert!(empty.enterprise("不是代码").is_none());
+    }
+
+    #[test]
+    fn five_thousand_residents_and_two_thousand_enterprises_fit_in_a_few_megabytes() {
+        let library = DemoLibrary::generate(&regions(), 5_000, 2_000, 2024);
+        let bytes = library.heap_size_estimate();
+        assert!(bytes < 4 * 1024 * 1024, "{bytes} bytes");
+    }
+}

@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod codes;
+pub mod contact;
 pub mod dict;
 pub mod diff;
 pub mod item;

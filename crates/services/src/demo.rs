@@ -20,71 +20,114 @@ use yiwang_domain::item::{
 };
 use yiwang_store::fmt_time;
 
-use crate::accounts::{self, Role};
 use crate::catalogue::{guide_for_org, insert_item};
+use crate::identity::staff::{self as accounts, Role};
 use crate::masterdata::{MasterData, Organisation, Region};
 use crate::{Platform, ServiceError};
+use yiwang_connectors::DemoLibrary;
 
 /// The password of every demo account (documented in the README; demo only).
 pub const DEMO_PASSWORD: &str = "Yiwang@2026";
 
-/// The demo accounts: user name, display name, organisation (department key, region), roles.
-pub const DEMO_STAFF: &[(&str, &str, &str, &str, &[Role])] = &[
+/// A demo staff account: user name, display name, home organisation (department key,
+/// region) and role assignments (department key, region, role).
+pub type DemoStaff = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str, Role)],
+);
+
+/// The demo staff accounts, one or more for every staff role (passwords: [`DEMO_PASSWORD`]).
+pub const DEMO_STAFF: &[DemoStaff] = &[
     (
         "admin",
         "系统管理员",
         "zhengwu",
         "430000",
-        &[Role::SystemAdmin],
+        &[("zhengwu", "430000", Role::SystemAdmin)],
     ),
     (
         "reviewer",
         "省事项审核员 周敏",
         "zhengwu",
         "430000",
-        &[Role::ItemReviewer],
+        &[("zhengwu", "430000", Role::ItemReviewer)],
     ),
     (
         "cs.reviewer",
         "长沙市事项审核员 陈静",
         "zhengwu",
         "430100",
-        &[Role::ItemReviewer],
+        // Also a supervisor in 岳麓区: one person, two roles, two organisations.
+        &[
+            ("zhengwu", "430100", Role::ItemReviewer),
+            ("zhengwu", "430104", Role::Supervisor),
+        ],
     ),
     (
         "scjg.manager",
         "省市场监管局事项管理员 刘洋",
         "shichang",
         "430000",
-        &[Role::ItemManager],
+        &[("shichang", "430000", Role::ItemManager)],
     ),
     (
         "cs.scjg.manager",
         "长沙市市场监管局事项管理员 王磊",
         "shichang",
         "430100",
-        &[Role::ItemManager],
+        &[("shichang", "430100", Role::ItemManager)],
     ),
     (
         "yl.scjg.manager",
         "岳麓区市场监管局事项管理员 李娜",
         "shichang",
         "430104",
-        &[Role::ItemManager],
+        &[("shichang", "430104", Role::ItemManager)],
     ),
     (
         "cs.gaj.manager",
         "长沙市公安局事项管理员 张伟",
         "gongan",
         "430100",
-        &[Role::ItemManager],
+        &[("gongan", "430100", Role::ItemManager)],
     ),
     (
         "yl.rsj.manager",
         "岳麓区人社局事项管理员 赵丽",
         "renshe",
         "430104",
-        &[Role::ItemManager],
+        &[("renshe", "430104", Role::ItemManager)],
+    ),
+    (
+        "yl.window",
+        "岳麓区政务服务中心窗口人员 孙悦",
+        "zhengwu",
+        "430104",
+        &[("zhengwu", "430104", Role::WindowClerk)],
+    ),
+    (
+        "yl.scjg.approver",
+        "岳麓区市场监管局审批人员 黄涛",
+        "shichang",
+        "430104",
+        &[("shichang", "430104", Role::Approver)],
+    ),
+    (
+        "cs.scjg.admin",
+        "长沙市市场监管局部门管理员 吴刚",
+        "shichang",
+        "430100",
+        &[("shichang", "430100", Role::DeptAdmin)],
+    ),
+    (
+        "supervisor",
+        "省政务管理服务局监察人员 郑华",
+        "zhengwu",
+        "430000",
+        &[("zhengwu", "430000", Role::Supervisor)],
     ),
 ];
 
@@ -571,16 +614,28 @@ pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
     // One hash for every demo account: they share the documented demo password.
     let hash = accounts::hash_password(DEMO_PASSWORD)?;
     for (username, display, dept, region, roles) in DEMO_STAFF {
-        let org = by_dept_region.get(&(*dept, *region)).ok_or_else(|| {
-            ServiceError::internal(format!("demo staff {username}: no organisation"))
-        })?;
+        let org_of = |dept: &str, region: &str| {
+            by_dept_region
+                .get(&(dept, region))
+                .map(|o| o.credit_code.as_str())
+                .ok_or_else(|| {
+                    ServiceError::internal(format!(
+                        "demo staff {username}: no organisation {dept} in {region}"
+                    ))
+                })
+        };
+        let home = org_of(dept, region)?;
+        let assignments = roles
+            .iter()
+            .map(|(d, r, role)| Ok((*role, org_of(d, r)?)))
+            .collect::<Result<Vec<_>, ServiceError>>()?;
         accounts::create_staff(
             &mut tx,
             p.now(),
             username,
             display,
-            &org.credit_code,
-            roles,
+            home,
+            &assignments,
             &hash,
         )
         .await?;
@@ -725,4 +780,37 @@ mod tests {
         }
         assert!(orgs.len() > 2000);
     }
+}
+
+/// Residents the built-in demo population library generates (besides the fixed demo people).
+pub const DEMO_RESIDENTS: usize = 5_000;
+/// Enterprises the built-in demo legal-person library generates.
+pub const DEMO_ENTERPRISES: usize = 2_000;
+
+/// The built-in population and legal-person library of the demo province: the fixed demo
+/// people and enterprises plus generated ones in every county (full names such as 长沙市岳麓区).
+pub fn demo_library(residents: usize, enterprises: usize) -> Result<DemoLibrary, ServiceError> {
+    let regions: Vec<RegionIn> = serde_json::from_str(REGIONS)?;
+    let name_of: HashMap<&str, &str> = regions
+        .iter()
+        .map(|r| (r.code.as_str(), r.name.as_str()))
+        .collect();
+    let counties: Vec<(String, String)> = regions
+        .iter()
+        .filter(|r| r.level == "county")
+        .map(|r| {
+            let prefecture = r
+                .parent
+                .as_deref()
+                .and_then(|p| name_of.get(p).copied())
+                .unwrap_or("");
+            (r.code.clone(), format!("{prefecture}{}", r.name))
+        })
+        .collect();
+    Ok(DemoLibrary::generate(
+        &counties,
+        residents,
+        enterprises,
+        2026,
+    ))
 }

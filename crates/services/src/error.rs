@@ -66,6 +66,9 @@ pub enum ServiceError {
     /// Too many attempts; try later.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// An outside system (population library, SMS gateway…) cannot be reached now.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Something failed on our side.
     #[error("internal error: {0}")]
     Internal(String),

@@ -6,18 +6,19 @@
 //!
 //! - [`catalogue`]: 政务服务事项管理 — implementation items, versions, review, Excel exchange.
 //! - [`masterdata`]: regions (GB/T 2260), organisations, life-event themes.
-//! - [`accounts`]: staff accounts, roles and sessions (the foundation that identity builds on).
+//! - [`identity`]: 统一身份认证 — staff with roles in several organisations, citizen and enterprise
+//!   accounts with real-name levels, sessions, throttling, the hash-chained audit log.
 //! - [`demo`]: the demo province.
 //!
 //! **Invariant:** every state change is one database transaction that also writes its history
 //! record and its outbox event; in-memory views and the search index are refreshed only after
 //! the commit, from what was committed.
 
-pub mod accounts;
 pub mod catalogue;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod identity;
 pub mod masterdata;
 
 use std::sync::Arc;
@@ -40,11 +41,33 @@ pub struct Platform {
     pub master: masterdata::MasterCache,
     /// Summaries of published items, for search results and cache keys.
     pub summaries: catalogue::SummaryCache,
+    /// The identity system's keys (personal-data encryption, blind indexes).
+    pub keys: identity::Keys,
+    /// The outside systems (population and legal-person libraries, SMS and e-mail).
+    pub outside: identity::Outside,
 }
 
 impl Platform {
-    /// Opens the platform on a migrated database: loads master data and builds the index.
+    /// Opens the platform on a migrated database with throwaway keys (tests and tools whose
+    /// personal data need not outlive the process): see [`Platform::open_with`].
     pub async fn open(db: Db, clock: Arc<dyn Clock>) -> Result<Arc<Platform>, ServiceError> {
+        Platform::open_with(
+            db,
+            clock,
+            identity::Keys::ephemeral()?,
+            identity::Outside::for_tests()?,
+        )
+        .await
+    }
+
+    /// Opens the platform on a migrated database with the configured keys: loads master data
+    /// and builds the index.
+    pub async fn open_with(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        keys: identity::Keys,
+        outside: identity::Outside,
+    ) -> Result<Arc<Platform>, ServiceError> {
         let search =
             Arc::new(SearchIndex::in_memory().map_err(|e| ServiceError::internal(e.to_string()))?);
         let platform = Arc::new(Platform {
@@ -53,6 +76,8 @@ impl Platform {
             clock,
             master: masterdata::MasterCache::default(),
             summaries: catalogue::SummaryCache::default(),
+            keys,
+            outside,
         });
         platform.reload().await?;
         Ok(platform)

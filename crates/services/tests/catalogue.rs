@@ -346,24 +346,33 @@ async fn sign_in_locks_after_repeated_failures() {
     let p = &t.p;
     for _ in 0..5 {
         assert!(matches!(
-            yiwang_services::accounts::sign_in(p, "reviewer", "wrong").await,
+            yiwang_services::identity::staff::sign_in(p, "reviewer", "wrong", "10.0.0.1").await,
             Err(ServiceError::Invalid(_))
         ));
     }
     // Locked: even the right password is refused until the lock ends.
     assert!(matches!(
-        yiwang_services::accounts::sign_in(p, "reviewer", yiwang_services::demo::DEMO_PASSWORD)
-            .await,
+        yiwang_services::identity::staff::sign_in(
+            p,
+            "reviewer",
+            yiwang_services::demo::DEMO_PASSWORD,
+            "10.0.0.1"
+        )
+        .await,
         Err(ServiceError::TooManyAttempts)
     ));
     t.clock.advance(chrono::Duration::minutes(16));
-    let (token, s) =
-        yiwang_services::accounts::sign_in(p, "reviewer", yiwang_services::demo::DEMO_PASSWORD)
-            .await
-            .unwrap();
+    let (token, s) = yiwang_services::identity::staff::sign_in(
+        p,
+        "reviewer",
+        yiwang_services::demo::DEMO_PASSWORD,
+        "10.0.0.1",
+    )
+    .await
+    .unwrap();
     assert_eq!(s.staff.username, "reviewer");
     assert!(
-        yiwang_services::accounts::session(p, &token)
+        yiwang_services::identity::staff::session(p, &token)
             .await
             .unwrap()
             .is_some()
@@ -371,7 +380,7 @@ async fn sign_in_locks_after_repeated_failures() {
     // Idle for longer than the idle timeout: the session is gone.
     t.clock.advance(chrono::Duration::minutes(31));
     assert!(
-        yiwang_services::accounts::session(p, &token)
+        yiwang_services::identity::staff::session(p, &token)
             .await
             .unwrap()
             .is_none()

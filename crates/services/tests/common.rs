@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use chrono::TimeZone;
-use yiwang_services::accounts::{self, Staff};
+use yiwang_services::identity::staff::{self as accounts, Staff};
 use yiwang_services::{FixedClock, Platform, demo};
 use yiwang_store::Db;
 
@@ -101,7 +101,7 @@ pub async fn platform(backend: Backend) -> TestPlatform {
 
 /// Signs a demo account in.
 pub async fn staff(p: &Platform, username: &str) -> Staff {
-    accounts::sign_in(p, username, demo::DEMO_PASSWORD)
+    accounts::sign_in(p, username, demo::DEMO_PASSWORD, "127.0.0.1")
         .await
         .unwrap()
         .1

@@ -93,6 +93,7 @@ impl Problem {
                 format!("导入文件有 {} 处错误，未导入任何数据", cells.len())
             }
             ServiceError::TooManyAttempts => "尝试次数过多，请稍后再试".into(),
+            ServiceError::Unavailable(m) => m.clone(),
             ServiceError::Internal(_) => "服务器内部错误，请稍后再试".into(),
         };
         Problem {
@@ -140,6 +141,11 @@ fn classify(e: &ServiceError) -> (StatusCode, &'static str, &'static str) {
             StatusCode::TOO_MANY_REQUESTS,
             "too-many-attempts",
             "请求过于频繁 / Too many attempts",
+        ),
+        ServiceError::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "外部系统暂不可用 / An outside system is unavailable",
         ),
         ServiceError::Internal(_) => (
             StatusCode::INTERNAL_SERVER_ERROR,

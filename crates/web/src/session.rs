@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use yiwang_services::ServiceError;
-use yiwang_services::accounts::{self, Staff};
+use yiwang_services::identity::staff::{self as accounts, Staff};
 
 use crate::Shared;
 use crate::error::PageError;
@@ -125,6 +125,10 @@ impl FromRequestParts<Shared> for StaffSession {
             return Err(SignInFirst(next).into_response());
         };
         match accounts::session(&state.platform, &token).await {
+            // A session still waiting for its second factor may only reach the TOTP pages.
+            Ok(Some(s)) if !s.complete() && !parts.uri.path().starts_with("/admin/totp") => {
+                Err(Redirect::to(&format!("/admin/totp?next={}", urlencode(&next))).into_response())
+            }
             Ok(Some(s)) => Ok(StaffSession {
                 staff: s.staff,
                 csrf: s.csrf,

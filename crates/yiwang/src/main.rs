@@ -6,13 +6,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use yiwang_services::{Platform, SystemClock, demo};
+use yiwang_services::{demo, identity};
 use yiwang_store::Db;
+
+mod setup;
 
 /// The Yiwang integrated online government service platform (一网).
 #[derive(Parser)]
@@ -35,6 +36,55 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Keys that protect personal data.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Recompute the SM3 hash chain and report the first tampered entry, if any (exit 1).
+    Verify(IdentityArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Print a new random key secret (add it to YIWANG_PII_KEYS as `id:secret`, first).
+    Generate,
+    /// Re-encrypt every personal-data field under the current (first) key and recompute blind
+    /// indexes; run after putting a new key first.
+    Rotate(IdentityArgs),
+}
+
+#[derive(Args, Clone)]
+struct IdentityArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The personal-data key ring, `id:hex,id:hex` (newest first). Without it, the ring in
+    /// DATA_DIR/secrets/pii-keys is used, created with one random key on first start.
+    #[arg(long, env = "YIWANG_PII_KEYS", hide_env_values = true)]
+    pii_keys: Option<String>,
+    /// Base URL of the population library (人口库) HTTP connector; the built-in demo library
+    /// without it.
+    #[arg(long, env = "YIWANG_POPULATION_URL")]
+    population_url: Option<String>,
+    /// Base URL of the legal-person library (法人库) HTTP connector; built-in without it.
+    #[arg(long, env = "YIWANG_LEGAL_PERSON_URL")]
+    legal_person_url: Option<String>,
+    /// Bearer token for both library connectors.
+    #[arg(long, env = "YIWANG_LIBRARY_TOKEN", hide_env_values = true)]
+    library_token: Option<String>,
+    /// Where SMS and e-mail go: `dev-file` (DATA_DIR/outbox/messages.jsonl, for development),
+    /// or a notifier configuration file (TOML: see crates/connectors/README.md).
+    #[arg(long, env = "YIWANG_NOTIFIER", default_value = "dev-file")]
+    notifier: String,
 }
 
 #[derive(Subcommand)]
@@ -57,7 +107,7 @@ struct DbArgs {
 #[derive(Args, Clone)]
 struct DemoArgs {
     #[command(flatten)]
-    db: DbArgs,
+    identity: IdentityArgs,
     /// Also add synthetic load-test items until the catalogue has this many (benchmarks only).
     #[arg(long)]
     scale: Option<usize>,
@@ -66,7 +116,7 @@ struct DemoArgs {
 #[derive(Args, Clone)]
 struct ServeArgs {
     #[command(flatten)]
-    db: DbArgs,
+    identity: IdentityArgs,
     /// Address to listen on.
     #[arg(long, env = "YIWANG_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -92,29 +142,9 @@ fn mask(url: &str) -> String {
     }
 }
 
-async fn open_db(args: &DbArgs) -> anyhow::Result<Db> {
-    let db = match &args.database_url {
-        Some(url) => Db::connect(url)
-            .await
-            .with_context(|| format!("connecting to {}", mask(url)))?,
-        None => {
-            std::fs::create_dir_all(&args.data_dir)
-                .with_context(|| format!("creating {}", args.data_dir.display()))?;
-            Db::open_data_dir(&args.data_dir)
-                .await
-                .with_context(|| format!("opening the database in {}", args.data_dir.display()))?
-        }
-    };
-    db.migrate().await.context("migrating the database")?;
-    Ok(db)
-}
-
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let db = open_db(&args.db).await?;
-    let platform = Platform::open(db, Arc::new(SystemClock))
-        .await
-        .map_err(|e| anyhow::anyhow!("opening the platform: {e}"))?;
+    let platform = setup::open_platform(&args.identity).await?;
     if args.demo
         && let Some(c) = demo::load(&platform)
             .await
@@ -173,7 +203,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Migrate(args) => {
-                let db = open_db(&args).await?;
+                let db = setup::open_db(&args).await?;
                 for (v, d) in Db::known_migrations() {
                     println!("{v:04} {d}");
                 }
@@ -182,10 +212,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Demo(args) => {
-                let db = open_db(&args.db).await?;
-                let platform = Platform::open(db, Arc::new(SystemClock))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let platform = setup::open_platform(&args.identity).await?;
                 match demo::load(&platform).await.map_err(|e| anyhow::anyhow!("{e}"))? {
                     Some(c) => println!(
                         "demo province loaded: {} regions, {} organisations, {} catalogue entries, {} items, {} staff",
@@ -201,23 +228,83 @@ fn main() -> anyhow::Result<()> {
                 }
                 Ok(())
             }
+            Command::Audit {
+                action: AuditAction::Verify(args),
+            } => {
+                let platform = setup::open_platform(&args).await?;
+                let v = identity::audit::verify(&platform)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                platform.db.close().await;
+                match v.first_bad {
+                    None => {
+                        println!("audit log intact: {} entries, hash chain verified (SM3)", v.entries);
+                        Ok(())
+                    }
+                    Some(bad) => {
+                        println!(
+                            "audit log TAMPERED: first bad entry #{} ({}); {} entries before it verified",
+                            bad.seq, bad.reason, v.entries
+                        );
+                        std::process::exit(1)
+                    }
+                }
+            }
+            Command::Keys {
+                action: KeysAction::Generate,
+            } => {
+                println!("{}", yiwang_crypto::pii::KeyRing::generate_secret_hex());
+                Ok(())
+            }
+            Command::Keys {
+                action: KeysAction::Rotate(args),
+            } => {
+                let platform = setup::open_platform(&args).await?;
+                let n = identity::rotate_keys(&platform)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                platform.db.close().await;
+                println!(
+                    "{n} records re-encrypted under key {}",
+                    platform.keys.pii.current_id()
+                );
+                Ok(())
+            }
             Command::Config {
                 action: ConfigAction::Show(args),
             } => {
                 println!("listen         = {}", args.listen);
-                println!("data_dir       = {}", args.db.data_dir.display());
+                println!("data_dir       = {}", args.identity.db.data_dir.display());
                 println!(
                     "database_url   = {}",
-                    args.db
+                    args.identity
+                        .db
                         .database_url
                         .as_deref()
                         .map(mask)
                         .unwrap_or_else(|| format!(
                             "sqlite:{}",
-                            args.db.data_dir.join("yiwang.sqlite3").display()
+                            args.identity.db.data_dir.join("yiwang.sqlite3").display()
                         ))
                 );
                 println!("demo           = {}", args.demo);
+                println!(
+                    "pii_keys       = {}",
+                    if args.identity.pii_keys.is_some() {
+                        "*** (from YIWANG_PII_KEYS)".to_owned()
+                    } else {
+                        format!("{}/secrets/pii-keys", args.identity.db.data_dir.display())
+                    }
+                );
+                println!(
+                    "population     = {}",
+                    args.identity.population_url.as_deref().unwrap_or("built-in demo library")
+                );
+                println!(
+                    "legal_person   = {}",
+                    args.identity.legal_person_url.as_deref().unwrap_or("built-in demo library")
+                );
+                println!("notifier       = {}", args.identity.notifier);
                 println!("secure_cookies = {}", args.secure_cookies);
                 Ok(())
             }

@@ -25,8 +25,8 @@ use yiwang_domain::quality::{self, QualityReport};
 use yiwang_search::{Facets, Filters, ItemDoc, SearchQuery};
 use yiwang_store::{Any, Row, Transaction, fmt_time};
 
-use crate::accounts::{Role, Staff};
 use crate::error::CellError;
+use crate::identity::staff::{Role, Staff};
 use crate::masterdata::{MasterData, Organisation};
 use crate::{FieldError, Platform, ServiceError};
 

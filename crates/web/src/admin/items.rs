@@ -15,8 +15,8 @@ use axum::response::Response;
 use yiwang_domain::item::{ItemState, VersionStatus};
 use yiwang_domain::quality::QualityReport;
 use yiwang_services::ServiceError;
-use yiwang_services::accounts::Role;
 use yiwang_services::catalogue::{self, ItemEvent, ItemRecord, StateAction, VersionRecord};
+use yiwang_services::identity::staff::Role;
 
 use super::views::{DiffView, GuideView, QualityView, code_label};
 use super::{

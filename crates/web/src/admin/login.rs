@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use yiwang_services::ServiceError;
-use yiwang_services::accounts::{self, random_token};
+use yiwang_services::identity::staff::{self as accounts, random_token};
 
 use super::{AdminForm, CsrfForm, client_ip, see_other};
 use crate::Shared;
@@ -171,8 +171,18 @@ pub(crate) async fn sign_in(
             ),
         );
     }
-    match accounts::sign_in(&s.platform, &f.username, &f.password).await {
-        Ok((session_token, _)) => {
+    let ip = client_ip(&ext).to_string();
+    match accounts::sign_in(&s.platform, &f.username, &f.password, &ip).await {
+        Ok((session_token, session)) => {
+            // An account that needs a second factor continues on the TOTP page.
+            let next = if session.complete() {
+                safe_next(&f.next)
+            } else {
+                format!(
+                    "/admin/totp?next={}",
+                    crate::session::urlencode(&safe_next(&f.next))
+                )
+            };
             let secure = s.config.secure_cookies;
             (
                 AppendHeaders([
@@ -185,7 +195,7 @@ pub(crate) async fn sign_in(
                         set_cookie(LOGIN_CSRF_COOKIE, "", secure, Some(0)),
                     ),
                 ]),
-                see_other(&safe_next(&f.next)),
+                see_other(&next),
             )
                 .into_response()
         }

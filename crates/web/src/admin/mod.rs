@@ -75,8 +75,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use yiwang_domain::item::{ChangeKind, ItemState, VersionStatus};
-use yiwang_services::accounts::Role;
 use yiwang_services::catalogue::ItemEvent;
+use yiwang_services::identity::staff::Role;
 use yiwang_services::{FieldError, ServiceError};
 
 use crate::Shared;
@@ -378,14 +378,7 @@ pub(crate) fn kind_label(lang: Lang, k: ChangeKind) -> &'static str {
 
 /// A role in the page language.
 pub(crate) fn role_label(lang: Lang, r: Role) -> &'static str {
-    lang.t(
-        r.label_zh(),
-        match r {
-            Role::ItemManager => "item manager",
-            Role::ItemReviewer => "item reviewer",
-            Role::SystemAdmin => "system administrator",
-        },
-    )
+    lang.t(r.label_zh(), r.label_en())
 }
 
 /// What a history record did, in the page language.

@@ -1,0 +1,176 @@
+//! 统一身份认证 (unified identity): who is acting, and how they proved it.
+//!
+//! - [`staff`]: staff accounts; each holds roles in one or more organisations and acts in one
+//!   of them per session; Argon2id passwords, lockout, sessions, TOTP for administrators.
+//! - [`passwords`]: the hashing parameters and the password policy shared by every account.
+//! - [`throttle`]: failure counters with back-off per account and per client address.
+//! - [`audit`]: the append-only audit log, hash-chained with SM3, and its verification.
+//! - [`totp`]: the staff's second factor (RFC 6238).
+//! - [`users`]: citizen accounts, real-name levels L1–L3, sign-in by password or SMS code.
+//! - [`otp`]: one-time codes by SMS, with sending limits.
+//!
+//! Secrets (the personal-data key ring, the token key) come from configuration through
+//! [`Keys`]; nothing secret is compiled in.
+
+pub mod audit;
+pub mod otp;
+pub mod passwords;
+pub mod staff;
+pub mod throttle;
+pub mod totp;
+pub mod users;
+
+use yiwang_connectors::legal_person::LegalPersonLibrary;
+use yiwang_connectors::notify::Notifier;
+use yiwang_connectors::population::PopulationLibrary;
+use yiwang_crypto::pii::KeyRing;
+
+/// The outside systems identity talks to, chosen by configuration.
+pub struct Outside {
+    /// 人口库.
+    pub population: PopulationLibrary,
+    /// 法人库.
+    pub legal: LegalPersonLibrary,
+    /// SMS and e-mail.
+    pub notifier: Notifier,
+    /// Where the development notifier writes messages, when it is the one in use.
+    pub dev_outbox: Option<std::path::PathBuf>,
+}
+
+impl Outside {
+    /// The built-in demo libraries (fixed demo people and enterprises plus `residents` and
+    /// `enterprises` generated ones) and the given notifier.
+    pub fn built_in(
+        residents: usize,
+        enterprises: usize,
+        notifier: &yiwang_connectors::NotifierConfig,
+        dev_outbox: Option<std::path::PathBuf>,
+    ) -> Result<Outside, crate::ServiceError> {
+        let library = std::sync::Arc::new(crate::demo::demo_library(residents, enterprises)?);
+        Ok(Outside {
+            population: PopulationLibrary::BuiltIn(library.clone()),
+            legal: LegalPersonLibrary::BuiltIn(library),
+            notifier: Notifier::new(notifier)
+                .map_err(|e| crate::ServiceError::internal(format!("notifier: {e}")))?,
+            dev_outbox,
+        })
+    }
+
+    /// For tests: the built-in libraries with a few generated records, messages written to a
+    /// fresh file under the temporary directory ([`Outside::dev_outbox`]).
+    pub fn for_tests() -> Result<Outside, crate::ServiceError> {
+        let path = std::env::temp_dir().join(format!(
+            "yiwang-messages-{}.jsonl",
+            uuid::Uuid::new_v4().simple()
+        ));
+        Outside::built_in(
+            200,
+            50,
+            &yiwang_connectors::NotifierConfig::dev_file(&path),
+            Some(path),
+        )
+    }
+
+    /// The newest message sent to `to` through the development notifier, if any (tests and
+    /// developers read their codes there).
+    pub fn last_dev_message(&self, to: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.dev_outbox.as_ref()?).ok()?;
+        text.lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|m| m["to"] == to)
+            .and_then(|m| m["text"].as_str().map(str::to_owned))
+    }
+}
+
+impl std::fmt::Debug for Outside {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Outside { .. }")
+    }
+}
+
+/// The keys of the identity system, from configuration.
+pub struct Keys {
+    /// Encrypts personal data at rest and computes blind indexes (SM4, keyed SM3).
+    pub pii: KeyRing,
+}
+
+impl Keys {
+    /// Keys from a key-ring specification (`"k2:<64 hex>,k1:<64 hex>"`, newest first).
+    pub fn from_spec(spec: &str) -> Result<Keys, crate::ServiceError> {
+        Ok(Keys {
+            pii: KeyRing::parse(spec)
+                .map_err(|e| crate::ServiceError::internal(format!("key ring: {e}")))?,
+        })
+    }
+
+    /// Fresh random keys that live only in this process: for tests and throwaway databases,
+    /// never for data that must be read again after a restart.
+    pub fn ephemeral() -> Result<Keys, crate::ServiceError> {
+        Keys::from_spec(&format!("t1:{}", KeyRing::generate_secret_hex()))
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("pii", &self.pii.current_id())
+            .finish()
+    }
+}
+
+/// Re-encrypts every personal-data field not yet under the current key and recomputes its
+/// blind indexes, one account per transaction (so a rotation can be interrupted and resumed).
+/// Returns the number of rows rewritten.
+pub async fn rotate_keys(p: &crate::Platform) -> Result<u64, crate::ServiceError> {
+    use yiwang_store::Row;
+    let pii = &p.keys.pii;
+    let current = pii.current_id().to_owned();
+    let fail =
+        |e: yiwang_crypto::CryptoError| crate::ServiceError::internal(format!("rotate: {e}"));
+    let mut done = 0u64;
+    let users = sqlx::query("SELECT id, id_number_enc, phone_enc FROM users WHERE key_id <> $1")
+        .bind(&current)
+        .fetch_all(p.db.pool())
+        .await?;
+    for r in users {
+        let id: String = r.try_get("id")?;
+        let id_number = pii
+            .decrypt("id_number", &r.try_get::<String, _>("id_number_enc")?)
+            .map_err(fail)?;
+        let phone = pii
+            .decrypt("phone", &r.try_get::<String, _>("phone_enc")?)
+            .map_err(fail)?;
+        let mut tx = p.db.begin().await?;
+        sqlx::query(
+            "UPDATE users SET id_number_enc = $1, id_number_bidx = $2, phone_enc = $3, \
+             phone_bidx = $4, key_id = $5 WHERE id = $6",
+        )
+        .bind(pii.encrypt("id_number", &id_number).map_err(fail)?)
+        .bind(pii.blind_index("id_number", &id_number))
+        .bind(pii.encrypt("phone", &phone).map_err(fail)?)
+        .bind(pii.blind_index("phone", &phone))
+        .bind(&current)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        done += 1;
+    }
+    let staff =
+        sqlx::query("SELECT id, totp_secret_enc FROM staff WHERE totp_secret_enc IS NOT NULL")
+            .fetch_all(p.db.pool())
+            .await?;
+    for r in staff {
+        let sealed: String = r.try_get("totp_secret_enc")?;
+        if let Some(new) = pii.rewrap("staff.totp_secret", &sealed).map_err(fail)? {
+            sqlx::query("UPDATE staff SET totp_secret_enc = $1 WHERE id = $2")
+                .bind(new)
+                .bind(r.try_get::<String, _>("id")?)
+                .execute(p.db.pool())
+                .await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}

@@ -1,0 +1,119 @@
+//! Turning command-line settings into an open platform: the database, the personal-data key
+//! ring and the outside systems (population and legal-person libraries, notifier).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use yiwang_services::identity::{Keys, Outside};
+use yiwang_services::{Platform, SystemClock};
+use yiwang_store::Db;
+
+use crate::{DbArgs, IdentityArgs};
+
+/// The key ring: from the setting when given, else from DATA_DIR/secrets/pii-keys, which is
+/// created with one random key (readable by the owner only) the first time.
+pub fn key_spec(args: &IdentityArgs) -> anyhow::Result<String> {
+    if let Some(spec) = &args.pii_keys {
+        return Ok(spec.clone());
+    }
+    let dir = args.db.data_dir.join("secrets");
+    let file = dir.join("pii-keys");
+    if file.exists() {
+        return Ok(std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?
+            .trim()
+            .to_owned());
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let spec = format!("k1:{}", yiwang_crypto::pii::KeyRing::generate_secret_hex());
+    write_private(&file, &spec)?;
+    tracing::warn!(
+        file = %file.display(),
+        "no YIWANG_PII_KEYS given: generated a personal-data key; back it up, or the data it \
+         protects cannot be read"
+    );
+    Ok(spec)
+}
+
+/// Writes a file only its owner may read.
+fn write_private(file: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(file)
+        .with_context(|| format!("creating {}", file.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// Opens the database (migrated) and the platform with its keys and outside systems.
+pub async fn open_platform(args: &IdentityArgs) -> anyhow::Result<Arc<Platform>> {
+    let db = open_db(&args.db).await?;
+    let keys = Keys::from_spec(&key_spec(args)?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let outside = outside(args)?;
+    Platform::open_with(db, Arc::new(SystemClock), keys, outside)
+        .await
+        .map_err(|e| anyhow::anyhow!("opening the platform: {e}"))
+}
+
+/// Opens and migrates the database.
+pub async fn open_db(args: &DbArgs) -> anyhow::Result<Db> {
+    let db = match &args.database_url {
+        Some(url) => Db::connect(url)
+            .await
+            .with_context(|| format!("connecting to {}", crate::mask(url)))?,
+        None => {
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("creating {}", args.data_dir.display()))?;
+            Db::open_data_dir(&args.data_dir)
+                .await
+                .with_context(|| format!("opening the database in {}", args.data_dir.display()))?
+        }
+    };
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+/// The outside systems: library connectors by URL (built-in demo library without), and the
+/// notifier (`dev-file`, or a JSON configuration file as described in the connectors README).
+pub fn outside(args: &IdentityArgs) -> anyhow::Result<Outside> {
+    use yiwang_connectors::{HttpLibrary, LegalPersonLibrary, NotifierConfig, PopulationLibrary};
+    let (notifier, dev_outbox) = if args.notifier == "dev-file" {
+        let path = args.db.data_dir.join("outbox").join("messages.jsonl");
+        (NotifierConfig::dev_file(&path), Some(path))
+    } else {
+        let text = std::fs::read_to_string(&args.notifier)
+            .with_context(|| format!("reading the notifier configuration {}", args.notifier))?;
+        let config: NotifierConfig = serde_json::from_str(&text)
+            .with_context(|| format!("parsing the notifier configuration {}", args.notifier))?;
+        (config, None)
+    };
+    let mut o = Outside::built_in(
+        yiwang_services::demo::DEMO_RESIDENTS,
+        yiwang_services::demo::DEMO_ENTERPRISES,
+        &notifier,
+        dev_outbox,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let timeout = std::time::Duration::from_secs(5);
+    if let Some(url) = &args.population_url {
+        o.population = PopulationLibrary::Http(
+            HttpLibrary::new(url, args.library_token.clone(), timeout)
+                .map_err(|e| anyhow::anyhow!("population library: {e}"))?,
+        );
+    }
+    if let Some(url) = &args.legal_person_url {
+        o.legal = LegalPersonLibrary::Http(
+            HttpLibrary::new(url, args.library_token.clone(), timeout)
+                .map_err(|e| anyhow::anyhow!("legal-person library: {e}"))?,
+        );
+    }
+    Ok(o)
+}

@@ -414,3 +414,141 @@ async fn rotating_keys_re_encrypts_and_lookups_keep_working() {
     assert!(users::find_by_id_number(&p2, &id).await.unwrap().is_some());
     assert_eq!(rotate_keys(&p2).await.unwrap(), 0);
 }
+
+async fn citizen(p: &Platform, name: &str, id: &str, phone: &str) -> users::UserSession {
+    let uid = users::register(p, &registration(name, id, phone), "10.1.1.1")
+        .await
+        .unwrap();
+    let code = last_code(p, phone);
+    users::confirm_phone(p, &uid, &code, "10.1.1.1")
+        .await
+        .unwrap()
+        .1
+}
+
+async fn enterprise_and_agent(b: Backend) {
+    use yiwang_connectors::demo::{LIU_FANG_ID, XIANGJIANG_TECH_CREDIT_CODE, ZHANG_WEI_ID};
+    use yiwang_services::identity::enterprises::{self, Scope};
+    let t = platform(b).await;
+    let p = &*t.p;
+    let rep = citizen(p, "张伟", ZHANG_WEI_ID, "13600000001").await;
+    let agent = citizen(p, "刘芳", LIU_FANG_ID, "13600000002").await;
+    let other = citizen(p, "王小明", WANG_XIAOMING_ID, "13600000003").await;
+    // Only the legal representative named by the legal-person library may bind.
+    assert!(matches!(
+        enterprises::bind(p, &other, XIANGJIANG_TECH_CREDIT_CODE, "10.1.1.1").await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        enterprises::bind(p, &rep, "91430104MA4L7R2K17", "10.1.1.1").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let e = enterprises::bind(p, &rep, XIANGJIANG_TECH_CREDIT_CODE, "10.1.1.1")
+        .await
+        .unwrap();
+    assert_eq!(e.name, "湖南湘江智能科技有限公司");
+    assert!(matches!(
+        enterprises::bind(p, &rep, XIANGJIANG_TECH_CREDIT_CODE, "10.1.1.1").await,
+        Err(ServiceError::Conflict(_))
+    ));
+    let codes: Vec<String> =
+        sqlx::query("SELECT basic_code FROM catalogue_items ORDER BY basic_code LIMIT 2")
+            .fetch_all(p.db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("basic_code"))
+            .collect();
+    let until = (t.clock.now() + chrono::Duration::days(30)).date_naive();
+    // Bad grants name their fields and change nothing.
+    let bad = enterprises::grant(
+        p,
+        &rep,
+        XIANGJIANG_TECH_CREDIT_CODE,
+        "123",
+        "刘芳",
+        Scope::Items(vec![]),
+        (t.clock.now() - chrono::Duration::days(1)).date_naive(),
+        "10.1.1.1",
+    )
+    .await
+    .unwrap_err();
+    let fields = invalid_fields(bad);
+    for f in ["agent_id_number", "scope", "until"] {
+        assert!(fields.iter().any(|x| x == f), "{f}: {fields:?}");
+    }
+    // Someone else cannot grant for the enterprise (and does not learn it exists).
+    assert!(matches!(
+        enterprises::grant(
+            p,
+            &other,
+            XIANGJIANG_TECH_CREDIT_CODE,
+            LIU_FANG_ID,
+            "刘芳",
+            Scope::All,
+            until,
+            "10.1.1.1"
+        )
+        .await,
+        Err(ServiceError::NotFound { .. })
+    ));
+    let g = enterprises::grant(
+        p,
+        &rep,
+        XIANGJIANG_TECH_CREDIT_CODE,
+        LIU_FANG_ID,
+        "刘芳",
+        Scope::Items(vec![codes[0].clone()]),
+        until,
+        "10.1.1.1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(g.agent_name_masked, "刘*");
+    let may = |user: &str, code: Option<&str>| {
+        let user = user.to_owned();
+        let code = code.map(str::to_owned);
+        async move {
+            enterprises::may_act_for(p, &user, XIANGJIANG_TECH_CREDIT_CODE, code.as_deref())
+                .await
+                .unwrap()
+        }
+    };
+    assert!(may(&agent.user.id, Some(&codes[0])).await);
+    assert!(!may(&agent.user.id, Some(&codes[1])).await);
+    assert!(may(&rep.user.id, Some(&codes[1])).await);
+    assert!(!may(&other.user.id, None).await);
+    assert_eq!(enterprises::my_grants(p, &agent).await.unwrap().len(), 1);
+    // The agent was told by SMS.
+    assert!(
+        p.outside
+            .last_dev_message("13600000002")
+            .unwrap()
+            .contains("湖南湘江智能科技有限公司")
+    );
+    // Expiry and revocation end the authority.
+    t.clock.advance(chrono::Duration::days(31));
+    assert!(!may(&agent.user.id, Some(&codes[0])).await);
+    enterprises::revoke(p, &rep, &g.id, "10.1.1.1")
+        .await
+        .unwrap();
+    assert!(matches!(
+        enterprises::revoke(p, &rep, &g.id, "10.1.1.1").await,
+        Err(ServiceError::Conflict(_))
+    ));
+    assert!(
+        enterprises::grants_of(p, &rep, XIANGJIANG_TECH_CREDIT_CODE)
+            .await
+            .unwrap()[0]
+            .revoked_at
+            .is_some()
+    );
+    assert!(audit::verify(p).await.unwrap().first_bad.is_none());
+}
+
+#[tokio::test]
+async fn enterprises_authorise_agents_within_a_scope_on_every_backend() {
+    for b in backends() {
+        enterprise_and_agent(b).await;
+    }
+}

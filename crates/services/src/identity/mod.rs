@@ -8,11 +8,14 @@
 //! - [`totp`]: the staff's second factor (RFC 6238).
 //! - [`users`]: citizen accounts, real-name levels L1–L3, sign-in by password or SMS code.
 //! - [`otp`]: one-time codes by SMS, with sending limits.
+//! - [`enterprises`]: enterprise accounts bound through the legal-person library, agents with
+//!   a scope and an expiry.
 //!
 //! Secrets (the personal-data key ring, the token key) come from configuration through
 //! [`Keys`]; nothing secret is compiled in.
 
 pub mod audit;
+pub mod enterprises;
 pub mod otp;
 pub mod passwords;
 pub mod staff;

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
-use yiwang_domain::codes::{BasicCode, CreditCode, ImplementationCode, SubItem};
+use yiwang_domain::codes::{BasicCode, CreditCode, IdCardNumber, ImplementationCode, SubItem};
 use yiwang_domain::dict::{
     CaseType, CrossRegionScope, ExerciseLevel, HandlingForm, ItemType, MaterialForm, OnlineDepth,
     ServiceObject,
@@ -22,9 +22,11 @@ use yiwang_store::fmt_time;
 
 use crate::catalogue::{guide_for_org, insert_item};
 use crate::identity::staff::{self as accounts, Role};
+use crate::identity::users::{self, Level};
 use crate::masterdata::{MasterData, Organisation, Region};
 use crate::{Platform, ServiceError};
 use yiwang_connectors::DemoLibrary;
+use yiwang_domain::contact::MobileNumber;
 
 /// The password of every demo account (documented in the README; demo only).
 pub const DEMO_PASSWORD: &str = "Yiwang@2026";
@@ -465,6 +467,8 @@ pub struct DemoCounts {
     pub items: usize,
     /// Staff accounts.
     pub staff: usize,
+    /// Citizen accounts.
+    pub citizens: usize,
 }
 
 /// Loads the demo province once, in one transaction, then reloads the platform's views.
@@ -641,6 +645,7 @@ pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
         .await?;
         counts.staff += 1;
     }
+    counts.citizens = load_citizens(p, &mut tx, &hash).await?;
     sqlx::query("INSERT INTO meta (key, value) VALUES ('demo', $1)")
         .bind(&now)
         .execute(&mut *tx)
@@ -737,6 +742,108 @@ pub async fn load_scale(p: &Platform, target: usize) -> Result<usize, ServiceErr
     }
     p.reload().await?;
     Ok(written)
+}
+
+/// The demo citizens (password [`DEMO_PASSWORD`]; sign in with the phone or the ID number):
+/// name, 居民身份证号码 (from the built-in population library), phone, real-name level.
+pub const DEMO_CITIZENS: &[(&str, &str, &str, Level)] = &[
+    (
+        "李华",
+        yiwang_connectors::demo::LI_HUA_ID,
+        "13800000001",
+        Level::L1,
+    ),
+    (
+        "王小明",
+        yiwang_connectors::demo::WANG_XIAOMING_ID,
+        "13800000002",
+        Level::L2,
+    ),
+    (
+        "陈静",
+        yiwang_connectors::demo::CHEN_JING_ID,
+        "13800000003",
+        Level::L3,
+    ),
+    // Legal representative of 湖南湘江智能科技有限公司.
+    (
+        "张伟",
+        yiwang_connectors::demo::ZHANG_WEI_ID,
+        "13800000004",
+        Level::L2,
+    ),
+    // That enterprise's agent (经办人) for every item.
+    (
+        "刘芳",
+        yiwang_connectors::demo::LIU_FANG_ID,
+        "13800000005",
+        Level::L2,
+    ),
+];
+
+/// Creates the demo citizens, the demo enterprise account and its agent's grant.
+async fn load_citizens(
+    p: &Platform,
+    tx: &mut yiwang_store::Transaction<'static, yiwang_store::Any>,
+    hash: &str,
+) -> Result<usize, ServiceError> {
+    let now = p.now();
+    let mut ids = HashMap::new();
+    for (name, id, phone, level) in DEMO_CITIZENS {
+        let id_number = IdCardNumber::parse(id)
+            .map_err(|e| ServiceError::internal(format!("demo citizen {name}: {e}")))?;
+        let phone = MobileNumber::parse(phone)
+            .ok_or_else(|| ServiceError::internal(format!("demo citizen {name}: phone")))?;
+        let uid = users::insert_user(
+            p,
+            tx,
+            now,
+            (name, &id_number, &phone),
+            hash,
+            ("active", *level),
+        )
+        .await?;
+        if *level > Level::L1 {
+            sqlx::query("UPDATE users SET level_at = $1, level_by = 'demo' WHERE id = $2")
+                .bind(fmt_time(now))
+                .bind(&uid)
+                .execute(&mut **tx)
+                .await?;
+        }
+        ids.insert(*name, uid);
+    }
+    let (Some(rep), Some(agent)) = (ids.get("张伟"), ids.get("刘芳")) else {
+        return Err(ServiceError::internal("demo enterprise: people missing"));
+    };
+    let enterprise = yiwang_connectors::fixed_enterprises()
+        .into_iter()
+        .find(|e| e.credit_code == yiwang_connectors::demo::XIANGJIANG_TECH_CREDIT_CODE)
+        .ok_or_else(|| ServiceError::internal("demo enterprise missing from the library"))?;
+    sqlx::query(
+        "INSERT INTO enterprises (credit_code, name, kind, region, legal_rep_user, verified_at, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&enterprise.credit_code)
+    .bind(&enterprise.name)
+    .bind(&enterprise.kind)
+    .bind(&enterprise.region)
+    .bind(rep)
+    .bind(fmt_time(now))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        r#"INSERT INTO agent_grants (id, enterprise, agent_user, scope, expires_at, granted_by,
+         granted_at, revoked_at, revoked_by) VALUES ($1, $2, $3, '["*"]', $4, $5, $6, NULL, NULL)"#,
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&enterprise.credit_code)
+    .bind(agent)
+    .bind(fmt_time(now + chrono::Duration::days(365)))
+    .bind(rep)
+    .bind(fmt_time(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(DEMO_CITIZENS.len())
 }
 
 /// Residents the built-in demo population library generates (besides the fixed demo people).

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{Backend, backends, platform};
-use yiwang_connectors::demo::{LI_HUA_ID, WANG_XIAOMING_ID};
+use yiwang_connectors::PopulationLibrary;
 use yiwang_services::identity::staff::{self, Role};
 use yiwang_services::identity::users::{self, Level, Registration};
 use yiwang_services::identity::{Keys, Outside, audit, rotate_keys, totp};
@@ -40,6 +40,15 @@ fn last_code(p: &Platform, phone: &str) -> String {
         .unwrap_or_else(|| panic!("no code in {text}"))
 }
 
+/// The `n`th generated resident of the built-in population library (not a demo account).
+fn resident(p: &Platform, n: usize) -> (String, String) {
+    let PopulationLibrary::BuiltIn(lib) = &p.outside.population else {
+        panic!("tests use the built-in library");
+    };
+    let r = &lib.residents()[10 + n];
+    (r.name.clone(), r.id_number.clone())
+}
+
 fn invalid_fields(e: ServiceError) -> Vec<String> {
     match e {
         ServiceError::Invalid(f) => f.into_iter().map(|f| f.field).collect(),
@@ -48,13 +57,10 @@ fn invalid_fields(e: ServiceError) -> Vec<String> {
 }
 
 async fn registered(p: &Platform) -> String {
-    let id = users::register(
-        p,
-        &registration("王小明", WANG_XIAOMING_ID, PHONE),
-        "10.1.1.1",
-    )
-    .await
-    .unwrap();
+    let (name, id_number) = resident(p, 0);
+    let id = users::register(p, &registration(&name, &id_number, PHONE), "10.1.1.1")
+        .await
+        .unwrap();
     let code = last_code(p, PHONE);
     users::confirm_phone(p, &id, &code, "10.1.1.1")
         .await
@@ -86,15 +92,12 @@ async fn citizen_journey(b: Backend) {
                 .get::<i64, _>("n")
         }
     };
-    assert_eq!(count(p).await, 0);
-
-    let id = users::register(
-        p,
-        &registration("王小明", WANG_XIAOMING_ID, PHONE),
-        "10.1.1.1",
-    )
-    .await
-    .unwrap();
+    let before = count(p).await;
+    let (name, id_number) = resident(p, 0);
+    let masked = format!("{}**********{}", &id_number[..4], &id_number[14..]);
+    let id = users::register(p, &registration(&name, &id_number, PHONE), "10.1.1.1")
+        .await
+        .unwrap();
     // Pending until the phone is confirmed: no sign-in yet.
     assert!(
         users::sign_in_password(p, PHONE, PASSWORD, "10.1.1.1")
@@ -113,7 +116,7 @@ async fn citizen_journey(b: Backend) {
         .await
         .unwrap();
     assert_eq!(s.user.level, Level::L2);
-    assert_eq!(s.user.id_number_masked, "4301**********0135");
+    assert_eq!(s.user.id_number_masked, masked);
     assert_eq!(s.user.phone_masked, "138****1111");
     // The same code cannot be used twice.
     assert!(
@@ -130,25 +133,25 @@ async fn citizen_journey(b: Backend) {
     for column in ["id_number_enc", "phone_enc", "id_number_bidx", "phone_bidx"] {
         let v: String = row.get(column);
         assert!(
-            !v.contains(WANG_XIAOMING_ID) && !v.contains(PHONE),
+            !v.contains(&id_number) && !v.contains(PHONE),
             "{column}: {v}"
         );
     }
     // Registering the same ID number or phone again is refused, naming the field.
     let again = users::register(
         p,
-        &registration("王小明", WANG_XIAOMING_ID, "13900002222"),
+        &registration(&name, &id_number, "13900002222"),
         "10.1.1.1",
     )
     .await
     .unwrap_err();
     assert_eq!(invalid_fields(again), vec!["id_number"]);
-    assert_eq!(count(p).await, 1);
+    assert_eq!(count(p).await, before + 1);
     // Sign in by phone or by ID number, and by SMS code.
     users::sign_in_password(p, PHONE, PASSWORD, "10.1.1.1")
         .await
         .unwrap();
-    users::sign_in_password(p, WANG_XIAOMING_ID, PASSWORD, "10.1.1.1")
+    users::sign_in_password(p, &id_number, PASSWORD, "10.1.1.1")
         .await
         .unwrap();
     t.clock.advance(chrono::Duration::seconds(61));
@@ -185,11 +188,11 @@ async fn citizen_journey(b: Backend) {
     // A window clerk raises the citizen to L3; other staff may not.
     let manager = common::staff(p, "cs.scjg.manager").await;
     assert!(matches!(
-        users::verify_in_person(p, &manager, WANG_XIAOMING_ID, "10.9.9.9").await,
+        users::verify_in_person(p, &manager, &id_number, "10.9.9.9").await,
         Err(ServiceError::Forbidden(_))
     ));
     let clerk = common::staff(p, "yl.window").await;
-    let u = users::verify_in_person(p, &clerk, WANG_XIAOMING_ID, "10.9.9.9")
+    let u = users::verify_in_person(p, &clerk, &id_number, "10.9.9.9")
         .await
         .unwrap();
     assert_eq!(u.level, Level::L3);
@@ -210,9 +213,10 @@ async fn citizen_registers_signs_in_and_is_locked_out_on_every_backend() {
 async fn a_name_that_does_not_match_the_population_library_stays_at_l1() {
     let t = platform(Backend::Sqlite).await;
     let p = &*t.p;
+    let (_, other_id) = resident(p, 1);
     let id = users::register(
         p,
-        &registration("李四", LI_HUA_ID, "13700003333"),
+        &registration("李四", &other_id, "13700003333"),
         "10.1.1.1",
     )
     .await
@@ -395,7 +399,7 @@ async fn rotating_keys_re_encrypts_and_lookups_keep_working() {
     ))
     .await;
     // Before rotation the old rows are still found (blind indexes of every key are tried).
-    let id = yiwang_domain::codes::IdCardNumber::parse(WANG_XIAOMING_ID).unwrap();
+    let id = yiwang_domain::codes::IdCardNumber::parse(&resident(&p2, 0).1).unwrap();
     assert!(users::find_by_id_number(&p2, &id).await.unwrap().is_some());
     assert_eq!(rotate_keys(&p2).await.unwrap(), 1);
     let new = sqlx::query("SELECT key_id, id_number_bidx FROM users WHERE id = $1")
@@ -427,13 +431,18 @@ async fn citizen(p: &Platform, name: &str, id: &str, phone: &str) -> users::User
 }
 
 async fn enterprise_and_agent(b: Backend) {
-    use yiwang_connectors::demo::{LIU_FANG_ID, XIANGJIANG_TECH_CREDIT_CODE, ZHANG_WEI_ID};
+    use yiwang_connectors::demo::CHEN_JI_NOODLES_CREDIT_CODE as XIANGJIANG_TECH_CREDIT_CODE;
     use yiwang_services::identity::enterprises::{self, Scope};
     let t = platform(b).await;
     let p = &*t.p;
-    let rep = citizen(p, "张伟", ZHANG_WEI_ID, "13600000001").await;
-    let agent = citizen(p, "刘芳", LIU_FANG_ID, "13600000002").await;
-    let other = citizen(p, "王小明", WANG_XIAOMING_ID, "13600000003").await;
+    // 陈静 (a demo citizen at L3) runs 陈记米粉店 according to the legal-person library.
+    let (_, rep) = users::sign_in_password(p, "13800000003", demo::DEMO_PASSWORD, "10.1.1.1")
+        .await
+        .unwrap();
+    let (agent_name, agent_id) = resident(p, 2);
+    let agent = citizen(p, &agent_name, &agent_id, "13600000002").await;
+    let (other_name, other_id) = resident(p, 3);
+    let other = citizen(p, &other_name, &other_id, "13600000003").await;
     // Only the legal representative named by the legal-person library may bind.
     assert!(matches!(
         enterprises::bind(p, &other, XIANGJIANG_TECH_CREDIT_CODE, "10.1.1.1").await,
@@ -446,7 +455,7 @@ async fn enterprise_and_agent(b: Backend) {
     let e = enterprises::bind(p, &rep, XIANGJIANG_TECH_CREDIT_CODE, "10.1.1.1")
         .await
         .unwrap();
-    assert_eq!(e.name, "湖南湘江智能科技有限公司");
+    assert_eq!(e.name, "湘潭市雨湖区陈记米粉店");
     assert!(matches!(
         enterprises::bind(p, &rep, XIANGJIANG_TECH_CREDIT_CODE, "10.1.1.1").await,
         Err(ServiceError::Conflict(_))
@@ -466,7 +475,7 @@ async fn enterprise_and_agent(b: Backend) {
         &rep,
         XIANGJIANG_TECH_CREDIT_CODE,
         "123",
-        "刘芳",
+        &agent_name,
         Scope::Items(vec![]),
         (t.clock.now() - chrono::Duration::days(1)).date_naive(),
         "10.1.1.1",
@@ -483,8 +492,8 @@ async fn enterprise_and_agent(b: Backend) {
             p,
             &other,
             XIANGJIANG_TECH_CREDIT_CODE,
-            LIU_FANG_ID,
-            "刘芳",
+            &agent_id,
+            &agent_name,
             Scope::All,
             until,
             "10.1.1.1"
@@ -496,15 +505,18 @@ async fn enterprise_and_agent(b: Backend) {
         p,
         &rep,
         XIANGJIANG_TECH_CREDIT_CODE,
-        LIU_FANG_ID,
-        "刘芳",
+        &agent_id,
+        &agent_name,
         Scope::Items(vec![codes[0].clone()]),
         until,
         "10.1.1.1",
     )
     .await
     .unwrap();
-    assert_eq!(g.agent_name_masked, "刘*");
+    assert_eq!(
+        g.agent_name_masked,
+        yiwang_crypto::mask::mask_name(&agent_name)
+    );
     let may = |user: &str, code: Option<&str>| {
         let user = user.to_owned();
         let code = code.map(str::to_owned);
@@ -524,7 +536,7 @@ async fn enterprise_and_agent(b: Backend) {
         p.outside
             .last_dev_message("13600000002")
             .unwrap()
-            .contains("湖南湘江智能科技有限公司")
+            .contains("湘潭市雨湖区陈记米粉店")
     );
     // Expiry and revocation end the authority.
     t.clock.advance(chrono::Duration::days(31));
@@ -551,4 +563,37 @@ async fn enterprises_authorise_agents_within_a_scope_on_every_backend() {
     for b in backends() {
         enterprise_and_agent(b).await;
     }
+}
+
+#[tokio::test]
+async fn demo_citizens_sign_in_at_their_levels_and_the_agent_acts_for_the_enterprise() {
+    use yiwang_services::identity::enterprises;
+    let t = platform(Backend::Sqlite).await;
+    let p = &*t.p;
+    let mut agent = None;
+    for (name, id, phone, level) in demo::DEMO_CITIZENS {
+        let (_, s) = users::sign_in_password(p, phone, demo::DEMO_PASSWORD, "10.1.1.1")
+            .await
+            .unwrap();
+        assert_eq!(s.user.level, *level, "{name}");
+        users::sign_in_password(p, id, demo::DEMO_PASSWORD, "10.1.1.1")
+            .await
+            .unwrap();
+        if *name == "刘芳" {
+            agent = Some(s);
+        }
+    }
+    let agent = agent.unwrap();
+    let grants = enterprises::my_grants(p, &agent).await.unwrap();
+    assert_eq!(grants.len(), 1);
+    assert!(
+        enterprises::may_act_for(
+            p,
+            &agent.user.id,
+            &grants[0].enterprise,
+            Some("000000000000")
+        )
+        .await
+        .unwrap()
+    );
 }

@@ -543,3 +543,24 @@ pub async fn sign_out(p: &Platform, token: &str) -> Result<(), ServiceError> {
         .await?;
     Ok(())
 }
+
+/// The newest audit-log entries, newest first (at most `limit`, before `before` when given):
+/// for system administrators only.
+pub async fn audit_log(
+    p: &Platform,
+    staff: &Staff,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<audit::LogLine>, ServiceError> {
+    staff.require(Role::SystemAdmin)?;
+    audit::recent(p, before, limit).await
+}
+
+/// Recomputes the audit log's hash chain ([`audit::verify`]): for system administrators only.
+pub async fn audit_verify(
+    p: &Platform,
+    staff: &Staff,
+) -> Result<audit::Verification, ServiceError> {
+    staff.require(Role::SystemAdmin)?;
+    audit::verify(p).await
+}

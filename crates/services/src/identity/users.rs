@@ -122,8 +122,7 @@ fn seal(p: &Platform, field: &str, value: &str) -> Result<String, ServiceError> 
 fn parse_name(name: &str) -> Option<String> {
     let name = name.trim();
     let n = name.chars().count();
-    (n >= 1
-        && n <= MAX_NAME
+    ((1..=MAX_NAME).contains(&n)
         && name
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, '·' | '•' | ' ')))
@@ -180,8 +179,6 @@ pub async fn register(p: &Platform, r: &Registration, ip: &str) -> Result<String
         return Err(ServiceError::Invalid(errors));
     };
     let pii = &p.keys.pii;
-    let id_bidx = pii.blind_index("id_number", id_number.as_str());
-    let phone_bidx = pii.blind_index("phone", phone.as_str());
     let taken = |field: &str, bidxs: Vec<String>, column: &'static str| {
         let field = field.to_owned();
         async move {
@@ -232,31 +229,16 @@ pub async fn register(p: &Platform, r: &Registration, ip: &str) -> Result<String
         return Err(ServiceError::Invalid(conflicts));
     }
     let hash = passwords::hash(&r.password)?;
-    let id = uuid::Uuid::now_v7().to_string();
     let mut tx = p.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO users (id, name, id_number_enc, id_number_bidx, id_number_masked, phone_enc, \
-         phone_bidx, phone_masked, key_id, password_hash, status, level, level_at, level_by, \
-         failed_logins, locked_until, password_changed_at, created_at) VALUES ($1, $2, $3, $4, \
-         $5, $6, $7, $8, $9, $10, 'pending', 1, NULL, NULL, 0, NULL, $11, $11)",
+    let id = insert_user(
+        p,
+        &mut tx,
+        now,
+        (&name, &id_number, &phone),
+        &hash,
+        ("pending", Level::L1),
     )
-    .bind(&id)
-    .bind(&name)
-    .bind(seal(p, "id_number", id_number.as_str())?)
-    .bind(&id_bidx)
-    .bind(id_number.masked())
-    .bind(seal(p, "phone", phone.as_str())?)
-    .bind(&phone_bidx)
-    .bind(phone.masked())
-    .bind(pii.current_id())
-    .bind(&hash)
-    .bind(fmt_time(now))
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| match yiwang_store::StoreError::from(e) {
-        e if e.is_unique_violation() => ServiceError::Conflict("该证件号码或手机号已注册".into()),
-        e => e.into(),
-    })?;
+    .await?;
     audit::append(
         &mut tx,
         now,
@@ -272,6 +254,48 @@ pub async fn register(p: &Platform, r: &Registration, ip: &str) -> Result<String
     .await?;
     tx.commit().await?;
     otp::send(p, Purpose::Register, &phone, ip).await?;
+    Ok(id)
+}
+
+/// Stores a new account: ID number and phone encrypted, with their blind indexes and masked
+/// forms. `state` is the status and the level it starts at. Returns its id.
+pub(crate) async fn insert_user(
+    p: &Platform,
+    tx: &mut yiwang_store::Transaction<'static, yiwang_store::Any>,
+    now: DateTime<Utc>,
+    person: (&str, &IdCardNumber, &MobileNumber),
+    password_hash: &str,
+    state: (&str, Level),
+) -> Result<String, ServiceError> {
+    let (name, id_number, phone) = person;
+    let pii = &p.keys.pii;
+    let id = uuid::Uuid::now_v7().to_string();
+    let level = state.1 as i64;
+    sqlx::query(
+        "INSERT INTO users (id, name, id_number_enc, id_number_bidx, id_number_masked, phone_enc, \
+         phone_bidx, phone_masked, key_id, password_hash, status, level, level_at, level_by, \
+         failed_logins, locked_until, password_changed_at, created_at) VALUES ($1, $2, $3, $4, \
+         $5, $6, $7, $8, $9, $10, $11, $12, NULL, NULL, 0, NULL, $13, $13)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(seal(p, "id_number", id_number.as_str())?)
+    .bind(pii.blind_index("id_number", id_number.as_str()))
+    .bind(id_number.masked())
+    .bind(seal(p, "phone", phone.as_str())?)
+    .bind(pii.blind_index("phone", phone.as_str()))
+    .bind(phone.masked())
+    .bind(pii.current_id())
+    .bind(password_hash)
+    .bind(state.0)
+    .bind(level)
+    .bind(fmt_time(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match yiwang_store::StoreError::from(e) {
+        e if e.is_unique_violation() => ServiceError::Conflict("该证件号码或手机号已注册".into()),
+        e => e.into(),
+    })?;
     Ok(id)
 }
 
@@ -823,4 +847,11 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+impl User {
+    /// The name masked for display (`王小明` → `王*明`), as headers and staff pages show it.
+    pub fn name_masked(&self) -> String {
+        yiwang_crypto::mask::mask_name(&self.name)
+    }
 }

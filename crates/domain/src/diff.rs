@@ -129,6 +129,7 @@ pub fn sections(g: &Guide) -> Vec<(&'static str, Vec<String>)> {
         ("办件类型", vec![g.case_type.label_zh().to_string()]),
         ("网办深度", vec![g.online_depth.label_zh().to_string()]),
         ("到现场次数", vec![g.visits.to_string()]),
+        ("实名等级要求", vec![g.min_level.label_zh().to_string()]),
         ("通办范围", vec![g.scope.label_zh().to_string()]),
         (
             "办理结果",

@@ -53,6 +53,10 @@ pub struct Guide {
     pub online_depth: OnlineDepth,
     /// 到现场次数.
     pub visits: u8,
+    /// The lowest real-name level an applicant needs to apply online (实名等级要求); guides
+    /// written before it existed read as L2, the usual requirement for online applications.
+    #[serde(default = "default_min_level")]
+    pub min_level: crate::identity::RealNameLevel,
     /// 通办范围.
     pub scope: CrossRegionScope,
     /// 办理结果.
@@ -63,6 +67,10 @@ pub struct Guide {
     pub consult_phone: String,
     /// 监督投诉电话.
     pub complaint_phone: String,
+}
+
+fn default_min_level() -> crate::identity::RealNameLevel {
+    crate::identity::RealNameLevel::L2
 }
 
 /// One legal basis (设定依据): a law or regulation and the article that sets the item.

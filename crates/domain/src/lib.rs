@@ -9,5 +9,6 @@ pub mod codes;
 pub mod contact;
 pub mod dict;
 pub mod diff;
+pub mod identity;
 pub mod item;
 pub mod quality;

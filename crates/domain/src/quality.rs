@@ -329,6 +329,7 @@ pub(crate) mod tests {
             case_type: CaseType::Promised,
             online_depth: OnlineDepth::FullyOnline,
             visits: 0,
+            min_level: crate::identity::RealNameLevel::L2,
             scope: CrossRegionScope::Province,
             result: ItemResult {
                 name: "食品经营许可证".into(),

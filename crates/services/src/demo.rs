@@ -15,6 +15,7 @@ use yiwang_domain::dict::{
     CaseType, CrossRegionScope, ExerciseLevel, HandlingForm, ItemType, MaterialForm, OnlineDepth,
     ServiceObject,
 };
+use yiwang_domain::identity::RealNameLevel;
 use yiwang_domain::item::{
     Fee, Guide, ItemResult, LegalBasis, Material, ProcessStep, VersionStatus,
 };
@@ -255,6 +256,9 @@ pub struct EntryIn {
     case_type: String,
     online_depth: String,
     visits: u8,
+    /// The real-name level the item requires (L2 unless the entry says otherwise).
+    #[serde(default = "l2")]
+    min_level: RealNameLevel,
     scope: String,
     result: ResultIn,
 }
@@ -328,6 +332,7 @@ impl EntryIn {
             online_depth: OnlineDepth::from_code(&self.online_depth)
                 .ok_or_else(|| bad("online_depth", &self.online_depth))?,
             visits: self.visits,
+            min_level: self.min_level,
             scope: CrossRegionScope::from_code(&self.scope)
                 .ok_or_else(|| bad("scope", &self.scope))?,
             result: ItemResult {
@@ -844,6 +849,10 @@ async fn load_citizens(
     .execute(&mut **tx)
     .await?;
     Ok(DEMO_CITIZENS.len())
+}
+
+fn l2() -> RealNameLevel {
+    RealNameLevel::L2
 }
 
 /// Residents the built-in demo population library generates (besides the fixed demo people).

@@ -46,6 +46,7 @@ use yiwang_domain::codes::ImplementationCode;
 use yiwang_domain::dict::{
     CaseType, CrossRegionScope, HandlingForm, ItemType, MaterialForm, OnlineDepth, ServiceObject,
 };
+use yiwang_domain::identity::RealNameLevel;
 use yiwang_domain::item::{
     Fee, Guide, ItemResult, LegalBasis, MAX_NAME_CHARS, Material, Place, ProcessStep,
 };
@@ -289,6 +290,7 @@ mod h {
     pub const CASE_TYPE: &str = "办件类型";
     pub const DEPTH: &str = "网办深度";
     pub const VISITS: &str = "到现场次数";
+    pub const MIN_LEVEL: &str = "实名等级要求";
     pub const SCOPE: &str = "通办范围";
     pub const RESULT_NAME: &str = "结果名称";
     pub const RESULT_KIND: &str = "结果类型";
@@ -456,6 +458,8 @@ const ITEM_SHEET: SheetSpec = SheetSpec {
             "从下拉框选择，也可只填级别数字1～4。"),
         col(h::VISITS, Required, Count, 10.0,
             "办事人需到现场的次数，不小于0的整数。"),
+        col(h::MIN_LEVEL, Optional, Count, 10.0,
+            "网上申请所需的最低实名等级：1（基础实名）、2（人口库核验）、3（窗口核验）；留空为2。"),
         col(h::SCOPE, Required, pick(labels::<CrossRegionScope>), 12.0,
             "从下拉框选择：不通办、跨县通办、跨市通办、全省通办、跨省通办。"),
         col(h::RESULT_NAME, Optional, Wrap, 24.0,
@@ -789,6 +793,7 @@ fn item_values(r: &ExportRow) -> Vec<Value> {
         text(g.case_type.label_zh()),
         text(g.online_depth.label_zh()),
         number(g.visits),
+        number(g.min_level.number()),
         text(g.scope.label_zh()),
         text(&g.result.name),
         text(&g.result.kind),
@@ -1483,6 +1488,9 @@ fn read_item(c: &mut Cells<'_>) -> ItemDraft {
     let case_type = c.pick::<CaseType>(h::CASE_TYPE);
     let online_depth = c.pick::<OnlineDepth>(h::DEPTH);
     let visits = c.count(h::VISITS, u8::MAX, None);
+    let min_level = c
+        .number(h::MIN_LEVEL, 1, 3, Some(2))
+        .map(|n| RealNameLevel::from_i64(n as i64));
     let scope = c.pick::<CrossRegionScope>(h::SCOPE);
     let result_name = c.text(h::RESULT_NAME);
     let result_kind = c.text(h::RESULT_KIND);
@@ -1507,6 +1515,7 @@ fn read_item(c: &mut Cells<'_>) -> ItemDraft {
             case_type: case_type?,
             online_depth: online_depth?,
             visits: visits?,
+            min_level: min_level?,
             scope: scope?,
             result: ItemResult {
                 name: result_name?,
@@ -1818,6 +1827,7 @@ mod tests {
             case_type: CaseType::Promised,
             online_depth: OnlineDepth::FullyOnline,
             visits: 0,
+            min_level: RealNameLevel::L2,
             scope: CrossRegionScope::Province,
             result: ItemResult {
                 name: "食品经营许可证".into(),
@@ -1872,6 +1882,7 @@ mod tests {
             case_type: CaseType::Promised,
             online_depth: OnlineDepth::Appointment,
             visits: 1,
+            min_level: RealNameLevel::L2,
             scope: CrossRegionScope::CrossCity,
             result: ItemResult {
                 name: "机动车登记证书".into(),
@@ -1902,6 +1913,7 @@ mod tests {
             case_type: CaseType::Immediate,
             online_depth: OnlineDepth::Information,
             visits: 0,
+            min_level: RealNameLevel::L2,
             scope: CrossRegionScope::None,
             result: ItemResult {
                 name: String::new(),
@@ -2541,6 +2553,7 @@ mod tests {
                 case_type,
                 online_depth,
                 visits,
+                min_level: RealNameLevel::L2,
                 scope,
                 result: ItemResult {
                     name: result_name,

@@ -27,45 +27,8 @@ use crate::{FieldError, Platform, ServiceError};
 /// The longest name accepted (characters).
 pub const MAX_NAME: usize = 50;
 
-/// A real-name level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum Level {
-    /// Format-checked.
-    L1 = 1,
-    /// Verified against the population library.
-    L2 = 2,
-    /// Verified in person.
-    L3 = 3,
-}
-
-impl Level {
-    /// From the stored number.
-    pub fn from_i64(n: i64) -> Level {
-        match n {
-            3 => Level::L3,
-            2 => Level::L2,
-            _ => Level::L1,
-        }
-    }
-
-    /// Chinese label.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Level::L1 => "L1 基础实名（格式校验）",
-            Level::L2 => "L2 人口库核验",
-            Level::L3 => "L3 窗口现场核验",
-        }
-    }
-
-    /// How to reach this level, in Chinese.
-    pub fn how_zh(self) -> &'static str {
-        match self {
-            Level::L1 => "注册并验证手机号即可。",
-            Level::L2 => "在“我的账号”中发起人口库核验：姓名和身份证号码须与户籍登记一致。",
-            Level::L3 => "携带居民身份证到任一政务服务大厅窗口，由工作人员现场核验。",
-        }
-    }
-}
+/// A real-name level (the domain's [`RealNameLevel`]).
+pub use yiwang_domain::identity::RealNameLevel as Level;
 
 /// A citizen as pages and use-cases see them: never the full ID number or phone.
 #[derive(Debug, Clone, Serialize)]

@@ -725,6 +725,14 @@ fn render(
             t("到现场次数", "Visits"),
             t("0 到 9。", "0 to 9."),
         ),
+        b.number(
+            "min_level",
+            t("实名等级要求", "Real-name level required"),
+            t(
+                "网上申请所需最低实名等级：1 基础实名，2 人口库核验，3 窗口核验。",
+                "Lowest level to apply online: 1 basic, 2 population register, 3 in person.",
+            ),
+        ),
         b.select::<CrossRegionScope>("scope", t("通办范围", "Scope")),
     ];
     let result = vec![

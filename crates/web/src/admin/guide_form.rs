@@ -12,6 +12,7 @@
 //! it cannot read (a non-number, an unknown code) in a [`FieldError`], under the field's form
 //! name so the page can mark it.
 
+use yiwang_domain::identity::RealNameLevel;
 use std::collections::{BTreeMap, HashMap};
 
 use yiwang_domain::dict::{
@@ -357,6 +358,15 @@ impl GuideForm {
         let case_type = p.code::<CaseType>("case_type");
         let online_depth = p.code::<OnlineDepth>("online_depth");
         let visits = p.number::<u8>("visits");
+        let min_level_number = p.number::<u8>("min_level");
+        let min_level = RealNameLevel::parse(i64::from(min_level_number)).unwrap_or_else(|| {
+            p.error(
+                "min_level",
+                "实名等级要求须为 1、2 或 3".into(),
+                "the real-name level must be 1, 2 or 3".into(),
+            );
+            RealNameLevel::L2
+        });
         let scope = p.code::<CrossRegionScope>("scope");
         let result_kind = self.get("result_kind").trim().to_string();
         if !RESULT_KINDS.contains(&result_kind.as_str()) {
@@ -407,6 +417,7 @@ impl GuideForm {
             case_type,
             online_depth,
             visits,
+            min_level,
             scope,
             result,
             places,
@@ -659,6 +670,7 @@ pub fn to_pairs(g: &Guide) -> Vec<(String, String)> {
     put("case_type".into(), g.case_type.code().into());
     put("online_depth".into(), g.online_depth.code().into());
     put("visits".into(), g.visits.to_string());
+    put("min_level".into(), g.min_level.number().to_string());
     put("scope".into(), g.scope.code().into());
     put("result_name".into(), g.result.name.clone());
     put("result_kind".into(), g.result.kind.clone());
@@ -782,6 +794,7 @@ mod tests {
             case_type: CaseType::Promised,
             online_depth: OnlineDepth::FullyOnline,
             visits: 1,
+            min_level: RealNameLevel::L2,
             scope: CrossRegionScope::Province,
             result: ItemResult {
                 name: "食品经营许可证".into(),

@@ -1,6 +1,6 @@
 // Helpers for the browser tests: Debian's Chromium through playwright-core, the base URL of the
 // server under test, a basic accessibility check, and screenshots of failing pages.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -182,4 +182,40 @@ export async function signIn(page, username, password = DEMO_PASSWORD) {
     throw new Error(`sign-in as ${username} failed: status ${res?.status()} at ${page.url()} ${alert.join(' ')}`.trim());
   }
   return (await page.locator('form.signout span').first().innerText()).trim();
+}
+
+/**
+ * The newest 6-digit code the server under test sent to `phone` through its development
+ * notifier (<data dir>/outbox/messages.jsonl, JSON lines with `to` and `text`). Needs the data
+ * dir: run.mjs exports YIWANG_E2E_DATA_DIR when it starts the server; with --base-url set it
+ * yourself. Returns null when there is none.
+ */
+export async function devOutboxCode(phone) {
+  const dir = process.env.YIWANG_E2E_DATA_DIR;
+  if (!dir) throw new Error('YIWANG_E2E_DATA_DIR is not set: cannot read the dev outbox');
+  const text = await readFile(join(dir, 'outbox', 'messages.jsonl'), 'utf8').catch(() => '');
+  const lines = text.split('\n').filter(Boolean).reverse();
+  for (const line of lines) {
+    let m;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (m.to === phone) return (String(m.text).match(/\d{6}/) ?? [null])[0];
+  }
+  return null;
+}
+
+/**
+ * A fresh, well-formed 居民身份证号码 (GB 11643: region 430104, a birth date in 1990, a random
+ * sequence number, the MOD 11-2 check character), unlikely to be registered already.
+ */
+export function randomIdNumber() {
+  const seq = String(Math.floor(Math.random() * 1000)).padStart(3, '0');
+  const day = String(1 + Math.floor(Math.random() * 28)).padStart(2, '0');
+  const body = `4301041990${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}${day}${seq}`;
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body].reduce((acc, d, i) => acc + Number(d) * weights[i], 0);
+  return body + '10X98765432'[sum % 11];
 }

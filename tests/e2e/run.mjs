@@ -6,7 +6,8 @@
 //
 // With --bin: starts `BIN serve --demo --listen 127.0.0.1:PORT --data-dir TMPDIR` on a free port
 // with a fresh data dir, logs to $TMPDIR/yiwang-e2e/server.log, waits for GET /healthz = 200
-// (YIWANG_E2E_START_TIMEOUT seconds, default 60), exports YIWANG_BASE_URL, runs every
+// (YIWANG_E2E_START_TIMEOUT seconds, default 60), exports YIWANG_BASE_URL and YIWANG_E2E_DATA_DIR
+// (the server's data dir: its dev outbox of SMS codes is outbox/messages.jsonl), runs every
 // tests/e2e/*.test.mjs (or the files given) with node:test and the spec reporter, always stops
 // the server, and ends with the line "N passed, N failed" (test cases). Exit status 0 only when
 // all passed. With --base-url: tests that server instead of starting one.
@@ -143,6 +144,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 async function startServer() {
   const port = await freePort();
   dataDir = await mkdtemp(join(tmpdir(), 'yiwang-e2e-data-'));
+  process.env.YIWANG_E2E_DATA_DIR = dataDir;
   const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
   console.log(`starting: ${opts.bin} ${args.join(' ')}`);
   console.log(`server log: ${logPath}`);

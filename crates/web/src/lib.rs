@@ -6,6 +6,7 @@
 //! Simplified Chinese (`?lang=en` switches to English and is remembered in a cookie), and every
 //! management page checks the session, the role and, on POST, the CSRF token.
 
+pub mod account;
 pub mod admin;
 pub mod api;
 pub mod assets;
@@ -56,6 +57,9 @@ pub struct AppState {
     pub config: WebConfig,
     /// Sign-in attempts per client address.
     pub limiter: session::RateLimiter,
+    /// Citizens' sign-in attempts and SMS-code requests per client address (apart from the
+    /// staff's, so that neither can use up the other's allowance).
+    pub account_limiter: session::RateLimiter,
 }
 
 /// The shared state as handlers receive it.
@@ -69,6 +73,7 @@ pub fn router(platform: Arc<Platform>, config: WebConfig) -> Router {
         pages: pages::PageCache::new(20_000),
         config,
         limiter: session::RateLimiter::new(10, Duration::from_secs(60)),
+        account_limiter: session::RateLimiter::new(10, Duration::from_secs(60)),
     });
     Router::new()
         .route("/healthz", get(healthz))
@@ -76,8 +81,13 @@ pub fn router(platform: Arc<Platform>, config: WebConfig) -> Router {
         .merge(assets::routes())
         .merge(portal::routes())
         .merge(admin::routes())
+        .merge(account::routes())
         .nest("/api/v1", api::routes())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            account::header,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

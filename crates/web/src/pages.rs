@@ -25,6 +25,22 @@ pub struct Chrome {
     pub csrf: String,
     /// Which top-level section is current: `portal` or `admin`.
     pub section: &'static str,
+    /// The admin header's organisation switcher and role links (empty on public pages).
+    pub admin: AdminNav,
+}
+
+/// What the admin header shows besides the staff member's name.
+#[derive(Debug, Clone, Default)]
+pub struct AdminNav {
+    /// The organisations (credit code, name) the staff member holds roles in, when more than
+    /// one: the header then offers a switcher.
+    pub orgs: Vec<(String, String)>,
+    /// The organisation the session acts in.
+    pub org: String,
+    /// Show the 窗口实名核验 link (window clerks).
+    pub clerk: bool,
+    /// Show the 审计日志 link (system administrators).
+    pub auditor: bool,
 }
 
 impl Chrome {
@@ -36,6 +52,7 @@ impl Chrome {
             staff_name: None,
             csrf: String::new(),
             section: "portal",
+            admin: AdminNav::default(),
         }
     }
 

@@ -1,5 +1,6 @@
-//! Sessions of staff on the management pages: the session cookie, the extractor that requires
-//! one, CSRF checks for forms, and a per-address rate limit for sign-in.
+//! Sessions: staff on the management pages ([`StaffSession`], cookie `yw_session`) and citizens
+//! on the portal ([`UserSession`], cookie `yw_user`); the extractors that require one, CSRF
+//! checks for forms, same-site `next` paths, and a per-address rate limit for sign-in.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -12,6 +13,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use yiwang_services::ServiceError;
 use yiwang_services::identity::staff::{self as accounts, Staff};
+use yiwang_services::identity::users::{self, User};
 
 use crate::Shared;
 use crate::error::PageError;
@@ -53,6 +55,9 @@ pub struct StaffSession {
     pub csrf: String,
     /// Page language.
     pub lang: Lang,
+    /// Whether the session may act (past TOTP when the account needs it); only the TOTP pages
+    /// see incomplete sessions.
+    pub complete: bool,
 }
 
 impl StaffSession {
@@ -130,6 +135,7 @@ impl FromRequestParts<Shared> for StaffSession {
                 Err(Redirect::to(&format!("/admin/totp?next={}", urlencode(&next))).into_response())
             }
             Ok(Some(s)) => Ok(StaffSession {
+                complete: s.complete(),
                 staff: s.staff,
                 csrf: s.csrf,
                 lang,
@@ -137,6 +143,106 @@ impl FromRequestParts<Shared> for StaffSession {
             Ok(None) => Err(SignInFirst(next).into_response()),
             Err(e) => Err(PageError::new(e, lang).into_response()),
         }
+    }
+}
+
+/// Name of the citizens' session cookie (HttpOnly, SameSite=Lax; it holds the token that
+/// `identity::users::user_session` resolves).
+pub const USER_COOKIE: &str = "yw_user";
+
+/// A signed-in citizen, required by the account pages.
+#[derive(Debug, Clone)]
+pub struct UserSession {
+    /// Who (personal data masked).
+    pub user: User,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// The session token (from the `yw_user` cookie).
+    pub token: String,
+    /// Page language.
+    pub lang: Lang,
+}
+
+impl UserSession {
+    /// The live citizen session of a request's `yw_user` cookie, if any (found once per request
+    /// by the portal's header middleware and kept in the request's extensions).
+    pub async fn of(state: &Shared, parts: &Parts) -> Result<Option<UserSession>, ServiceError> {
+        if let Some(s) = parts.extensions.get::<UserSession>() {
+            return Ok(Some(s.clone()));
+        }
+        let Some(token) = cookie(&parts.headers, USER_COOKIE) else {
+            return Ok(None);
+        };
+        let lang = Lang::of(parts);
+        Ok(users::user_session(&state.platform, &token)
+            .await?
+            .map(|s| UserSession {
+                user: s.user,
+                csrf: s.csrf,
+                token,
+                lang,
+            }))
+    }
+
+    /// Fails unless `token` is this session's CSRF token.
+    pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+        if !token.is_empty() && constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::new(
+                ServiceError::Forbidden(
+                    "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试".into(),
+                ),
+                self.lang,
+            ))
+        }
+    }
+
+    /// Wraps a service error for a page.
+    pub fn err(&self, e: ServiceError) -> PageError {
+        PageError::new(e, self.lang)
+    }
+}
+
+impl FromRequestParts<Shared> for UserSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Shared,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Lang::of(parts);
+        match UserSession::of(state, parts).await {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) => {
+                let next = if parts.method == axum::http::Method::GET {
+                    parts
+                        .uri
+                        .path_and_query()
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_else(|| "/account".into())
+                } else {
+                    "/account".into()
+                };
+                Err(
+                    Redirect::to(&format!("/account/login?next={}", urlencode(&next)))
+                        .into_response(),
+                )
+            }
+            Err(e) => Err(PageError::new(e, lang).into_response()),
+        }
+    }
+}
+
+/// A same-site path to go to after a form (`next`), else `fallback`: it must be a path on this
+/// site (one leading `/`, no scheme or host, no backslash or line break) and fit in a header.
+pub fn safe_path(next: &str, fallback: &str) -> String {
+    let local = next.starts_with('/') && !next.starts_with("//");
+    let clean = !next.contains(['\\', '\r', '\n']);
+    if local && clean && axum::http::HeaderValue::from_str(next).is_ok() {
+        next.to_string()
+    } else {
+        fallback.to_string()
     }
 }
 
@@ -204,5 +310,15 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
         assert_eq!(urlencode("/admin/items?x=1"), "/admin/items%3Fx%3D1");
+    }
+
+    #[test]
+    fn next_paths_stay_on_this_site() {
+        assert_eq!(safe_path("/items?q=1", "/account"), "/items?q=1");
+        assert_eq!(safe_path("//evil.example/", "/account"), "/account");
+        assert_eq!(safe_path("https://evil.example/", "/account"), "/account");
+        assert_eq!(safe_path("/\\evil.example", "/account"), "/account");
+        assert_eq!(safe_path("/a\r\nSet-Cookie: x", "/account"), "/account");
+        assert_eq!(safe_path("", "/account"), "/account");
     }
 }

@@ -12,8 +12,8 @@
 //! it cannot read (a non-number, an unknown code) in a [`FieldError`], under the field's form
 //! name so the page can mark it.
 
-use yiwang_domain::identity::RealNameLevel;
 use std::collections::{BTreeMap, HashMap};
+use yiwang_domain::identity::RealNameLevel;
 
 use yiwang_domain::dict::{
     CaseType, CrossRegionScope, HandlingForm, ItemType, MaterialForm, OnlineDepth, ServiceObject,

@@ -45,6 +45,12 @@
 //! | GET | `/admin/review/{code}/{v}` | | guide, quality report, diff against the published version, decision forms |
 //! | POST | `/admin/review/{code}/{v}/approve` | `csrf`, `comment` (optional) | 303 to `/admin/review?done=approved` |
 //! | POST | `/admin/review/{code}/{v}/return` | `csrf`, `reason` (required) | 303 to `/admin/review?done=returned`; 400 without a reason |
+//! | GET | `/admin/totp` | `next` | TOTP enrolment (secret, `otpauth://` URI) or the code form; the only page an incomplete session may reach |
+//! | POST | `/admin/totp` | `csrf`, `code`, `next` | 303 to `next` (inside `/admin`); 400 wrong code (form again), 429 locked |
+//! | POST | `/admin/org` | `csrf`, `org` | 303 to `/admin?done=org_switched`; 403 no role there |
+//! | GET | `/admin/identity/verify` | | 窗口实名核验 form (window clerks; else 403) |
+//! | POST | `/admin/identity/verify` | `csrf`, `id_number` | the masked user and new level (L3); 400 bad number, 404 no such user |
+//! | GET | `/admin/audit` | `before` (sequence number), `verify=1` | 审计日志, 50 a page, and the hash-chain check (system administrators; else 403) |
 //!
 //! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
 //! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
@@ -59,9 +65,11 @@
 mod editor;
 mod excel;
 pub mod guide_form;
+mod identity;
 mod items;
 mod login;
 mod review;
+mod totp;
 mod views;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -125,6 +133,13 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/review/{code}/{v}", get(review::page))
         .route("/admin/review/{code}/{v}/approve", post(review::approve))
         .route("/admin/review/{code}/{v}/return", post(review::send_back))
+        .route("/admin/totp", get(totp::form).post(totp::verify))
+        .route("/admin/org", post(identity::switch_org))
+        .route(
+            "/admin/identity/verify",
+            get(identity::verify_form).post(identity::verify),
+        )
+        .route("/admin/audit", get(identity::audit))
         .layer(middleware::from_fn(admin_headers))
 }
 
@@ -154,6 +169,18 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
     c.staff_name = Some(s.staff.display_name.clone());
     c.csrf = s.csrf.clone();
     c.section = "admin";
+    let mut orgs: Vec<(String, String)> = Vec::new();
+    for a in &s.staff.assignments {
+        if !orgs.iter().any(|(code, _)| *code == a.org) {
+            orgs.push((a.org.clone(), a.org_name.clone()));
+        }
+    }
+    if orgs.len() > 1 {
+        c.admin.orgs = orgs;
+    }
+    c.admin.org = s.staff.org.clone();
+    c.admin.clerk = s.staff.has(Role::WindowClerk);
+    c.admin.auditor = s.staff.has(Role::SystemAdmin);
     c
 }
 
@@ -185,6 +212,11 @@ pub(crate) fn done_notice(lang: Lang, done: Option<&str>) -> Option<&'static str
         ),
         "returned" => lang.t("已退回修改。", "Returned to the author."),
         "imported" => lang.t("导入完成。", "Import finished."),
+        "org_switched" => lang.t("已切换当前单位。", "Organisation switched."),
+        "totp_enabled" => lang.t(
+            "双因素认证已启用，以后登录时需输入动态验证码。",
+            "Two-factor authentication is on.",
+        ),
         _ => return None,
     })
 }

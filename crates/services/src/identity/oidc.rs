@@ -1229,13 +1229,13 @@ async fn exchange_inner(
     redirect_uri: &str,
     code_verifier: &str,
 ) -> Result<TokenResponse, OidcError> {
+    let client = authenticate(p, auth).await?;
     if code.is_empty() || redirect_uri.is_empty() || code_verifier.is_empty() {
         return Err(OidcError::request(
             "缺少 code、redirect_uri 或 code_verifier",
             "code, redirect_uri and code_verifier are required",
         ));
     }
-    let client = authenticate(p, auth).await?;
     // Loaded (or created, in a transaction of its own) before this one takes the write lock.
     signing_key(p).await?;
     let now = p.now();

@@ -1354,13 +1354,13 @@ async fn refresh_inner(
     refresh_token: &str,
     scope: Option<&str>,
 ) -> Result<TokenResponse, OidcError> {
+    let client = authenticate(p, auth).await?;
     if refresh_token.is_empty() {
         return Err(OidcError::request(
             "缺少 refresh_token",
             "refresh_token is required",
         ));
     }
-    let client = authenticate(p, auth).await?;
     // Loaded (or created, in a transaction of its own) before this one takes the write lock.
     signing_key(p).await?;
     let now = p.now();

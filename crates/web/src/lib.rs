@@ -1,5 +1,6 @@
 //! The web edge of Yiwang: the portal (门户), the management pages (管理平台), the REST API
-//! under `/api/v1` with its OpenAPI document, and the problem-document format for errors.
+//! under `/api/v1` with its OpenAPI document, the OpenID Connect provider (`/oidc/*`, see
+//! [`oidc`]), and the problem-document format for errors.
 //!
 //! Handlers are thin: they parse input into domain types, call one service function, and render
 //! a page (askama, compile-time checked) or JSON. Pages work without JavaScript, default to
@@ -12,6 +13,7 @@ pub mod api;
 pub mod assets;
 pub mod error;
 pub mod i18n;
+pub mod oidc;
 pub mod pages;
 pub mod portal;
 pub mod query;
@@ -36,6 +38,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest request body accepted (bytes), e.g. for Excel uploads.
     pub max_body_bytes: usize,
+    /// The public base URL of the platform (no trailing slash): the OpenID Connect issuer and
+    /// the base of its endpoints.
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -43,6 +48,7 @@ impl Default for WebConfig {
         WebConfig {
             secure_cookies: false,
             max_body_bytes: 16 * 1024 * 1024,
+            public_url: yiwang_services::identity::oidc::DEFAULT_ISSUER.to_owned(),
         }
     }
 }
@@ -68,6 +74,7 @@ pub type Shared = Arc<AppState>;
 /// Builds the whole application router.
 pub fn router(platform: Arc<Platform>, config: WebConfig) -> Router {
     let max_body = config.max_body_bytes;
+    platform.oidc.set_issuer(&config.public_url);
     let state = Arc::new(AppState {
         platform,
         pages: pages::PageCache::new(20_000),
@@ -82,6 +89,7 @@ pub fn router(platform: Arc<Platform>, config: WebConfig) -> Router {
         .merge(portal::routes())
         .merge(admin::routes())
         .merge(account::routes())
+        .merge(oidc::routes())
         .nest("/api/v1", api::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

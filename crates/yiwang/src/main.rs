@@ -2,7 +2,8 @@
 //!
 //! `yiwang serve --demo` starts the platform on an embedded SQLite file with the demo province;
 //! `yiwang migrate` brings a database's schema up to date; `yiwang demo` loads the demo
-//! province into a database; `yiwang config show` prints the effective settings.
+//! province into a database; `yiwang config show` prints the effective settings; `yiwang oidc
+//! add-client` registers a department's system with the OpenID Connect provider.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +47,38 @@ enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// The OpenID Connect provider: client systems of departments.
+    Oidc {
+        #[command(subcommand)]
+        action: OidcAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcAction {
+    /// Register a client system; prints its client_id and client_secret (shown once).
+    AddClient(AddClientArgs),
+    /// List the registered client systems.
+    ListClients(IdentityArgs),
+}
+
+#[derive(Args, Clone)]
+struct AddClientArgs {
+    #[command(flatten)]
+    identity: IdentityArgs,
+    /// Display name of the client system.
+    #[arg(long)]
+    name: String,
+    /// A redirect URI (exact match; https://, or http://127.0.0.1 / http://localhost); repeat
+    /// for several.
+    #[arg(long = "redirect-uri", required = true)]
+    redirect_uris: Vec<String>,
+    /// Where logout may return to; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Space-separated scopes the client may ask for.
+    #[arg(long, default_value = "openid profile")]
+    scope: String,
 }
 
 #[derive(Subcommand)]
@@ -126,6 +159,10 @@ struct ServeArgs {
     /// Mark cookies Secure (set when serving behind TLS).
     #[arg(long, env = "YIWANG_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// The public base URL (the OpenID Connect issuer), e.g. https://zwfw.example.gov.cn;
+    /// `http://<listen address>` without it.
+    #[arg(long, env = "YIWANG_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 fn mask(url: &str) -> String {
@@ -159,17 +196,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "demo province loaded"
         );
     }
-    let app = yiwang_web::router(
-        platform.clone(),
-        yiwang_web::WebConfig {
-            secure_cookies: args.secure_cookies,
-            ..Default::default()
-        },
-    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let app = yiwang_web::router(
+        platform.clone(),
+        yiwang_web::WebConfig {
+            secure_cookies: args.secure_cookies,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            ..Default::default()
+        },
+    );
     tracing::info!(
         %addr,
         items = platform.summaries.active_count(),
@@ -270,6 +312,56 @@ fn main() -> anyhow::Result<()> {
                 );
                 Ok(())
             }
+            Command::Oidc {
+                action: OidcAction::AddClient(a),
+            } => {
+                let platform = setup::open_platform(&a.identity).await?;
+                let r = identity::oidc::add_client(
+                    &platform,
+                    None,
+                    &a.name,
+                    &a.redirect_uris,
+                    &a.post_logout_redirect_uris,
+                    &a.scope,
+                )
+                .await;
+                platform.db.close().await;
+                match r {
+                    Ok((id, secret)) => {
+                        println!("client_id: {id}");
+                        println!("client_secret: {secret}");
+                        eprintln!("(the secret is shown only this once; it is stored as an Argon2id hash)");
+                        Ok(())
+                    }
+                    Err(yiwang_services::ServiceError::Invalid(fields)) => {
+                        for f in fields {
+                            eprintln!("{}: {} / {}", f.field, f.message_zh, f.message_en);
+                        }
+                        std::process::exit(2)
+                    }
+                    Err(e) => Err(anyhow::anyhow!("{e}")),
+                }
+            }
+            Command::Oidc {
+                action: OidcAction::ListClients(args),
+            } => {
+                let platform = setup::open_platform(&args).await?;
+                let clients = identity::oidc::list_clients(&platform, None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                platform.db.close().await;
+                for c in clients {
+                    println!(
+                        "{}\t{}\t{}\tscope={}\tredirect_uris={}",
+                        c.client_id,
+                        if c.disabled { "disabled" } else { "enabled" },
+                        c.name,
+                        c.scopes.join(" "),
+                        c.redirect_uris.join(",")
+                    );
+                }
+                Ok(())
+            }
             Command::Config {
                 action: ConfigAction::Show(args),
             } => {
@@ -306,6 +398,12 @@ fn main() -> anyhow::Result<()> {
                 );
                 println!("notifier       = {}", args.identity.notifier);
                 println!("secure_cookies = {}", args.secure_cookies);
+                println!(
+                    "public_url     = {}",
+                    args.public_url
+                        .clone()
+                        .unwrap_or_else(|| format!("http://{}", args.listen))
+                );
                 Ok(())
             }
         }

@@ -10,12 +10,14 @@
 //! - [`otp`]: one-time codes by SMS, with sending limits.
 //! - [`enterprises`]: enterprise accounts bound through the legal-person library, agents with
 //!   a scope and an expiry.
+//! - [`oidc`]: the platform as an OpenID Connect provider for departments' own systems.
 //!
 //! Secrets (the personal-data key ring, the token key) come from configuration through
 //! [`Keys`]; nothing secret is compiled in.
 
 pub mod audit;
 pub mod enterprises;
+pub mod oidc;
 pub mod otp;
 pub mod passwords;
 pub mod staff;
@@ -27,6 +29,7 @@ use yiwang_connectors::legal_person::LegalPersonLibrary;
 use yiwang_connectors::notify::Notifier;
 use yiwang_connectors::population::PopulationLibrary;
 use yiwang_crypto::pii::KeyRing;
+use yiwang_crypto::token::TokenKey;
 
 /// The outside systems identity talks to, chosen by configuration.
 pub struct Outside {
@@ -96,15 +99,27 @@ impl std::fmt::Debug for Outside {
 pub struct Keys {
     /// Encrypts personal data at rest and computes blind indexes (SM4, keyed SM3).
     pub pii: KeyRing,
+    /// Signs and verifies the OIDC access tokens (HMAC-SM3): derived from the current
+    /// personal-data secret under its own HKDF label (`token/hmac-sm3`), so no further secret
+    /// is configured and rotating the ring also rotates it (access tokens live 10 minutes).
+    pub token: TokenKey,
 }
 
 impl Keys {
     /// Keys from a key-ring specification (`"k2:<64 hex>,k1:<64 hex>"`, newest first).
     pub fn from_spec(spec: &str) -> Result<Keys, crate::ServiceError> {
-        Ok(Keys {
-            pii: KeyRing::parse(spec)
-                .map_err(|e| crate::ServiceError::internal(format!("key ring: {e}")))?,
-        })
+        let pii = KeyRing::parse(spec)
+            .map_err(|e| crate::ServiceError::internal(format!("key ring: {e}")))?;
+        // The ring parsed, so its first item is `id:<64 hex>`.
+        let current_secret = spec
+            .split(',')
+            .next()
+            .and_then(|item| item.split_once(':'))
+            .map(|(_, secret)| secret.trim())
+            .unwrap_or_default();
+        let token = TokenKey::from_hex(current_secret)
+            .map_err(|e| crate::ServiceError::internal(format!("token key: {e}")))?;
+        Ok(Keys { pii, token })
     }
 
     /// Fresh random keys that live only in this process: for tests and throwaway databases,

@@ -249,7 +249,7 @@ pub async fn create_staff(
 
 /// Loads a staff member acting in `active_org` (when they hold a role there), else in their
 /// home organisation, else in the first organisation they hold a role in.
-async fn load_staff(
+pub(crate) async fn load_staff(
     p: &Platform,
     id: &str,
     active_org: Option<&str>,

@@ -54,9 +54,14 @@ pub(crate) struct LoginForm {
     next: String,
 }
 
-/// Where to go after signing in: `next` when it stays inside `/admin`, else the dashboard.
+/// Where to go after signing in: `next` when it stays inside `/admin` or returns to the OpenID
+/// Connect authorization endpoint (a department's system asked for the sign-in), else the
+/// dashboard.
 fn safe_next(next: &str) -> String {
-    let inside = next == "/admin" || next.starts_with("/admin/") || next.starts_with("/admin?");
+    let inside = next == "/admin"
+        || next.starts_with("/admin/")
+        || next.starts_with("/admin?")
+        || next.starts_with("/oidc/authorize?");
     let clean = !next.contains(['\\', '\r', '\n']) && !next.starts_with("/admin/login");
     if inside && clean && HeaderValue::from_str(next).is_ok() {
         next.to_string()

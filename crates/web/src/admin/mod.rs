@@ -185,8 +185,49 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
 }
 
 /// `303 See Other` to a page.
+///
+/// A form sent back to a relying party (`/oidc/authorize?…`, which redirects off-site) gets a
+/// small page that continues by `<meta http-equiv="refresh">` instead: browsers apply the
+/// form page's `form-action 'self'` policy to every redirect that follows a form post, so a
+/// plain redirect chain to another site would be blocked; a refresh is a new navigation.
 pub(crate) fn see_other(path: &str) -> Response {
+    if path.starts_with("/oidc/authorize?") {
+        return continue_page(path);
+    }
     Redirect::to(path).into_response()
+}
+
+/// The page that continues to `path` without JavaScript.
+fn continue_page(path: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        continue_page_html(path),
+    )
+        .into_response()
+}
+
+/// The HTML of [`continue_page`].
+fn continue_page_html(path: &str) -> String {
+    let escaped: String = path
+        .chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '"' => "&quot;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    format!(
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={escaped}\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>正在返回应用 / Continuing</title></head><body><main><h1>正在返回应用</h1>\
+         <p><a href=\"{escaped}\">继续 / Continue</a></p></main></body></html>"
+    )
 }
 
 /// The notice shown for `?done=<what>` after a successful POST.
@@ -439,4 +480,17 @@ pub(crate) fn event_label(lang: Lang, e: &ItemEvent) -> &'static str {
 /// only chooses which buttons to show).
 pub(crate) fn may_manage(s: &StaffSession, org: &str) -> bool {
     s.staff.has(Role::ItemManager) && s.staff.org == org
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_form_sent_back_to_a_relying_party_continues_by_refresh() {
+        let r = super::see_other("/oidc/authorize?client_id=a&state=b");
+        assert_eq!(r.status(), axum::http::StatusCode::OK);
+        let r = super::see_other("/admin");
+        assert_eq!(r.status(), axum::http::StatusCode::SEE_OTHER);
+        let html = super::continue_page_html("/oidc/authorize?a=1&b=\"2\"<x>");
+        assert!(html.contains("url=/oidc/authorize?a=1&amp;b=&quot;2&quot;&lt;x&gt;"));
+    }
 }

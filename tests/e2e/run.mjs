@@ -145,6 +145,7 @@ async function startServer() {
   const port = await freePort();
   dataDir = await mkdtemp(join(tmpdir(), 'yiwang-e2e-data-'));
   process.env.YIWANG_E2E_DATA_DIR = dataDir;
+  process.env.YIWANG_BIN = opts.bin;
   const args = ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
   console.log(`starting: ${opts.bin} ${args.join(' ')}`);
   console.log(`server log: ${logPath}`);

@@ -540,11 +540,57 @@ async fn staff(app: &App, citizen: &Browser, person: &PersonRecord) {
     assert!(check.body.contains("校验通过"), "{}", check.body);
     assert_eq!(admin.get("/admin/audit?before=x").await.status, 400);
 
+    // The administrator registers a department's system; its secret is shown once.
+    let clients = admin.get("/admin/clients").await;
+    assert_eq!(clients.status, 200);
+    let csrf = clients.csrf();
+    let bad = admin
+        .post(
+            "/admin/clients",
+            &[
+                ("csrf", &csrf),
+                ("name", "审批系统"),
+                ("redirect_uris", "http://evil.example/cb"),
+                ("scope", "openid profile"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(!bad.body.contains("client_secret"));
+    let forged = admin
+        .post(
+            "/admin/clients",
+            &[
+                ("csrf", "forged"),
+                ("name", "审批系统"),
+                ("redirect_uris", "https://spxt.example.gov.cn/cb"),
+                ("scope", "openid profile"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let added = admin
+        .post(
+            "/admin/clients",
+            &[
+                ("csrf", &csrf),
+                ("name", "审批系统"),
+                ("redirect_uris", "https://spxt.example.gov.cn/cb"),
+                ("scope", "openid profile"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert!(added.body.contains("client_secret"));
+    let again = admin.get("/admin/clients").await;
+    assert!(again.body.contains("审批系统") && !again.body.contains("client_secret</dt>"));
+
     // An item manager sees neither the audit log nor the window check.
     let manager = app.browser();
     assert_eq!(manager.staff_sign_in("cs.scjg.manager").await, "/admin");
     assert_eq!(manager.get("/admin/audit").await.status, 403);
     assert_eq!(manager.get("/admin/identity/verify").await.status, 403);
+    assert_eq!(manager.get("/admin/clients").await.status, 403);
 
     // Someone with roles in two organisations switches between them.
     let two = app.browser();

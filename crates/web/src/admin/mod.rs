@@ -51,6 +51,10 @@
 //! | GET | `/admin/identity/verify` | | 窗口实名核验 form (window clerks; else 403) |
 //! | POST | `/admin/identity/verify` | `csrf`, `id_number` | the masked user and new level (L3); 400 bad number, 404 no such user |
 //! | GET | `/admin/audit` | `before` (sequence number), `verify=1` | 审计日志, 50 a page, and the hash-chain check (system administrators; else 403) |
+//! | GET | `/admin/clients` | | 接入系统管理: registered OpenID Connect clients and the registration form (system administrators; else 403) |
+//! | POST | `/admin/clients` | `csrf`, `name`, `redirect_uris`, `post_logout_redirect_uris`, `scope` | registers a client; the answer shows its secret once |
+//! | POST | `/admin/clients/{id}/disable` | `csrf` | disables the client and revokes its refresh tokens |
+//! | POST | `/admin/clients/{id}/secret` | `csrf` | a new secret, shown once |
 //!
 //! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
 //! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
@@ -62,6 +66,7 @@
 //! `places[i][name|address|hours]`; `consult_phone`, `complaint_phone`. Rows whose first field
 //! is empty are dropped. See [`guide_form`].
 
+mod clients;
 mod editor;
 mod excel;
 pub mod guide_form;
@@ -140,6 +145,9 @@ pub fn routes() -> Router<Shared> {
             get(identity::verify_form).post(identity::verify),
         )
         .route("/admin/audit", get(identity::audit))
+        .route("/admin/clients", get(clients::list).post(clients::add))
+        .route("/admin/clients/{id}/disable", post(clients::disable))
+        .route("/admin/clients/{id}/secret", post(clients::rotate))
         .layer(middleware::from_fn(admin_headers))
 }
 

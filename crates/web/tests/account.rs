@@ -686,3 +686,123 @@ async fn accounts_on_postgres() {
     let app = spawn(true).await;
     journey(&app).await;
 }
+
+impl Browser {
+    /// Signs a demo citizen in with phone and the demo password; returns where it leads.
+    async fn citizen_sign_in(&self, phone: &str, next: &str) -> String {
+        let form = self.get("/account/login").await;
+        let r = self
+            .post(
+                "/account/login",
+                &[
+                    ("csrf", &form.csrf()),
+                    ("account", phone),
+                    ("password", demo::DEMO_PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{phone}: {}", r.body);
+        r.location
+    }
+}
+
+/// The legal representative's enterprise page: the demo enterprise with its agent (masked),
+/// a refused grant naming its fields, revocation, and someone else's attempts refused.
+#[tokio::test]
+async fn enterprise_pages_on_sqlite() {
+    use yiwang_connectors::demo::{LIU_FANG_ID, XIANGJIANG_TECH_CREDIT_CODE};
+    let app = spawn(false).await;
+    let rep = app.browser();
+    assert_eq!(
+        rep.citizen_sign_in("13800000004", "/account/enterprise")
+            .await,
+        "/account/enterprise"
+    );
+    let page = rep.get("/account/enterprise").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("湖南湘江智能科技有限公司"));
+    assert!(page.body.contains("刘*"), "{}", page.body);
+    assert!(!page.body.contains(LIU_FANG_ID));
+    let csrf = page.csrf();
+    // A grant to a person below L2 (李华, L1) is refused with the field named; bad dates too.
+    let refused = rep
+        .post(
+            "/account/enterprise/grant",
+            &[
+                ("csrf", &csrf),
+                ("credit_code", XIANGJIANG_TECH_CREDIT_CODE),
+                ("agent_name", "李华"),
+                ("agent_id_number", yiwang_connectors::demo::LI_HUA_ID),
+                ("scope", "all"),
+                ("until", "2027-01-31"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("L2"));
+    let bad_date = rep
+        .post(
+            "/account/enterprise/grant",
+            &[
+                ("csrf", &csrf),
+                ("credit_code", XIANGJIANG_TECH_CREDIT_CODE),
+                ("agent_name", "李华"),
+                ("agent_id_number", yiwang_connectors::demo::LI_HUA_ID),
+                ("scope", "all"),
+                ("until", "明年"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_date.status, 400);
+    // Forged CSRF changes nothing; the real revocation ends the grant.
+    let key = "action=\"/account/enterprise/grants/";
+    let at = page.body.find(key).unwrap() + key.len();
+    let grant = page.body[at..].split('/').next().unwrap().to_string();
+    let forged = rep
+        .post(
+            &format!("/account/enterprise/grants/{grant}/revoke"),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let done = rep
+        .post(
+            &format!("/account/enterprise/grants/{grant}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert!(
+        rep.get("/account/enterprise?done=revoked")
+            .await
+            .body
+            .contains("已失效")
+    );
+    // Another citizen may neither bind the enterprise nor revoke its grants.
+    let other = app.browser();
+    other.citizen_sign_in("13800000002", "/account").await;
+    let theirs = other.get("/account/enterprise").await;
+    assert!(!theirs.body.contains("湖南湘江智能科技有限公司"));
+    let bind = other
+        .post(
+            "/account/enterprise/bind",
+            &[
+                ("csrf", &theirs.csrf()),
+                ("credit_code", XIANGJIANG_TECH_CREDIT_CODE),
+            ],
+        )
+        .await;
+    assert_eq!(bind.status, 403, "{}", bind.body);
+    let revoke = other
+        .post(
+            &format!("/account/enterprise/grants/{grant}/revoke"),
+            &[("csrf", &theirs.csrf())],
+        )
+        .await;
+    assert_eq!(revoke.status, 404);
+    assert!(!revoke.body.contains("湖南湘江智能科技有限公司"));
+    // Anonymous visitors are sent to sign in.
+    let anon = app.browser().get("/account/enterprise").await;
+    assert_eq!(anon.status, 303);
+}

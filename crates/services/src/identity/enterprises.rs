@@ -532,3 +532,25 @@ pub async fn may_act_for(
     }
     Ok(false)
 }
+
+/// The enterprises whose legal representative the citizen is.
+pub async fn represented(p: &Platform, s: &UserSession) -> Result<Vec<Enterprise>, ServiceError> {
+    sqlx::query(
+        "SELECT credit_code, name, kind, region, legal_rep_user FROM enterprises \
+         WHERE legal_rep_user = $1 ORDER BY name",
+    )
+    .bind(&s.user.id)
+    .fetch_all(p.db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Enterprise {
+            credit_code: r.try_get("credit_code")?,
+            name: r.try_get("name")?,
+            kind: r.try_get("kind")?,
+            region: r.try_get("region")?,
+            legal_rep_user: r.try_get("legal_rep_user")?,
+        })
+    })
+    .collect()
+}

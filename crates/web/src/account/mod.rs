@@ -32,7 +32,12 @@
 //! | POST | `/account/verify` | `csrf` | 303 to `/account?done=verified` or `?done=not_matched`; 503 library unavailable |
 //! | POST | `/account/password` | `csrf`, `old_password`, `new_password`, `new_password2` | 303 to `/account?done=password`; 400 with the problems |
 //! | POST | `/account/logout` | `csrf` | 303 to `/`, cookie expired |
+//! | GET | `/account/enterprise` | `done` | 法人与经办人: enterprises the citizen represents with their grants, the bind and grant forms, grants held as an agent |
+//! | POST | `/account/enterprise/bind` | `csrf`, `credit_code` | 303 `?done=bound`; 400 unknown/inactive code; 403 not the legal representative or below L2 |
+//! | POST | `/account/enterprise/grant` | `csrf`, `credit_code`, `agent_name`, `agent_id_number`, `scope` (`all`/`items`), `items` (基本编码), `until` (YYYY-MM-DD) | 303 `?done=granted`; 400 with the problems; 404 not the citizen's enterprise |
+//! | POST | `/account/enterprise/grants/{id}/revoke` | `csrf` | 303 `?done=revoked`; 404 not the citizen's grant; 409 already revoked |
 
+mod enterprise;
 mod login;
 mod profile;
 mod register;
@@ -64,6 +69,13 @@ pub fn routes() -> Router<Shared> {
         .route("/account/verify", post(profile::verify))
         .route("/account/password", post(profile::change_password))
         .route("/account/logout", post(login::sign_out))
+        .route("/account/enterprise", get(enterprise::page))
+        .route("/account/enterprise/bind", post(enterprise::bind))
+        .route("/account/enterprise/grant", post(enterprise::grant))
+        .route(
+            "/account/enterprise/grants/{id}/revoke",
+            post(enterprise::revoke),
+        )
         .route(
             "/account/register",
             get(register::form).post(register::register),

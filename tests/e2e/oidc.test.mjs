@@ -92,6 +92,7 @@ test('single sign-on: a citizen signs in on the platform and the department syst
     assert.equal(info.user_type, 'person');
     assert.equal(info.real_name_level, 2);
     assert.equal(info.phone_number, '138****0002');
+    assert.deepEqual(info.enterprises, [], '王小明 acts for no enterprise');
 
     // The same code a second time is refused.
     const again = await fetch(url('/oidc/token'), {

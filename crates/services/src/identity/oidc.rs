@@ -18,8 +18,10 @@
 //! - **Subjects** are `user:<uuid>` (citizens) and `staff:<uuid>`: stable, not personal data.
 //!   Claims by scope: `profile` gives `name`, `user_type` (`person` or `staff`),
 //!   `real_name_level` (citizens, 1–3) and for staff `org`, `org_name`, `roles`; `phone` gives
-//!   the *masked* mobile number of citizens (full numbers are not released). Enterprise
-//!   (`legal`) subjects acting for a credit code are a later step.
+//!   the *masked* mobile number of citizens (full numbers are not released). A citizen who
+//!   represents an enterprise or is its agent also gets `enterprises` (credit code, name, role
+//!   `legal_representative`/`agent`, the items covered, the grant's end) and `credit_code` (the
+//!   first of them); the relying party decides which one the user acts for.
 //! - **Logout** (RP-initiated): the ID token hint (our signature, expired or not) names the
 //!   client and the platform session (`sid`), which is ended with its refresh tokens.
 //!
@@ -58,7 +60,7 @@ pub const SCOPES: [&str; 3] = ["openid", "profile", "phone"];
 /// The scopes of a client registered without any.
 pub const DEFAULT_SCOPE: &str = "openid profile";
 /// The claims ID tokens and userinfo may carry.
-pub const CLAIMS: [&str; 15] = [
+pub const CLAIMS: [&str; 17] = [
     "iss",
     "sub",
     "aud",
@@ -70,6 +72,8 @@ pub const CLAIMS: [&str; 15] = [
     "name",
     "user_type",
     "real_name_level",
+    "credit_code",
+    "enterprises",
     "phone_number",
     "org",
     "org_name",
@@ -748,6 +752,38 @@ pub async fn claims(
                 c.insert("name".into(), json!(u.name));
                 c.insert("user_type".into(), json!("person"));
                 c.insert("real_name_level".into(), json!(u.level as i64));
+                // The enterprises the citizen may act for (法人): as legal representative, or
+                // as an agent within a grant's scope and until its end.
+                let me = users::UserSession {
+                    user: u.clone(),
+                    csrf: String::new(),
+                };
+                let mut list = Vec::new();
+                for e in super::enterprises::represented(p, &me).await? {
+                    list.push(json!({
+                        "credit_code": e.credit_code,
+                        "name": e.name,
+                        "role": "legal_representative",
+                        "items": ["*"],
+                    }));
+                }
+                for g in super::enterprises::my_grants(p, &me).await? {
+                    let items = match g.scope {
+                        super::enterprises::Scope::All => vec!["*".to_owned()],
+                        super::enterprises::Scope::Items(v) => v,
+                    };
+                    list.push(json!({
+                        "credit_code": g.enterprise,
+                        "name": g.enterprise_name,
+                        "role": "agent",
+                        "items": items,
+                        "until": g.expires_at,
+                    }));
+                }
+                if let Some(first) = list.first() {
+                    c.insert("credit_code".into(), first["credit_code"].clone());
+                }
+                c.insert("enterprises".into(), Value::Array(list));
             }
             if has("phone") {
                 c.insert("phone_number".into(), json!(u.phone_masked));

@@ -472,20 +472,11 @@ pub async fn session(p: &Platform, token: &str) -> Result<Option<Session>, Servi
     else {
         return Ok(None);
     };
-    let created: Option<DateTime<Utc>> = parse_time(&r.try_get::<String, _>("created_at")?);
-    let seen: Option<DateTime<Utc>> = parse_time(&r.try_get::<String, _>("last_seen")?);
-    let expired = match (created, seen) {
-        (Some(c), Some(s)) => {
-            now - c > Duration::hours(ABSOLUTE_HOURS) || now - s > Duration::minutes(IDLE_MINUTES)
-        }
-        _ => true,
-    };
-    if expired {
+    let Some(touch) = session_age(&r, now)? else {
         sign_out(p, token).await?;
         return Ok(None);
-    }
-    // Touch at most once a minute, so reads do not become writes.
-    if seen.is_some_and(|s| now - s > Duration::minutes(1)) {
+    };
+    if touch {
         sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
             .bind(fmt_time(now))
             .bind(&hash)
@@ -503,6 +494,26 @@ pub async fn session(p: &Platform, token: &str) -> Result<Option<Session>, Servi
             csrf,
             mfa_passed,
         }))
+}
+
+/// Whether a stored session (`created_at`, `last_seen`) is still live at `now`: `None` once
+/// the idle or the absolute timeout has passed, else whether to record this use (at most once
+/// a minute, so that reads do not become writes). Shared by staff and citizen sessions.
+pub(crate) fn session_age(
+    r: &yiwang_store::AnyRow,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, ServiceError> {
+    let created = parse_time(&r.try_get::<String, _>("created_at")?);
+    let seen = parse_time(&r.try_get::<String, _>("last_seen")?);
+    Ok(match (created, seen) {
+        (Some(c), Some(s))
+            if now - c <= Duration::hours(ABSOLUTE_HOURS)
+                && now - s <= Duration::minutes(IDLE_MINUTES) =>
+        {
+            Some(now - s > Duration::minutes(1))
+        }
+        _ => None,
+    })
 }
 
 /// Switches the organisation a session acts in; the staff member must hold a role there.

@@ -10,17 +10,17 @@
 //! and shown masked. Sessions work as the staff's: random tokens stored as SM3 hashes, CSRF
 //! token, idle and absolute timeouts.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sm3::{Digest, Sm3};
 use yiwang_connectors::population::PersonCheck;
 use yiwang_domain::codes::IdCardNumber;
 use yiwang_domain::contact::MobileNumber;
-use yiwang_store::{Row, fmt_time, parse_time};
+use yiwang_store::{Row, fmt_time};
 
 use super::audit::{self, Entry, Outcome};
 use super::otp::{self, Purpose};
-use super::staff::{ABSOLUTE_HOURS, IDLE_MINUTES, Role, Staff, random_token};
+use super::staff::{Role, Staff, random_token};
 use super::{passwords, throttle};
 use crate::{FieldError, Platform, ServiceError};
 
@@ -721,19 +721,11 @@ pub async fn user_session(p: &Platform, token: &str) -> Result<Option<UserSessio
     else {
         return Ok(None);
     };
-    let created = parse_time(&r.try_get::<String, _>("created_at")?);
-    let seen = parse_time(&r.try_get::<String, _>("last_seen")?);
-    let expired = match (created, seen) {
-        (Some(c), Some(s)) => {
-            now - c > Duration::hours(ABSOLUTE_HOURS) || now - s > Duration::minutes(IDLE_MINUTES)
-        }
-        _ => true,
-    };
-    if expired {
+    let Some(touch) = super::staff::session_age(&r, now)? else {
         sign_out(p, token).await?;
         return Ok(None);
-    }
-    if seen.is_some_and(|s| now - s > Duration::minutes(1)) {
+    };
+    if touch {
         sqlx::query("UPDATE user_sessions SET last_seen = $1 WHERE id_hash = $2")
             .bind(fmt_time(now))
             .bind(&hash)

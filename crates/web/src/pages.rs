@@ -41,6 +41,8 @@ pub struct AdminNav {
     pub clerk: bool,
     /// Show the 审计日志 link (system administrators).
     pub auditor: bool,
+    /// Show the 人员管理 link (system and department administrators).
+    pub staff_admin: bool,
 }
 
 impl Chrome {

@@ -2,6 +2,8 @@
 //!
 //! - [`staff`]: staff accounts; each holds roles in one or more organisations and acts in one
 //!   of them per session; Argon2id passwords, lockout, sessions, TOTP for administrators.
+//! - [`staff_admin`]: 人员管理 — accounts, role grants within the administrator's scope, disabling,
+//!   password resets, Excel export and whole-or-nothing import.
 //! - [`passwords`]: the hashing parameters and the password policy shared by every account.
 //! - [`throttle`]: failure counters with back-off per account and per client address.
 //! - [`audit`]: the append-only audit log, hash-chained with SM3, and its verification.
@@ -21,6 +23,7 @@ pub mod oidc;
 pub mod otp;
 pub mod passwords;
 pub mod staff;
+pub mod staff_admin;
 pub mod throttle;
 pub mod totp;
 pub mod users;

@@ -51,6 +51,7 @@
 //! | GET | `/admin/identity/verify` | | 窗口实名核验 form (window clerks; else 403) |
 //! | POST | `/admin/identity/verify` | `csrf`, `id_number` | the masked user and new level (L3); 400 bad number, 404 no such user |
 //! | GET | `/admin/audit` | `before` (sequence number), `verify=1` | 审计日志, 50 a page, and the hash-chain check (system administrators; else 403) |
+//! | GET, POST | `/admin/staff…` | see [`staff`] | 人员管理 (system and department administrators; else 403) |
 //! | GET | `/admin/clients` | | 接入系统管理: registered OpenID Connect clients and the registration form (system administrators; else 403) |
 //! | POST | `/admin/clients` | `csrf`, `name`, `redirect_uris`, `post_logout_redirect_uris`, `scope` | registers a client; the answer shows its secret once |
 //! | POST | `/admin/clients/{id}/disable` | `csrf` | disables the client and revokes its refresh tokens |
@@ -74,6 +75,7 @@ mod identity;
 mod items;
 mod login;
 mod review;
+mod staff;
 mod totp;
 mod views;
 
@@ -145,6 +147,22 @@ pub fn routes() -> Router<Shared> {
             get(identity::verify_form).post(identity::verify),
         )
         .route("/admin/audit", get(identity::audit))
+        .route("/admin/staff", get(staff::list))
+        .route("/admin/staff/new", get(staff::new_form).post(staff::create))
+        .route("/admin/staff/export", get(staff::export))
+        .route("/admin/staff/template", get(staff::template))
+        .route(
+            "/admin/staff/import",
+            get(staff::import_form).post(staff::import).layer(
+                axum::extract::DefaultBodyLimit::max(excel::MAX_UPLOAD + 64 * 1024),
+            ),
+        )
+        .route("/admin/staff/{id}", get(staff::page))
+        .route("/admin/staff/{id}/grant", post(staff::grant))
+        .route("/admin/staff/{id}/revoke", post(staff::revoke))
+        .route("/admin/staff/{id}/disable", post(staff::disable))
+        .route("/admin/staff/{id}/enable", post(staff::enable))
+        .route("/admin/staff/{id}/password", post(staff::reset_password))
         .route("/admin/clients", get(clients::list).post(clients::add))
         .route("/admin/clients/{id}/disable", post(clients::disable))
         .route("/admin/clients/{id}/secret", post(clients::rotate))
@@ -189,6 +207,7 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
     c.admin.org = s.staff.org.clone();
     c.admin.clerk = s.staff.has(Role::WindowClerk);
     c.admin.auditor = s.staff.has(Role::SystemAdmin);
+    c.admin.staff_admin = s.staff.has(Role::SystemAdmin) || s.staff.has(Role::DeptAdmin);
     c
 }
 

@@ -650,9 +650,26 @@ fn may_review(actor: &Staff, region: &str) -> bool {
     actor.has(Role::ItemReviewer) && region_contains(&actor.region, region)
 }
 
+fn may_read(actor: &Staff, rec: &ItemRecord) -> bool {
+    may_manage(actor, &rec.org) || may_review(actor, &rec.region) || actor.has(Role::SystemAdmin)
+}
+
+/// An item never published exists only for those who may read it: to anyone else it is "not
+/// found" (as on the portal and the API), since a refusal would confirm that the code exists.
+fn hide_unpublished(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
+    if rec.state == ItemState::Draft && !may_read(actor, rec) {
+        Err(ServiceError::NotFound {
+            what: "事项",
+            key: rec.code.clone(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
 fn authorize_read(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
-    if may_manage(actor, &rec.org) || may_review(actor, &rec.region) || actor.has(Role::SystemAdmin)
-    {
+    hide_unpublished(actor, rec)?;
+    if may_read(actor, rec) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden(
@@ -662,6 +679,7 @@ fn authorize_read(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
 }
 
 fn authorize_manage(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
+    hide_unpublished(actor, rec)?;
     actor.require(Role::ItemManager)?;
     if actor.org != rec.org {
         return Err(ServiceError::Forbidden("只能管理本单位的事项".into()));
@@ -670,6 +688,7 @@ fn authorize_manage(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError>
 }
 
 fn authorize_review(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
+    hide_unpublished(actor, rec)?;
     actor.require(Role::ItemReviewer)?;
     if !region_contains(&actor.region, &rec.region) {
         return Err(ServiceError::Forbidden("只能审核本辖区的事项".into()));

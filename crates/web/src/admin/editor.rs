@@ -895,6 +895,13 @@ pub(crate) async fn post(
     let rec = catalogue::item(p, staff, &code)
         .await
         .map_err(|e| session.err(e))?;
+    // As for the form itself: reading an item is not editing it (else 增加行 or a form with
+    // mistakes would show the editor to its reviewers).
+    if !may_manage(&session, &rec.org) {
+        return Err(session.err(ServiceError::Forbidden(
+            "只能编辑本单位的事项（需要“事项管理员”角色）".into(),
+        )));
+    }
     let ver = catalogue::version(p, staff, &code, v)
         .await
         .map_err(|e| session.err(e))?;

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use yiwang_services::ServiceError;
 use yiwang_services::catalogue::{self, ImportSummary};
 use yiwang_services::error::CellError;
+use yiwang_services::identity::staff::Role;
 
 use super::{chrome, done_notice, see_other};
 use crate::Shared;
@@ -98,6 +99,11 @@ pub(crate) async fn form(
     q: Result<Query<ImportQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let lang = session.lang;
+    // The upload form is for those who may import (as `catalogue::import` decides).
+    session
+        .staff
+        .require(Role::ItemManager)
+        .map_err(|e| session.err(e))?;
     let q = super::query(q, lang)?;
     let summary = (q.done.as_deref() == Some("imported")).then(|| ImportSummary {
         created: q.created.unwrap_or(0),

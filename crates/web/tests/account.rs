@@ -6,112 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod common;
 
 use yiwang_connectors::{PersonRecord, PopulationLibrary, fixed_residents};
-use yiwang_services::{Clock, FixedClock, Platform, demo};
-use yiwang_store::Db;
+
+use common::{App, Backend, Browser, Page, Time, pg_url};
 
 const PHONE: &str = "13912341111";
 const OTHER_PHONE: &str = "13912342222";
 const PASSWORD: &str = "Xiaoming#2026";
 
-struct App {
-    base: String,
-    platform: Arc<Platform>,
-    clock: Arc<FixedClock>,
-    _dir: Option<TempDir>,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn pg_url() -> Option<String> {
-    match std::env::var("YIWANG_TEST_PG_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("YIWANG_TEST_REQUIRE_PG").as_deref() != Ok("1"),
-                "YIWANG_TEST_REQUIRE_PG=1 but YIWANG_TEST_PG_URL is not set"
-            );
-            None
-        }
-    }
-}
-
-fn unique() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{n:x}{:x}", std::process::id())
-}
-
-async fn spawn(pg: bool) -> App {
-    let name = format!("yiwang_a_{}", unique());
-    let (db, dir) = if pg {
-        let url = pg_url().expect("PostgreSQL");
-        let admin = Db::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-        admin.close().await;
-        let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
-        (Db::connect(&format!("{base}/{name}")).await.unwrap(), None)
-    } else {
-        let dir = std::env::temp_dir().join(&name);
-        std::fs::create_dir_all(&dir).unwrap();
-        (Db::open_data_dir(&dir).await.unwrap(), Some(TempDir(dir)))
-    };
-    db.migrate().await.unwrap();
-    let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
-    let platform: Arc<Platform> = Platform::open(db, clock.clone()).await.unwrap();
-    demo::load(&platform).await.unwrap();
-    let app = yiwang_web::router(platform.clone(), yiwang_web::WebConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    App {
-        base: format!("http://{addr}"),
-        platform,
-        clock,
-        _dir: dir,
-    }
-}
-
-/// A browser: its own cookie jar, no automatic redirects.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-}
-
 impl App {
-    fn browser(&self) -> Browser {
-        Browser {
-            base: self.base.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .build()
-                .unwrap(),
-        }
-    }
-
     /// Two generated residents of the built-in population library with three-character
     /// names (not the fixed demo people, whom the demo may have registered already).
     fn residents(&self) -> (PersonRecord, PersonRecord) {
@@ -133,79 +38,6 @@ impl App {
             .find(|w| w.iter().all(char::is_ascii_digit))
             .map(|w| w.iter().collect())
             .unwrap_or_else(|| panic!("no code in {text}"))
-    }
-}
-
-/// Status, `Location` and body of a response.
-struct Page {
-    status: u16,
-    location: String,
-    body: String,
-}
-
-impl Page {
-    async fn of(r: reqwest::Response) -> Page {
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        Page {
-            status,
-            location,
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
-        let key = "name=\"csrf\" value=\"";
-        let at = self.body.find(key).expect("a csrf field") + key.len();
-        self.body[at..].split('"').next().unwrap().to_string()
-    }
-}
-
-impl Browser {
-    async fn get(&self, path: &str) -> Page {
-        Page::of(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        Page::of(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
-    /// Signs a demo staff member in; returns where the sign-in leads.
-    async fn staff_sign_in(&self, username: &str) -> String {
-        let form = self.get("/admin/login").await;
-        let r = self
-            .post(
-                "/admin/login",
-                &[
-                    ("csrf", &form.csrf()),
-                    ("username", username),
-                    ("password", demo::DEMO_PASSWORD),
-                    ("next", "/admin"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 303, "{username}: {}", r.body);
-        r.location
     }
 }
 
@@ -411,7 +243,7 @@ async fn journey(app: &App) {
         .await;
 
     // SMS-code sign-in (a minute after the registration code: one code a minute per phone).
-    app.clock.advance(chrono::Duration::seconds(61));
+    app.clock().advance(chrono::Duration::seconds(61));
     let login = me.get("/account/login").await;
     let csrf = login.csrf();
     let sent = me
@@ -478,7 +310,7 @@ async fn journey(app: &App) {
         .await;
     assert_eq!(soon.status, 429);
     assert!(soon.body.contains("验证码发送过于频繁"));
-    app.clock.advance(chrono::Duration::seconds(61));
+    app.clock().advance(chrono::Duration::seconds(61));
     let again = other
         .post("/account/confirm/resend", &[("csrf", &csrf), ("u", u)])
         .await;
@@ -500,9 +332,7 @@ async fn staff(app: &App, citizen: &Browser, person: &PersonRecord) {
     assert!(items.location.starts_with("/admin/totp"));
     let page = admin.get("/admin/totp?next=/admin").await;
     assert_eq!(page.status, 200);
-    let key = "id=\"totp-secret\">";
-    let at = page.body.find(key).unwrap() + key.len();
-    let secret = page.body[at..].split('<').next().unwrap().to_string();
+    let secret = page.totp_secret();
     assert!(page.body.contains("otpauth://totp/"));
     let wrong = admin
         .post(
@@ -516,12 +346,9 @@ async fn staff(app: &App, citizen: &Browser, person: &PersonRecord) {
         .await;
     assert_eq!(wrong.status, 400);
     // A wrong code during enrolment shows a new secret.
-    let key_at = wrong.body.find(key).unwrap() + key.len();
-    let secret2 = wrong.body[key_at..].split('<').next().unwrap().to_string();
+    let secret2 = wrong.totp_secret();
     assert_ne!(secret, secret2);
-    let bytes = yiwang_crypto::totp::from_base32(&secret2).unwrap();
-    let step = yiwang_crypto::totp::step_of(app.clock.now().timestamp());
-    let code = format!("{:06}", yiwang_crypto::totp::code_at(&bytes, step));
+    let code = app.totp_code(&secret2);
     let ok = admin
         .post(
             "/admin/totp",
@@ -674,7 +501,7 @@ async fn staff(app: &App, citizen: &Browser, person: &PersonRecord) {
 
 #[tokio::test]
 async fn accounts_on_sqlite() {
-    let app = spawn(false).await;
+    let app = common::spawn(Backend::Sqlite, Time::Fixed).await;
     journey(&app).await;
 }
 
@@ -683,28 +510,8 @@ async fn accounts_on_postgres() {
     if pg_url().is_none() {
         return;
     }
-    let app = spawn(true).await;
+    let app = common::spawn(Backend::Postgres, Time::Fixed).await;
     journey(&app).await;
-}
-
-impl Browser {
-    /// Signs a demo citizen in with phone and the demo password; returns where it leads.
-    async fn citizen_sign_in(&self, phone: &str, next: &str) -> String {
-        let form = self.get("/account/login").await;
-        let r = self
-            .post(
-                "/account/login",
-                &[
-                    ("csrf", &form.csrf()),
-                    ("account", phone),
-                    ("password", demo::DEMO_PASSWORD),
-                    ("next", next),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 303, "{phone}: {}", r.body);
-        r.location
-    }
 }
 
 /// The legal representative's enterprise page: the demo enterprise with its agent (masked),
@@ -712,7 +519,7 @@ impl Browser {
 #[tokio::test]
 async fn enterprise_pages_on_sqlite() {
     use yiwang_connectors::demo::{LIU_FANG_ID, XIANGJIANG_TECH_CREDIT_CODE};
-    let app = spawn(false).await;
+    let app = common::spawn(Backend::Sqlite, Time::Fixed).await;
     let rep = app.browser();
     assert_eq!(
         rep.citizen_sign_in("13800000004", "/account/enterprise")

@@ -21,16 +21,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::{Digest, Sha256};
 use yiwang_domain::item::{ItemState, VersionStatus};
 use yiwang_services::catalogue;
 use yiwang_services::identity::{oidc, staff};
-use yiwang_services::{Clock, FixedClock, Platform, demo};
-use yiwang_store::Db;
+use yiwang_services::{Platform, demo};
+
+mod common;
+
+use common::{App, Backend, Browser, Page, Time};
 
 // ---------------------------------------------------------------------------------------------
 // The principals
@@ -271,85 +272,9 @@ const MATRIX: &[Row] = &[
 ];
 
 // ---------------------------------------------------------------------------------------------
-// The app
-
-struct App {
-    base: String,
-    platform: Arc<Platform>,
-    clock: Arc<FixedClock>,
-    _dir: TempDir,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn spawn() -> App {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("yiwang_authz_{n:x}{:x}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = Db::open_data_dir(&dir).await.unwrap();
-    db.migrate().await.unwrap();
-    let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
-    let platform: Arc<Platform> = Platform::open(db, clock.clone()).await.unwrap();
-    demo::load(&platform).await.unwrap();
-    let app = yiwang_web::router(platform.clone(), yiwang_web::WebConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    App {
-        base: format!("http://{addr}"),
-        platform,
-        clock,
-        _dir: TempDir(dir),
-    }
-}
-
-/// Status, `Location` and body of a response.
-struct Page {
-    status: u16,
-    location: String,
-    body: String,
-}
+// What this test adds to the shared harness
 
 impl Page {
-    async fn of(r: reqwest::Response) -> Page {
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let bytes = r.bytes().await.unwrap();
-        Page {
-            status,
-            location,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
-        let key = "name=\"csrf\" value=\"";
-        let at = self.body.find(key).expect("a csrf field") + key.len();
-        self.body[at..].split('"').next().unwrap().to_string()
-    }
-
     /// What came back, shortly.
     fn short(&self) -> String {
         if self.location.is_empty() {
@@ -379,41 +304,7 @@ impl Page {
     }
 }
 
-/// A browser: its own cookie jar, no automatic redirects.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-}
-
 impl Browser {
-    fn new(app: &App) -> Browser {
-        Browser {
-            base: app.base.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .build()
-                .unwrap(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Page {
-        let url = format!("{}{path}", self.base);
-        Page::of(self.http.get(url).send().await.unwrap()).await
-    }
-
-    async fn post(&self, path: &str, form: &[(String, String)]) -> Page {
-        Page::of(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
     /// A `multipart/form-data` post: the text fields and a small file that is no workbook.
     async fn upload(&self, path: &str, fields: &[(String, String)]) -> Page {
         let boundary = "----yiwang-authz-boundary";
@@ -427,81 +318,8 @@ impl Browser {
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.xlsx\"\r\n\
              Content-Type: application/octet-stream\r\n\r\nnot a workbook\r\n--{boundary}--\r\n"
         ));
-        Page::of(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .header(
-                    "content-type",
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .body(body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.post_multipart(path, boundary, body).await
     }
-
-    /// Signs a demo staff member in through the form; returns where it leads.
-    async fn staff_sign_in(&self, username: &str) -> String {
-        let form = self.get("/admin/login").await;
-        let r = self
-            .post(
-                "/admin/login",
-                &owned(&[
-                    ("csrf", &form.csrf()),
-                    ("username", username),
-                    ("password", demo::DEMO_PASSWORD),
-                    ("next", "/admin"),
-                ]),
-            )
-            .await;
-        assert_eq!(r.status, 303, "{username}: {}", r.body);
-        r.location
-    }
-
-    /// Passes (enrolling first when needed) the TOTP step of a signed-in administrator.
-    async fn pass_totp(&self, app: &App) {
-        let page = self.get("/admin/totp?next=/admin").await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        let key = "id=\"totp-secret\">";
-        let at = page.body.find(key).expect("an enrolment secret") + key.len();
-        let secret = page.body[at..].split('<').next().unwrap().to_string();
-        let bytes = yiwang_crypto::totp::from_base32(&secret).unwrap();
-        let step = yiwang_crypto::totp::step_of(app.clock.now().timestamp());
-        let code = format!("{:06}", yiwang_crypto::totp::code_at(&bytes, step));
-        let ok = self
-            .post(
-                "/admin/totp",
-                &owned(&[("csrf", &page.csrf()), ("code", &code), ("next", "/admin")]),
-            )
-            .await;
-        assert_eq!(ok.status, 303, "{}", ok.body);
-    }
-
-    /// Signs a demo citizen in with phone and password.
-    async fn citizen_sign_in(&self, phone: &str) {
-        let form = self.get("/account/login").await;
-        let r = self
-            .post(
-                "/account/login",
-                &owned(&[
-                    ("csrf", &form.csrf()),
-                    ("account", phone),
-                    ("password", demo::DEMO_PASSWORD),
-                    ("next", "/account"),
-                ]),
-            )
-            .await;
-        assert_eq!(r.status, 303, "{phone}: {}", r.body);
-        assert_eq!(r.location, "/account");
-    }
-}
-
-fn owned(form: &[(&str, &str)]) -> Vec<(String, String)> {
-    form.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -676,14 +494,17 @@ fn refusal(e: E) -> bool {
 
 #[tokio::test]
 async fn every_principal_gets_exactly_what_the_matrix_says() {
-    let app = spawn().await;
+    let app = common::spawn(Backend::Sqlite, Time::Fixed).await;
     let fx = fixture(&app).await;
 
     // Sign everyone in once, through the real forms (8 staff sign-ins: under the limit of 10
     // a minute per address).
-    let browsers: Vec<Browser> = (0..N).map(|_| Browser::new(&app)).collect();
+    let browsers: Vec<Browser> = (0..N).map(|_| app.browser()).collect();
     for (i, phone) in CITIZENS {
-        browsers[i].citizen_sign_in(phone).await;
+        assert_eq!(
+            browsers[i].citizen_sign_in(phone, "/account").await,
+            "/account"
+        );
     }
     for (i, username) in STAFF {
         let next = browsers[i].staff_sign_in(username).await;
@@ -773,7 +594,7 @@ async fn every_principal_gets_exactly_what_the_matrix_says() {
                 };
                 let page = match row.how {
                     How::Get => b.get(&path).await,
-                    How::Post | How::PostForged => b.post(&path, &fields).await,
+                    How::Post | How::PostForged => b.post_fields(&path, &fields).await,
                     How::Upload | How::UploadForged => b.upload(&path, &fields).await,
                 };
                 let cell = format!(

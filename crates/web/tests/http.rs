@@ -4,89 +4,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod common;
 
 use serde_json::Value;
-use yiwang_services::{Platform, SystemClock, demo};
-use yiwang_store::Db;
 
+use common::{Backend, Time, pg_url};
+
+/// The spawned app and one cookie-keeping client.
 struct App {
     base: String,
     http: reqwest::Client,
-    _dir: Option<TempDir>,
+    _app: common::App,
 }
 
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn pg_url() -> Option<String> {
-    match std::env::var("YIWANG_TEST_PG_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("YIWANG_TEST_REQUIRE_PG").as_deref() != Ok("1"),
-                "YIWANG_TEST_REQUIRE_PG=1 but YIWANG_TEST_PG_URL is not set"
-            );
-            None
-        }
-    }
-}
-
-async fn spawn(pg: bool) -> App {
-    let name = format!("yiwang_w_{}", uuid_like());
-    let (db, dir) = if pg {
-        let url = pg_url().expect("PostgreSQL");
-        let admin = Db::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-        admin.close().await;
-        let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
-        (Db::connect(&format!("{base}/{name}")).await.unwrap(), None)
-    } else {
-        let dir = std::env::temp_dir().join(&name);
-        std::fs::create_dir_all(&dir).unwrap();
-        (Db::open_data_dir(&dir).await.unwrap(), Some(TempDir(dir)))
-    };
-    db.migrate().await.unwrap();
-    let platform: Arc<Platform> = Platform::open(db, Arc::new(SystemClock)).await.unwrap();
-    demo::load(&platform).await.unwrap();
-    let app = yiwang_web::router(platform, yiwang_web::WebConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+async fn spawn(backend: Backend) -> App {
+    let app = common::spawn(backend, Time::System).await;
     App {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .unwrap(),
-        _dir: dir,
+        base: app.base.clone(),
+        http: common::client(),
+        _app: app,
     }
-}
-
-fn uuid_like() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{n:x}{:x}", std::process::id())
 }
 
 impl App {
@@ -326,7 +263,7 @@ async fn portal_checks(app: &App) {
 
 #[tokio::test]
 async fn api_and_portal_on_sqlite() {
-    let app = spawn(false).await;
+    let app = spawn(Backend::Sqlite).await;
     api_checks(&app).await;
     portal_checks(&app).await;
 }
@@ -337,7 +274,7 @@ async fn api_and_portal_on_postgres() {
         eprintln!("YIWANG_TEST_PG_URL not set: skipping");
         return;
     }
-    let app = spawn(true).await;
+    let app = spawn(Backend::Postgres).await;
     api_checks(&app).await;
     portal_checks(&app).await;
 }

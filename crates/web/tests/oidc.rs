@@ -4,69 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use yiwang_services::identity::{oidc, staff};
-use yiwang_services::{Platform, SystemClock, demo};
-use yiwang_store::Db;
+
+mod common;
+
+use common::{Backend, Time, pg_url};
 
 const CB: &str = "http://127.0.0.1:9/cb";
 const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0123";
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn spawn(pg: Option<String>) -> (String, Arc<Platform>, Option<TempDir>) {
-    let name = format!("yiwang_o_{}", uuid::Uuid::new_v4().simple());
-    let (db, dir) = match pg {
-        Some(url) => {
-            let admin = Db::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(admin.pool())
-                .await
-                .unwrap();
-            admin.close().await;
-            let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
-            (Db::connect(&format!("{base}/{name}")).await.unwrap(), None)
-        }
-        None => {
-            let dir = std::env::temp_dir().join(&name);
-            std::fs::create_dir_all(&dir).unwrap();
-            (Db::open_data_dir(&dir).await.unwrap(), Some(TempDir(dir)))
-        }
-    };
-    db.migrate().await.unwrap();
-    let platform = Platform::open(db, Arc::new(SystemClock)).await.unwrap();
-    demo::load(&platform).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let base = format!("http://{addr}");
-    let app = yiwang_web::router(
-        platform.clone(),
-        yiwang_web::WebConfig {
-            public_url: base.clone(),
-            ..Default::default()
-        },
-    );
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    (base, platform, dir)
-}
 
 fn query_param(url: &str, name: &str) -> Option<String> {
     let q = url.split_once('?')?.1;
@@ -76,8 +24,13 @@ fn query_param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-async fn run(pg: Option<String>) {
-    let (base, p, _dir) = spawn(pg).await;
+async fn run(backend: Backend) {
+    let app = common::spawn_with(backend, Time::System, |base| yiwang_web::WebConfig {
+        public_url: base.to_owned(),
+        ..Default::default()
+    })
+    .await;
+    let (base, p) = (app.base.clone(), app.platform.clone());
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -326,16 +279,12 @@ async fn run(pg: Option<String>) {
 
 #[tokio::test]
 async fn oidc_endpoints_sqlite() {
-    run(None).await;
+    run(Backend::Sqlite).await;
 }
 
 #[tokio::test]
 async fn oidc_endpoints_postgres() {
-    match std::env::var("YIWANG_TEST_PG_URL") {
-        Ok(u) if !u.is_empty() => run(Some(u)).await,
-        _ => assert!(
-            std::env::var("YIWANG_TEST_REQUIRE_PG").as_deref() != Ok("1"),
-            "YIWANG_TEST_REQUIRE_PG=1 but YIWANG_TEST_PG_URL is not set"
-        ),
+    if pg_url().is_some() {
+        run(Backend::Postgres).await;
     }
 }

@@ -5,112 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod common;
 
-use yiwang_services::{Clock, FixedClock, Platform, demo};
-use yiwang_store::{Db, Row};
+use yiwang_store::Row;
 
-struct App {
-    base: String,
-    platform: Arc<Platform>,
-    clock: Arc<FixedClock>,
-    _dir: Option<TempDir>,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn pg_url() -> Option<String> {
-    match std::env::var("YIWANG_TEST_PG_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("YIWANG_TEST_REQUIRE_PG").as_deref() != Ok("1"),
-                "YIWANG_TEST_REQUIRE_PG=1 but YIWANG_TEST_PG_URL is not set"
-            );
-            None
-        }
-    }
-}
-
-async fn spawn(pg: bool) -> App {
-    let name = format!("yiwang_s_{}", uuid::Uuid::new_v4().simple());
-    let (db, dir) = if pg {
-        let url = pg_url().expect("PostgreSQL");
-        let admin = Db::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(admin.pool())
-            .await
-            .unwrap();
-        admin.close().await;
-        let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&url);
-        (Db::connect(&format!("{base}/{name}")).await.unwrap(), None)
-    } else {
-        let dir = std::env::temp_dir().join(&name);
-        std::fs::create_dir_all(&dir).unwrap();
-        (Db::open_data_dir(&dir).await.unwrap(), Some(TempDir(dir)))
-    };
-    db.migrate().await.unwrap();
-    let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
-    let platform: Arc<Platform> = Platform::open(db, clock.clone()).await.unwrap();
-    demo::load(&platform).await.unwrap();
-    let app = yiwang_web::router(platform.clone(), yiwang_web::WebConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    App {
-        base: format!("http://{addr}"),
-        platform,
-        clock,
-        _dir: dir,
-    }
-}
-
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-}
-
-struct Page {
-    status: u16,
-    location: String,
-    body: String,
-}
+use common::{App, Backend, Browser, Page, Time, pg_url};
 
 impl Page {
-    async fn of(r: reqwest::Response) -> Page {
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        Page {
-            status,
-            location,
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    fn csrf(&self) -> String {
-        let key = "name=\"csrf\" value=\"";
-        let at = self.body.find(key).expect("a csrf field") + key.len();
-        self.body[at..].split('"').next().unwrap().to_string()
-    }
-
     /// The value of the first `<option>` after `marker`.
     fn first_option_after(&self, marker: &str) -> String {
         let from = self.body.find(marker).expect("the marker") + marker.len();
@@ -121,17 +22,6 @@ impl Page {
 }
 
 impl App {
-    fn browser(&self) -> Browser {
-        Browser {
-            base: self.base.clone(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_store(true)
-                .build()
-                .unwrap(),
-        }
-    }
-
     async fn staff_exists(&self, username: &str) -> bool {
         sqlx::query("SELECT id FROM staff WHERE username = $1")
             .bind(username)
@@ -152,29 +42,6 @@ impl App {
 }
 
 impl Browser {
-    async fn get(&self, path: &str) -> Page {
-        Page::of(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        Page::of(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
     /// Posts a multipart form with the CSRF token and an .xlsx file.
     async fn upload(&self, path: &str, csrf: &str, file: &[u8]) -> Page {
         let boundary = "----yiwang-test-boundary-7d3f";
@@ -190,55 +57,7 @@ impl Browser {
         );
         body.extend_from_slice(file);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        Page::of(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .header(
-                    "content-type",
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .body(body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn staff_sign_in(&self, username: &str) -> String {
-        let form = self.get("/admin/login").await;
-        let r = self
-            .post(
-                "/admin/login",
-                &[
-                    ("csrf", &form.csrf()),
-                    ("username", username),
-                    ("password", demo::DEMO_PASSWORD),
-                    ("next", "/admin"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, 303, "{username}: {}", r.body);
-        r.location
-    }
-
-    /// Enrols TOTP for an administrator whose sign-in led to the TOTP page.
-    async fn pass_totp(&self, app: &App) {
-        let page = self.get("/admin/totp?next=/admin").await;
-        assert_eq!(page.status, 200);
-        let key = "id=\"totp-secret\">";
-        let at = page.body.find(key).unwrap() + key.len();
-        let secret = page.body[at..].split('<').next().unwrap().to_string();
-        let bytes = yiwang_crypto::totp::from_base32(&secret).unwrap();
-        let step = yiwang_crypto::totp::step_of(app.clock.now().timestamp());
-        let code = format!("{:06}", yiwang_crypto::totp::code_at(&bytes, step));
-        let ok = self
-            .post(
-                "/admin/totp",
-                &[("csrf", &page.csrf()), ("code", &code), ("next", "/admin")],
-            )
-            .await;
-        assert_eq!(ok.status, 303, "{}", ok.body);
+        self.post_multipart(path, boundary, body).await
     }
 }
 
@@ -477,10 +296,10 @@ async fn journey(app: &App) {
 
 #[tokio::test]
 async fn department_administrators_manage_their_staff_over_http() {
-    let app = spawn(false).await;
+    let app = common::spawn(Backend::Sqlite, Time::Fixed).await;
     journey(&app).await;
     if pg_url().is_some() {
-        let app = spawn(true).await;
+        let app = common::spawn(Backend::Postgres, Time::Fixed).await;
         journey(&app).await;
     }
 }

@@ -18,7 +18,8 @@ const callbacks = [];
 before(async () => {
   browser = await launchBrowser();
   rp = createServer((req, res) => {
-    callbacks.push(`http://127.0.0.1:${rp.address().port}${req.url}`);
+    // Only the callback counts (the browser also asks this origin for /favicon.ico).
+    if (req.url.startsWith('/cb?')) callbacks.push(`http://127.0.0.1:${rp.address().port}${req.url}`);
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end('<!DOCTYPE html><html lang="zh-CN"><title>业务系统</title><h1>业务系统</h1></html>');
   });

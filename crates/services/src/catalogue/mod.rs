@@ -26,6 +26,7 @@ use yiwang_search::{Facets, Filters, ItemDoc, SearchQuery};
 use yiwang_store::{Any, Row, Transaction, fmt_time};
 
 use crate::error::CellError;
+use crate::identity::authz::{self, ItemAccess};
 use crate::identity::staff::{Role, Staff};
 use crate::masterdata::{MasterData, Organisation};
 use crate::{FieldError, Platform, ServiceError};
@@ -635,65 +636,31 @@ async fn load_item(p: &Platform, code: &str) -> Result<ItemRecord, ServiceError>
     item_record(&p.master.get(), &r)
 }
 
-fn region_contains(outer: &str, inner: &str) -> bool {
-    match (RegionCode::parse(outer), RegionCode::parse(inner)) {
-        (Ok(o), Ok(i)) => o.contains(&i),
-        _ => false,
-    }
-}
-
-fn may_manage(actor: &Staff, org: &str) -> bool {
-    actor.has(Role::ItemManager) && actor.org == org
-}
-
 fn may_review(actor: &Staff, region: &str) -> bool {
-    actor.has(Role::ItemReviewer) && region_contains(&actor.region, region)
+    authz::may_review_items(actor, region)
 }
 
-fn may_read(actor: &Staff, rec: &ItemRecord) -> bool {
-    may_manage(actor, &rec.org) || may_review(actor, &rec.region) || actor.has(Role::SystemAdmin)
-}
-
-/// An item never published exists only for those who may read it: to anyone else it is "not
-/// found" (as on the portal and the API), since a refusal would confirm that the code exists.
-fn hide_unpublished(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
-    if rec.state == ItemState::Draft && !may_read(actor, rec) {
-        Err(ServiceError::NotFound {
-            what: "事项",
-            key: rec.code.clone(),
-        })
-    } else {
-        Ok(())
-    }
+fn access(actor: &Staff, rec: &ItemRecord, what: ItemAccess) -> Result<(), ServiceError> {
+    authz::item_access(
+        actor,
+        what,
+        &rec.code,
+        &rec.org,
+        &rec.region,
+        rec.state != ItemState::Draft,
+    )
 }
 
 fn authorize_read(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
-    hide_unpublished(actor, rec)?;
-    if may_read(actor, rec) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "只能查看本单位或本辖区的事项".into(),
-        ))
-    }
+    access(actor, rec, ItemAccess::Read)
 }
 
 fn authorize_manage(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
-    hide_unpublished(actor, rec)?;
-    actor.require(Role::ItemManager)?;
-    if actor.org != rec.org {
-        return Err(ServiceError::Forbidden("只能管理本单位的事项".into()));
-    }
-    Ok(())
+    access(actor, rec, ItemAccess::Manage)
 }
 
 fn authorize_review(actor: &Staff, rec: &ItemRecord) -> Result<(), ServiceError> {
-    hide_unpublished(actor, rec)?;
-    actor.require(Role::ItemReviewer)?;
-    if !region_contains(&actor.region, &rec.region) {
-        return Err(ServiceError::Forbidden("只能审核本辖区的事项".into()));
-    }
-    Ok(())
+    access(actor, rec, ItemAccess::Review)
 }
 
 /// The versions of an item, newest first.

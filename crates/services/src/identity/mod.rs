@@ -1,5 +1,6 @@
 //! 统一身份认证 (unified identity): who is acting, and how they proved it.
 //!
+//! - [`authz`]: the one module that decides who may do what (the rules in one table).
 //! - [`staff`]: staff accounts; each holds roles in one or more organisations and acts in one
 //!   of them per session; Argon2id passwords, lockout, sessions, TOTP for administrators.
 //! - [`staff_admin`]: 人员管理 — accounts, role grants within the administrator's scope, disabling,
@@ -18,6 +19,7 @@
 //! [`Keys`]; nothing secret is compiled in.
 
 pub mod audit;
+pub mod authz;
 pub mod enterprises;
 pub mod oidc;
 pub mod otp;

@@ -41,7 +41,7 @@ use yiwang_crypto::EcSigningKey;
 use yiwang_store::{Any, Row, Transaction, fmt_time, parse_time};
 
 use super::audit::{self, Entry, Outcome};
-use super::staff::{Role, Staff};
+use super::staff::Staff;
 use super::{passwords, users};
 use crate::{Platform, ServiceError};
 
@@ -352,7 +352,7 @@ pub fn valid_redirect_uri(uri: &str) -> bool {
 fn authorize_actor(actor: Option<&Staff>) -> Result<String, ServiceError> {
     match actor {
         Some(s) => {
-            s.require(Role::SystemAdmin)?;
+            super::authz::require_system_admin(s)?;
             Ok(format!("staff:{}", s.id))
         }
         None => Ok("cli".to_owned()),

@@ -563,7 +563,7 @@ pub async fn audit_log(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<audit::LogLine>, ServiceError> {
-    staff.require(Role::SystemAdmin)?;
+    super::authz::require_system_admin(staff)?;
     audit::recent(p, before, limit).await
 }
 
@@ -572,6 +572,6 @@ pub async fn audit_verify(
     p: &Platform,
     staff: &Staff,
 ) -> Result<audit::Verification, ServiceError> {
-    staff.require(Role::SystemAdmin)?;
+    super::authz::require_system_admin(staff)?;
     audit::verify(p).await
 }

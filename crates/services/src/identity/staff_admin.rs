@@ -79,46 +79,9 @@ pub mod columns {
 }
 use columns as col;
 
-/// What the actor may manage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Every account, every role, every organisation (系统管理员).
-    All,
-    /// Accounts whose home organisation is this one; non-administrative roles in it only
-    /// (部门管理员).
-    Org(String),
-}
-
-impl Scope {
-    /// The actor's scope, or `Forbidden` for anyone who manages no staff.
-    pub fn of(actor: &Staff) -> Result<Scope, ServiceError> {
-        if actor.has(Role::SystemAdmin) {
-            Ok(Scope::All)
-        } else if actor.has(Role::DeptAdmin) {
-            Ok(Scope::Org(actor.org.clone()))
-        } else {
-            Err(ServiceError::Forbidden(
-                "需要“系统管理员”或“部门管理员”角色".into(),
-            ))
-        }
-    }
-
-    /// Whether a staff member with this home organisation is in scope.
-    pub fn manages_home(&self, home_org: &str) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Org(o) => o == home_org,
-        }
-    }
-
-    /// Whether the actor may grant (or revoke) `role` in `org`.
-    pub fn may_grant(&self, role: Role, org: &str) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Org(o) => o == org && !role.is_administrative(),
-        }
-    }
-}
+/// What the actor may manage ([`authz::StaffScope`], the rules' one home).
+pub use super::authz::StaffScope as Scope;
+use super::authz::StaffScope;
 
 /// One staff account as administrators see it.
 #[derive(Debug, Clone, Serialize)]
@@ -312,7 +275,7 @@ async fn target(p: &Platform, scope: &Scope, id: &str) -> Result<StaffRecord, Se
 
 /// Department administrators may not change administrators' accounts (see the module doc).
 fn check_changeable(scope: &Scope, actor: &Staff, t: &StaffRecord) -> Result<(), ServiceError> {
-    if matches!(scope, Scope::Org(_)) && t.is_administrator() && t.id != actor.id {
+    if matches!(scope, StaffScope::Org(_)) && t.is_administrator() && t.id != actor.id {
         return Err(ServiceError::Forbidden(
             "管理员账号只能由系统管理员修改".into(),
         ));
@@ -342,10 +305,10 @@ pub async fn list(p: &Platform, actor: &Staff, filter: &Filter) -> Result<Listin
         .map(str::trim)
         .filter(|o| !o.is_empty());
     let org = match (&scope, wanted) {
-        (Scope::All, o) => o.unwrap_or_default().to_owned(),
-        (Scope::Org(mine), None) => mine.clone(),
-        (Scope::Org(mine), Some(o)) if o == mine => mine.clone(),
-        (Scope::Org(_), Some(_)) => {
+        (StaffScope::All, o) => o.unwrap_or_default().to_owned(),
+        (StaffScope::Org(mine), None) => mine.clone(),
+        (StaffScope::Org(mine), Some(o)) if o == mine => mine.clone(),
+        (StaffScope::Org(_), Some(_)) => {
             return Ok(Listing {
                 rows: Vec::new(),
                 total: 0,
@@ -406,7 +369,7 @@ pub fn grant_options(p: &Platform, actor: &Staff) -> Result<GrantOptions, Servic
     let scope = Scope::of(actor)?;
     let master = p.master.get();
     let (roles, mut orgs): (Vec<Role>, Vec<(String, String)>) = match &scope {
-        Scope::All => (
+        StaffScope::All => (
             Role::ALL.to_vec(),
             master
                 .organisations
@@ -414,7 +377,7 @@ pub fn grant_options(p: &Platform, actor: &Staff) -> Result<GrantOptions, Servic
                 .map(|o| (o.credit_code.clone(), o.name.clone()))
                 .collect(),
         ),
-        Scope::Org(o) => (
+        StaffScope::Org(o) => (
             Role::ALL
                 .into_iter()
                 .filter(|r| !r.is_administrative())
@@ -1018,8 +981,8 @@ fn write_sheet(columns: &[(&str, f64)], rows: &[Vec<String>]) -> Result<Vec<u8>,
 pub async fn export(p: &Platform, actor: &Staff) -> Result<Vec<u8>, ServiceError> {
     let scope = Scope::of(actor)?;
     let org = match &scope {
-        Scope::All => String::new(),
-        Scope::Org(o) => o.clone(),
+        StaffScope::All => String::new(),
+        StaffScope::Org(o) => o.clone(),
     };
     let rows = sqlx::query(
         "SELECT id, username, display_name, org, disabled FROM staff \
@@ -1505,8 +1468,8 @@ pub async fn import(
             actor: &who,
             action: "staff.import",
             target: &match &scope {
-                Scope::All => "staff:*".to_owned(),
-                Scope::Org(o) => format!("org:{o}"),
+                StaffScope::All => "staff:*".to_owned(),
+                StaffScope::Org(o) => format!("org:{o}"),
             },
             outcome: Outcome::Success,
             ip: "",
@@ -1539,12 +1502,12 @@ mod tests {
 
     #[test]
     fn scopes_decide_grants() {
-        let dept = Scope::Org("A".into());
+        let dept = StaffScope::Org("A".into());
         assert!(dept.may_grant(Role::ItemManager, "A"));
         assert!(!dept.may_grant(Role::ItemManager, "B"));
         assert!(!dept.may_grant(Role::DeptAdmin, "A"));
         assert!(!dept.may_grant(Role::SystemAdmin, "A"));
-        assert!(Scope::All.may_grant(Role::SystemAdmin, "B"));
+        assert!(StaffScope::All.may_grant(Role::SystemAdmin, "B"));
         assert!(dept.manages_home("A") && !dept.manages_home("B"));
     }
 

@@ -503,10 +503,10 @@ pub(crate) fn event_label(lang: Lang, e: &ItemEvent) -> &'static str {
     )
 }
 
-/// Whether the staff member may manage an organisation's items (the services decide; this
-/// only chooses which buttons to show).
+/// Whether the staff member may manage an organisation's items (the rule of
+/// `identity::authz`; pages use it to choose which buttons to show).
 pub(crate) fn may_manage(s: &StaffSession, org: &str) -> bool {
-    s.staff.has(Role::ItemManager) && s.staff.org == org
+    yiwang_services::identity::authz::may_manage_items(&s.staff, org)
 }
 
 #[cfg(test)]

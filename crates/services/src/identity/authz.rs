@@ -1,0 +1,146 @@
+//! 授权: the one module that decides who may do what. Use-cases ask it before they act;
+//! handlers never decide (they show what the use-case answered). The web test
+//! `crates/web/tests/authz.rs` checks these rules across every endpoint for every kind of user.
+//!
+//! A staff session acts in one organisation ([`Staff::org`], [`Staff::region`]) with the roles
+//! held there ([`Staff::roles`]). The rules:
+//!
+//! | what | who |
+//! |---|---|
+//! | manage an organisation's items | 事项管理员 of that organisation |
+//! | review items | 事项审核员 of a region containing the item's region |
+//! | read an item in management | its managers, its reviewers, 系统管理员 |
+//! | an item never published, to anyone else | does not exist (404: a refusal would confirm it) |
+//! | manage staff accounts and roles | 系统管理员: everyone, any role anywhere; 部门管理员: accounts whose home organisation is the one the session acts in, non-administrative roles in it only ([`StaffScope`]) |
+//! | read and verify the audit log; register client systems | 系统管理员 |
+//! | raise a citizen to L3 | 窗口人员 |
+//! | act for an enterprise | its legal representative; an agent within a live grant's scope (`enterprises::may_act_for`) |
+//! | a citizen's own data, sessions, grants | that citizen only; someone else's grant or enterprise does not exist (404) |
+//!
+//! Holders of administrative roles (部门管理员, 系统管理员) must pass TOTP before their session
+//! may act at all (`staff::Session::complete`, enforced by the web edge's session extractor).
+
+use yiwang_domain::codes::RegionCode;
+
+use super::staff::{Role, Staff};
+use crate::ServiceError;
+
+/// Whether region `outer` contains region `inner` (or is it).
+pub fn region_contains(outer: &str, inner: &str) -> bool {
+    match (RegionCode::parse(outer), RegionCode::parse(inner)) {
+        (Ok(o), Ok(i)) => o.contains(&i),
+        _ => false,
+    }
+}
+
+/// Whether the staff member manages the items of `org`.
+pub fn may_manage_items(actor: &Staff, org: &str) -> bool {
+    actor.has(Role::ItemManager) && actor.org == org
+}
+
+/// Whether the staff member reviews items in `region`.
+pub fn may_review_items(actor: &Staff, region: &str) -> bool {
+    actor.has(Role::ItemReviewer) && region_contains(&actor.region, region)
+}
+
+/// Whether the staff member may read, in management, an item of `org` in `region`.
+pub fn may_read_item(actor: &Staff, org: &str, region: &str) -> bool {
+    may_manage_items(actor, org) || may_review_items(actor, region) || actor.has(Role::SystemAdmin)
+}
+
+/// What a use-case wants to do with an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemAccess {
+    /// Read it (pages, history, diff, export).
+    Read,
+    /// Change it (edit, submit, change, suspend, cancel…).
+    Manage,
+    /// Decide on a submitted version.
+    Review,
+}
+
+/// Decides an item access: `Ok`, `Forbidden` naming the rule, or `NotFound` for an item never
+/// published to anyone who may not read it.
+pub fn item_access(
+    actor: &Staff,
+    access: ItemAccess,
+    code: &str,
+    org: &str,
+    region: &str,
+    ever_published: bool,
+) -> Result<(), ServiceError> {
+    if !ever_published && !may_read_item(actor, org, region) {
+        return Err(ServiceError::NotFound {
+            what: "事项",
+            key: code.to_owned(),
+        });
+    }
+    match access {
+        ItemAccess::Read if may_read_item(actor, org, region) => Ok(()),
+        ItemAccess::Read => Err(ServiceError::Forbidden(
+            "只能查看本单位或本辖区的事项".into(),
+        )),
+        ItemAccess::Manage => {
+            actor.require(Role::ItemManager)?;
+            if actor.org == org {
+                Ok(())
+            } else {
+                Err(ServiceError::Forbidden("只能管理本单位的事项".into()))
+            }
+        }
+        ItemAccess::Review => {
+            actor.require(Role::ItemReviewer)?;
+            if region_contains(&actor.region, region) {
+                Ok(())
+            } else {
+                Err(ServiceError::Forbidden("只能审核本辖区的事项".into()))
+            }
+        }
+    }
+}
+
+/// Which staff accounts and roles the actor manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffScope {
+    /// Every account, every role, every organisation (系统管理员).
+    All,
+    /// Accounts whose home organisation is this one; non-administrative roles in it only
+    /// (部门管理员).
+    Org(String),
+}
+
+impl StaffScope {
+    /// The actor's scope, or `Forbidden` for anyone who manages no staff.
+    pub fn of(actor: &Staff) -> Result<StaffScope, ServiceError> {
+        if actor.has(Role::SystemAdmin) {
+            Ok(StaffScope::All)
+        } else if actor.has(Role::DeptAdmin) {
+            Ok(StaffScope::Org(actor.org.clone()))
+        } else {
+            Err(ServiceError::Forbidden(
+                "需要“系统管理员”或“部门管理员”角色".into(),
+            ))
+        }
+    }
+
+    /// Whether a staff member with this home organisation is in scope.
+    pub fn manages_home(&self, home_org: &str) -> bool {
+        match self {
+            StaffScope::All => true,
+            StaffScope::Org(o) => o == home_org,
+        }
+    }
+
+    /// Whether the actor may grant (or revoke) `role` in `org`.
+    pub fn may_grant(&self, role: Role, org: &str) -> bool {
+        match self {
+            StaffScope::All => true,
+            StaffScope::Org(o) => o == org && !role.is_administrative(),
+        }
+    }
+}
+
+/// Fails unless the staff member is a system administrator (audit log, client systems).
+pub fn require_system_admin(actor: &Staff) -> Result<(), ServiceError> {
+    actor.require(Role::SystemAdmin)
+}

@@ -178,6 +178,8 @@ async fn citizen_journey(b: Backend) {
         users::sign_in_password(p, PHONE, PASSWORD, "10.3.3.3").await,
         Err(ServiceError::TooManyAttempts)
     ));
+    // The owner is told by SMS.
+    assert!(p.outside.last_dev_message(PHONE).unwrap().contains("锁定"));
     t.clock.advance(chrono::Duration::minutes(16));
     users::sign_in_password(p, PHONE, PASSWORD, "10.3.3.3")
         .await

@@ -613,3 +613,87 @@ async fn enterprise_pages_on_sqlite() {
     let anon = app.browser().get("/account/enterprise").await;
     assert_eq!(anon.status, 303);
 }
+
+/// A staff member changes their own password: the form checks the current password, the
+/// repetition and the policy; the change ends their other sessions and is audited.
+#[tokio::test]
+async fn staff_change_their_own_password() {
+    use yiwang_services::identity::{audit, staff};
+    let app = common::spawn(Backend::Sqlite, Time::Fixed).await;
+    let me = app.browser();
+    assert_eq!(me.staff_sign_in("yl.scjg.approver").await, "/admin");
+    let (other_token, _) = staff::sign_in(
+        &app.platform,
+        "yl.scjg.approver",
+        yiwang_services::demo::DEMO_PASSWORD,
+        "10.0.0.2",
+    )
+    .await
+    .unwrap();
+    let form = me.get("/admin/password").await;
+    assert_eq!(form.status, 200);
+    let csrf = form.csrf();
+    let post = |old: &'static str, new: &'static str, again: &'static str, csrf: String| {
+        let me = &me;
+        async move {
+            me.post(
+                "/admin/password",
+                &[
+                    ("csrf", &csrf),
+                    ("old_password", old),
+                    ("new_password", new),
+                    ("new_password2", again),
+                ],
+            )
+            .await
+        }
+    };
+    let forged = post("Yiwang@2026", "Approver#2027", "Approver#2027", "x".into()).await;
+    assert_eq!(forged.status, 403);
+    let differ = post(
+        "Yiwang@2026",
+        "Approver#2027",
+        "Approver#2028",
+        csrf.clone(),
+    )
+    .await;
+    assert_eq!(differ.status, 400);
+    let wrong = post("not-it", "Approver#2027", "Approver#2027", csrf.clone()).await;
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("原密码不正确"));
+    let weak = post("Yiwang@2026", "short", "short", csrf.clone()).await;
+    assert_eq!(weak.status, 400);
+    let done = post("Yiwang@2026", "Approver#2027", "Approver#2027", csrf).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location, "/admin?done=password");
+    // This session goes on; the other one ended; the new password works, the old one not.
+    assert_eq!(me.get("/admin").await.status, 200);
+    assert!(
+        staff::session(&app.platform, &other_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        staff::sign_in(
+            &app.platform,
+            "yl.scjg.approver",
+            "Approver#2027",
+            "10.0.0.3"
+        )
+        .await
+        .is_ok()
+    );
+    assert!(
+        staff::sign_in(
+            &app.platform,
+            "yl.scjg.approver",
+            yiwang_services::demo::DEMO_PASSWORD,
+            "10.0.0.3"
+        )
+        .await
+        .is_err()
+    );
+    let log = audit::recent(&app.platform, None, 50).await.unwrap();
+    assert!(log.iter().any(|l| l.action == "staff.password_change"));
+}

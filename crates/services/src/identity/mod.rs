@@ -197,3 +197,98 @@ pub async fn rotate_keys(p: &crate::Platform) -> Result<u64, crate::ServiceError
     }
     Ok(done)
 }
+
+/// Where an account kind keeps its accounts and sessions, for the use-cases both kinds share.
+pub(crate) struct AccountKind {
+    /// Audit prefix and action prefix: `user` or `staff`.
+    pub kind: &'static str,
+    /// The accounts table.
+    pub accounts: &'static str,
+    /// The sessions table.
+    pub sessions: &'static str,
+    /// The sessions table's column naming the account.
+    pub owner: &'static str,
+}
+
+/// Citizens.
+pub(crate) const USERS: AccountKind = AccountKind {
+    kind: "user",
+    accounts: "users",
+    sessions: "user_sessions",
+    owner: "user_id",
+};
+
+/// Staff.
+pub(crate) const STAFF: AccountKind = AccountKind {
+    kind: "staff",
+    accounts: "staff",
+    sessions: "sessions",
+    owner: "staff_id",
+};
+
+/// Changes a signed-in account's own password: the current one must be given, the new one
+/// must pass the policy (and not contain `identifiers`); the account's other sessions end. One
+/// transaction with its audit entry (`<kind>.password_change`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn change_own_password(
+    p: &crate::Platform,
+    k: &AccountKind,
+    account_id: &str,
+    session_hash: &str,
+    old: &str,
+    new: &str,
+    identifiers: &[&str],
+    ip: &str,
+) -> Result<(), crate::ServiceError> {
+    use yiwang_store::Row;
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT password_hash FROM {} WHERE id = $1",
+        k.accounts
+    )))
+    .bind(account_id)
+    .fetch_one(p.db.pool())
+    .await?;
+    if !passwords::verify(old, &r.try_get::<String, _>("password_hash")?) {
+        return Err(crate::ServiceError::invalid(
+            "old_password",
+            "原密码不正确",
+            "the current password is wrong",
+        ));
+    }
+    passwords::check_policy("new_password", new, identifiers)?;
+    let now = p.now();
+    let mut tx = p.db.begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE {} SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+        k.accounts
+    )))
+    .bind(passwords::hash(new)?)
+    .bind(yiwang_store::fmt_time(now))
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {} WHERE {} = $1 AND id_hash <> $2",
+        k.sessions, k.owner
+    )))
+    .bind(account_id)
+    .bind(session_hash)
+    .execute(&mut *tx)
+    .await?;
+    let who = format!("{}:{account_id}", k.kind);
+    audit::append(
+        &mut tx,
+        now,
+        &audit::Entry {
+            actor: &who,
+            action: &format!("{}.password_change", k.kind),
+            target: &who,
+            outcome: audit::Outcome::Success,
+            ip,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -534,6 +534,31 @@ pub async fn switch_org(p: &Platform, token: &str, org: &str) -> Result<Session,
         .ok_or(ServiceError::Unauthenticated)
 }
 
+/// Changes the signed-in staff member's own password (the current one must be given); their
+/// other sessions end.
+pub async fn change_password(
+    p: &Platform,
+    token: &str,
+    old: &str,
+    new: &str,
+    ip: &str,
+) -> Result<(), ServiceError> {
+    let s = session(p, token)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    super::change_own_password(
+        p,
+        &super::STAFF,
+        &s.staff.id,
+        &token_hash(token),
+        old,
+        new,
+        &[s.staff.username.as_str()],
+        ip,
+    )
+    .await
+}
+
 /// Marks a session as past its second factor (inside the caller's transaction).
 pub(crate) async fn mark_mfa_passed(
     tx: &mut yiwang_store::Transaction<'static, yiwang_store::Any>,

@@ -660,10 +660,10 @@ async fn complete_sign_in(
     let mut tx = p.db.begin().await?;
     let (Some(user), Some(account_key), true) = (user, account_key.clone(), ok) else {
         let mut locked = throttle::fail(&mut tx, now, &ip_key, throttle::ADDRESS).await?;
+        let mut account_lock = None;
         if let Some(k) = &account_key {
-            locked = throttle::fail(&mut tx, now, k, throttle::ACCOUNT)
-                .await?
-                .or(locked);
+            account_lock = throttle::fail(&mut tx, now, k, throttle::ACCOUNT).await?;
+            locked = account_lock.or(locked);
         }
         audit::append(
             &mut tx,
@@ -679,6 +679,13 @@ async fn complete_sign_in(
         )
         .await?;
         tx.commit().await?;
+        // Tell the account's owner that it was locked (someone may be guessing).
+        if let (Some(until), Some(id)) = (
+            account_lock,
+            account_key.as_deref().and_then(|k| k.strip_prefix("user:")),
+        ) {
+            tell_locked(p, id, until).await;
+        }
         return Err(ServiceError::invalid(
             "password",
             "账号或密码不正确",
@@ -706,6 +713,33 @@ async fn complete_sign_in(
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
     Ok((token, s))
+}
+
+/// Sends the `account_locked` SMS; a failure is logged, not passed on (the lock stands).
+async fn tell_locked(p: &Platform, user_id: &str, until: DateTime<Utc>) {
+    let Ok(phone) = phone_of(p, user_id).await else {
+        return;
+    };
+    let unlock = (until + chrono::Duration::hours(8))
+        .format("%m月%d日 %H:%M")
+        .to_string();
+    let attempts = throttle::ACCOUNT.threshold.to_string();
+    if let Err(e) = p
+        .outside
+        .notifier
+        .send(
+            yiwang_connectors::Channel::Sms,
+            phone.as_str(),
+            "account_locked",
+            &[
+                ("attempts", attempts.as_str()),
+                ("unlock_at", unlock.as_str()),
+            ],
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "could not send the account-locked SMS");
+    }
 }
 
 /// The live session of a token, or `None` when unknown or expired.
@@ -761,47 +795,18 @@ pub async fn change_password(
     let s = user_session(p, token)
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
-    let r = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
-        .bind(&s.user.id)
-        .fetch_one(p.db.pool())
-        .await?;
-    if !passwords::verify(old, &r.try_get::<String, _>("password_hash")?) {
-        return Err(ServiceError::invalid(
-            "old_password",
-            "原密码不正确",
-            "the current password is wrong",
-        ));
-    }
     let phone = phone_of(p, &s.user.id).await?;
-    passwords::check_policy("new_password", new, &[phone.as_str()])?;
-    let now = p.now();
-    let mut tx = p.db.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
-        .bind(passwords::hash(new)?)
-        .bind(fmt_time(now))
-        .bind(&s.user.id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM user_sessions WHERE user_id = $1 AND id_hash <> $2")
-        .bind(&s.user.id)
-        .bind(token_hash(token))
-        .execute(&mut *tx)
-        .await?;
-    audit::append(
-        &mut tx,
-        now,
-        &Entry {
-            actor: &format!("user:{}", s.user.id),
-            action: "user.password_change",
-            target: &format!("user:{}", s.user.id),
-            outcome: Outcome::Success,
-            ip,
-            detail: serde_json::json!({}),
-        },
+    super::change_own_password(
+        p,
+        &super::USERS,
+        &s.user.id,
+        &token_hash(token),
+        old,
+        new,
+        &[phone.as_str()],
+        ip,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 impl User {

@@ -52,6 +52,8 @@
 //! | POST | `/admin/identity/verify` | `csrf`, `id_number` | the masked user and new level (L3); 400 bad number, 404 no such user |
 //! | GET | `/admin/audit` | `before` (sequence number), `verify=1` | 审计日志, 50 a page, and the hash-chain check (system administrators; else 403) |
 //! | GET, POST | `/admin/staff…` | see [`staff`] | 人员管理 (system and department administrators; else 403) |
+//! | GET | `/admin/password` | | 修改密码: the staff member's own password |
+//! | POST | `/admin/password` | `csrf`, `old_password`, `new_password`, `new_password2` | 303 to `/admin?done=password` (other sessions ended); 400 with the problems |
 //! | GET | `/admin/clients` | | 接入系统管理: registered OpenID Connect clients and the registration form (system administrators; else 403) |
 //! | POST | `/admin/clients` | `csrf`, `name`, `redirect_uris`, `post_logout_redirect_uris`, `scope` | registers a client; the answer shows its secret once |
 //! | POST | `/admin/clients/{id}/disable` | `csrf` | disables the client and revokes its refresh tokens |
@@ -74,6 +76,7 @@ pub mod guide_form;
 mod identity;
 mod items;
 mod login;
+mod password;
 mod review;
 mod staff;
 mod totp;
@@ -147,6 +150,10 @@ pub fn routes() -> Router<Shared> {
             get(identity::verify_form).post(identity::verify),
         )
         .route("/admin/audit", get(identity::audit))
+        .route(
+            "/admin/password",
+            get(password::form).post(password::change),
+        )
         .route("/admin/staff", get(staff::list))
         .route("/admin/staff/new", get(staff::new_form).post(staff::create))
         .route("/admin/staff/export", get(staff::export))
@@ -284,6 +291,10 @@ pub(crate) fn done_notice(lang: Lang, done: Option<&str>) -> Option<&'static str
         "totp_enabled" => lang.t(
             "双因素认证已启用，以后登录时需输入动态验证码。",
             "Two-factor authentication is on.",
+        ),
+        "password" => lang.t(
+            "密码已修改，其他设备上的登录已退出。",
+            "Password changed; your other sessions were signed out.",
         ),
         _ => return None,
     })

@@ -22,6 +22,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # zbar-tools         zbarimg to decode QR codes in generated licences
 # wrk, hyperfine     load and timing benchmarks (loopback only)
 # openssl            reference SM2/SM3/SM4 and certificates in tests
+# python3-venv       the venv of the Python test clients (authlib); Debian's python3 lacks ensurepip
 DEB_PACKAGES=(
   postgresql-15 postgresql-client-15
   chromium chromium-driver
@@ -30,7 +31,7 @@ DEB_PACKAGES=(
   zbar-tools
   wrk hyperfine
   openssl ca-certificates
-  python3
+  python3 python3-venv
 )
 
 say() { printf 'install-deps: %s\n' "$*"; }

@@ -12,7 +12,9 @@ use crate::expr::{EvalError, Expr};
 use crate::model::{Assignment, NodeKind, Problem, Process, Timer};
 
 /// Most node arrivals one operation may make (guards against gateway loops without a wait state).
-pub const STEP_LIMIT: usize = 100_000;
+pub const STEP_LIMIT: usize = 10_000;
+/// Most tokens an instance may hold (guards against parallel forks in a loop).
+pub const TOKEN_LIMIT: usize = 1_000;
 
 /// A run-time failure. The instance is left unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,7 +47,7 @@ pub enum EngineError {
     BadCardinality(String),
     /// The step limit was hit (a loop without a wait state).
     #[error(
-        "超过步数上限，流程可能有死循环 / step limit exceeded: the process loops without waiting"
+        "超过步数上限，流程可能有死循环 / step or token limit exceeded: the process loops without waiting"
     )]
     StepLimit,
     /// The process has no start event (only for processes not built by `check`).
@@ -361,10 +363,14 @@ impl Exec<'_> {
         loop {
             while let Some(a) = self.queue.pop_front() {
                 self.steps += 1;
-                if self.steps > STEP_LIMIT {
+                if self.steps > STEP_LIMIT || self.queue.len() + self.i.tokens.len() > TOKEN_LIMIT {
                     return Err(EngineError::StepLimit);
                 }
                 self.arrive(a)?;
+            }
+            self.steps += 1;
+            if self.steps > STEP_LIMIT {
+                return Err(EngineError::StepLimit);
             }
             if self.i.state != InstanceState::Running || !self.settle()? {
                 break;
@@ -680,35 +686,27 @@ impl Exec<'_> {
                 None => Ok(true),
             }
         };
-        let mut taken: Vec<String> = Vec::new();
         match kind {
             Some(NodeKind::ExclusiveGateway { default }) => {
+                let mut chosen = None;
                 for f in outs.iter().filter(|f| Some(&f.id) != default.as_ref()) {
                     if test(f)? {
-                        taken.push(f.target.clone());
+                        chosen = Some(*f);
                         break;
                     }
                 }
-                if taken.is_empty()
-                    && let Some(df) = default
-                        .as_ref()
-                        .and_then(|id| outs.iter().find(|f| &f.id == id))
-                {
-                    taken.push(df.target.clone());
-                }
-                if taken.is_empty() {
-                    return Err(EngineError::NoFlow(node_id.to_owned()));
-                }
-                let f = outs
-                    .iter()
-                    .find(|f| f.target == taken[0])
-                    .map(|f| f.id.clone());
+                let chosen = chosen
+                    .or_else(|| {
+                        default
+                            .as_ref()
+                            .and_then(|id| outs.iter().find(|f| &f.id == id).copied())
+                    })
+                    .ok_or_else(|| EngineError::NoFlow(node_id.to_owned()))?;
                 self.queue.push_back(Arrival {
-                    node: taken.remove(0),
+                    node: chosen.target.clone(),
                     scope,
-                    via: f,
+                    via: Some(chosen.id.clone()),
                 });
-                return Ok(());
             }
             Some(NodeKind::InclusiveGateway { default }) => {
                 let mut chosen = Vec::new();

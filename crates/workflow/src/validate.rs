@@ -124,6 +124,11 @@ fn structure(p: &Process, out: &mut Vec<Problem>) {
                     ));
                 }
             }
+            NodeKind::ParallelGateway if p.outgoing(&n.id).any(|f| f.condition.is_some()) => out.push(Problem::new(
+                &n.id,
+                "并行网关的出线不能带条件（请改用包容网关）",
+                "outgoing flows of a parallel gateway cannot have conditions (use an inclusive gateway)",
+            )),
             NodeKind::BoundaryTimer { attached_to, .. } => {
                 let ok = p.node(attached_to).is_some_and(|a| {
                     matches!(a.kind, NodeKind::UserTask { .. } | NodeKind::ServiceTask { .. } | NodeKind::SubProcess) && a.parent == n.parent
@@ -164,6 +169,9 @@ fn expressions(p: &Process, out: &mut Vec<Problem>) {
                 }
                 if let Some(c) = &m.cardinality {
                     expr_problem(out, &n.id, "实例数", "loop cardinality", c);
+                }
+                if let Some(c) = &m.collection {
+                    expr_problem(out, &n.id, "集合", "collection", c);
                 }
                 if m.cardinality.is_none() && m.collection.is_none() {
                     out.push(Problem::new(

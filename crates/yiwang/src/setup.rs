@@ -95,25 +95,40 @@ pub fn outside(args: &IdentityArgs) -> anyhow::Result<Outside> {
             .with_context(|| format!("parsing the notifier configuration {}", args.notifier))?;
         (config, None)
     };
-    let mut o = Outside::built_in(
-        yiwang_services::demo::DEMO_RESIDENTS,
-        yiwang_services::demo::DEMO_ENTERPRISES,
-        &notifier,
-        dev_outbox,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The built-in library is generated only when a library has no HTTP connector.
+    let mut built_in = None;
+    let mut library = || -> anyhow::Result<std::sync::Arc<yiwang_connectors::DemoLibrary>> {
+        if let Some(l) = &built_in {
+            return Ok(std::sync::Arc::clone(l));
+        }
+        let l = std::sync::Arc::new(
+            yiwang_services::demo::demo_library(
+                yiwang_services::demo::DEMO_RESIDENTS,
+                yiwang_services::demo::DEMO_ENTERPRISES,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        built_in = Some(std::sync::Arc::clone(&l));
+        Ok(l)
+    };
     let timeout = std::time::Duration::from_secs(5);
-    if let Some(url) = &args.population_url {
-        o.population = PopulationLibrary::Http(
-            HttpLibrary::new(url, args.library_token.clone(), timeout)
-                .map_err(|e| anyhow::anyhow!("population library: {e}"))?,
-        );
-    }
-    if let Some(url) = &args.legal_person_url {
-        o.legal = LegalPersonLibrary::Http(
-            HttpLibrary::new(url, args.library_token.clone(), timeout)
-                .map_err(|e| anyhow::anyhow!("legal-person library: {e}"))?,
-        );
-    }
-    Ok(o)
+    let http = |url: &str, what: &str| {
+        HttpLibrary::new(url, args.library_token.clone(), timeout)
+            .map_err(|e| anyhow::anyhow!("{what}: {e}"))
+    };
+    let population = match &args.population_url {
+        Some(url) => PopulationLibrary::Http(http(url, "population library")?),
+        None => PopulationLibrary::BuiltIn(library()?),
+    };
+    let legal = match &args.legal_person_url {
+        Some(url) => LegalPersonLibrary::Http(http(url, "legal-person library")?),
+        None => LegalPersonLibrary::BuiltIn(library()?),
+    };
+    Ok(Outside {
+        population,
+        legal,
+        notifier: yiwang_connectors::Notifier::new(&notifier)
+            .map_err(|e| anyhow::anyhow!("notifier: {e}"))?,
+        dev_outbox,
+    })
 }

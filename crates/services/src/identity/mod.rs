@@ -100,6 +100,16 @@ impl std::fmt::Debug for Outside {
     }
 }
 
+/// The SM3 digest of `s` in lower-case hex: how session tokens, codes and refresh tokens are
+/// stored (never the values themselves).
+pub(crate) fn sm3_hex(s: &str) -> String {
+    use sm3::Digest;
+    sm3::Sm3::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The keys of the identity system, from configuration.
 pub struct Keys {
     /// Encrypts personal data at rest and computes blind indexes (SM4, keyed SM3).

@@ -35,12 +35,12 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sha2::Sha256;
-use sm3::{Digest, Sm3};
+use sha2::{Digest, Sha256};
 use yiwang_crypto::EcSigningKey;
 use yiwang_store::{Any, Row, Transaction, fmt_time, parse_time};
 
 use super::audit::{self, Entry, Outcome};
+use super::sm3_hex;
 use super::staff::Staff;
 use super::{passwords, users};
 use crate::{Platform, ServiceError};
@@ -220,14 +220,6 @@ impl OidcState {
             _ => DEFAULT_ISSUER.to_owned(),
         }
     }
-}
-
-fn sm3_hex(s: &str) -> String {
-    hex(&Sm3::digest(s.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Percent-encodes a query parameter value (everything but RFC 3986 unreserved characters).

@@ -7,7 +7,6 @@
 //! address, so the platform cannot be used to flood someone's phone.
 
 use chrono::Duration;
-use sm3::{Digest, Sm3};
 use yiwang_domain::contact::MobileNumber;
 use yiwang_store::{Row, fmt_time, parse_time};
 
@@ -52,8 +51,7 @@ impl Purpose {
 }
 
 fn code_hash(id: &str, code: &str) -> String {
-    let d = Sm3::digest(format!("{id}:{code}").as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    super::sm3_hex(&format!("{id}:{code}"))
 }
 
 /// A new random 6-digit code.

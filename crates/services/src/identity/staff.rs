@@ -12,7 +12,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use sm3::{Digest, Sm3};
 use yiwang_store::{Row, fmt_time, parse_time};
 
 use super::audit::{self, Entry, Outcome};
@@ -188,16 +187,13 @@ pub fn hash_password(password: &str) -> Result<String, ServiceError> {
     passwords::hash(password)
 }
 
-/// A new random token (256 bits, hex).
+/// A new random token (256 bits from the OS, base64url).
 pub fn random_token() -> String {
-    let a = uuid::Uuid::new_v4();
-    let b = uuid::Uuid::new_v4();
-    format!("{}{}", a.simple(), b.simple())
+    yiwang_crypto::random::random_token()
 }
 
 fn token_hash(token: &str) -> String {
-    let d = Sm3::digest(token.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    super::sm3_hex(token)
 }
 
 /// Creates a staff account with its role assignments (used by the demo loader and

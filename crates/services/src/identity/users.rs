@@ -12,7 +12,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sm3::{Digest, Sm3};
 use yiwang_connectors::population::PersonCheck;
 use yiwang_domain::codes::IdCardNumber;
 use yiwang_domain::contact::MobileNumber;
@@ -70,8 +69,7 @@ pub struct Registration {
 }
 
 fn token_hash(token: &str) -> String {
-    let d = Sm3::digest(token.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    super::sm3_hex(token)
 }
 
 fn seal(p: &Platform, field: &str, value: &str) -> Result<String, ServiceError> {

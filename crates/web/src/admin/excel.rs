@@ -37,12 +37,123 @@ fn rfc5987(s: &str) -> String {
         .collect()
 }
 
-/// The `Content-Disposition` of an export: an ASCII fallback name and the Chinese one.
-fn disposition(org: &str) -> String {
+/// The `Content-Disposition` of a download: an ASCII fallback name and the Chinese one.
+fn disposition(ascii: &str, chinese: &str) -> String {
     format!(
-        "attachment; filename=\"items.xlsx\"; filename*=UTF-8''{}",
-        rfc5987(&format!("实施清单-{org}.xlsx"))
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        rfc5987(chinese)
     )
+}
+
+/// A workbook download (never cached: it holds the organisation's data).
+pub(crate) fn xlsx(bytes: Vec<u8>, ascii: &str, chinese: &str) -> Response {
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&disposition(ascii, chinese)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
+/// What an upload form (`csrf` and `file`, multipart) brought.
+pub(crate) enum Upload {
+    /// The file's bytes.
+    File(Vec<u8>),
+    /// Over [`MAX_UPLOAD`]; nothing kept.
+    TooLarge,
+    /// No file, or an empty one.
+    Missing,
+}
+
+impl Upload {
+    /// The file, or the page's status and message for an upload that cannot be imported.
+    pub(crate) fn file(self, lang: crate::i18n::Lang) -> Result<Vec<u8>, (StatusCode, String)> {
+        match self {
+            Upload::File(b) => Ok(b),
+            Upload::TooLarge => Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                lang.t(
+                    "文件超过10 MB，未导入任何数据。",
+                    "The file is larger than 10 MB. Nothing was imported.",
+                )
+                .into(),
+            )),
+            Upload::Missing => Err((
+                StatusCode::BAD_REQUEST,
+                lang.t(
+                    "请选择要导入的 Excel 文件（.xlsx）。",
+                    "Choose an Excel file (.xlsx) to import.",
+                )
+                .into(),
+            )),
+        }
+    }
+}
+
+/// Reads an upload form and checks its CSRF token (a forged form is refused before anything
+/// else is looked at); the file is read in chunks up to [`MAX_UPLOAD`].
+pub(crate) async fn read_upload(
+    session: &StaffSession,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Upload, PageError> {
+    let bad_form = |detail: String| {
+        session.err(ServiceError::invalid(
+            "file",
+            &format!("上传的表单无法读取：{detail}"),
+            "the upload could not be read",
+        ))
+    };
+    let mut multipart = multipart.map_err(|e| bad_form(e.to_string()))?;
+    let mut csrf = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    let mut too_large = false;
+    'fields: loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            // A body over the route's limit ends here too.
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                too_large = true;
+                break;
+            }
+            Err(e) => return Err(bad_form(e.body_text())),
+        };
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|e| bad_form(e.body_text()))?,
+            Some("file") => {
+                let mut field = field;
+                let mut buf = Vec::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(c)) if buf.len() + c.len() > MAX_UPLOAD => {
+                            too_large = true;
+                            break 'fields;
+                        }
+                        Ok(Some(c)) => buf.extend_from_slice(&c),
+                        Ok(None) => break,
+                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                            too_large = true;
+                            break 'fields;
+                        }
+                        Err(e) => return Err(bad_form(e.body_text())),
+                    }
+                }
+                file = Some(buf);
+            }
+            _ => {}
+        }
+    }
+    session.check_csrf(&csrf)?;
+    Ok(if too_large {
+        Upload::TooLarge
+    } else {
+        match file {
+            Some(b) if !b.is_empty() => Upload::File(b),
+            _ => Upload::Missing,
+        }
+    })
 }
 
 /// `GET /admin/items/export.xlsx`: the organisation's items, latest version of each.
@@ -58,14 +169,7 @@ pub(crate) async fn export(
     } else {
         session.staff.org_name.clone()
     };
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&disposition(&org)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
+    Ok(xlsx(bytes, "items.xlsx", &format!("实施清单-{org}.xlsx")))
 }
 
 #[derive(Template)]
@@ -138,84 +242,9 @@ pub(crate) async fn import(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     let lang = session.lang;
-    let bad_form = |detail: String| {
-        session.err(ServiceError::invalid(
-            "file",
-            &format!("上传的表单无法读取：{detail}"),
-            "the upload could not be read",
-        ))
-    };
-    let mut multipart = multipart.map_err(|e| bad_form(e.to_string()))?;
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    let mut too_large = false;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                // A body over the route's limit ends here too.
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large = true;
-                    break;
-                }
-                return Err(bad_form(e.body_text()));
-            }
-        };
-        match field.name() {
-            Some("csrf") => {
-                csrf = field.text().await.map_err(|e| bad_form(e.body_text()))?;
-            }
-            Some("file") => {
-                let mut field = field;
-                let mut buf = Vec::new();
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(c)) => {
-                            if buf.len() + c.len() > MAX_UPLOAD {
-                                too_large = true;
-                                break;
-                            }
-                            buf.extend_from_slice(&c);
-                        }
-                        Ok(None) => break,
-                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                            too_large = true;
-                            break;
-                        }
-                        Err(e) => return Err(bad_form(e.body_text())),
-                    }
-                }
-                if too_large {
-                    break;
-                }
-                file = Some(buf);
-            }
-            _ => {}
-        }
-    }
-    session.check_csrf(&csrf)?;
-    if too_large {
-        return Ok(upload_error(
-            &session,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            lang.t(
-                "文件超过10 MB，未导入任何数据。",
-                "The file is larger than 10 MB. Nothing was imported.",
-            )
-            .into(),
-        ));
-    }
-    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
-        return Ok(upload_error(
-            &session,
-            StatusCode::BAD_REQUEST,
-            lang.t(
-                "请选择要导入的 Excel 文件（.xlsx）。",
-                "Choose an Excel file (.xlsx) to import.",
-            )
-            .into(),
-        ));
+    let bytes = match read_upload(&session, multipart).await?.file(lang) {
+        Ok(b) => b,
+        Err((status, msg)) => return Ok(upload_error(&session, status, msg)),
     };
     match catalogue::import(&s.platform, &session.staff, &bytes).await {
         Ok(sum) => Ok(see_other(&format!(
@@ -242,7 +271,7 @@ mod tests {
 
     #[test]
     fn export_names_are_rfc5987_encoded() {
-        let d = disposition("长沙市市场监督管理局");
+        let d = disposition("items.xlsx", "实施清单-长沙市市场监督管理局.xlsx");
         assert!(d.starts_with("attachment; filename=\"items.xlsx\"; filename*=UTF-8''"));
         assert!(d.contains("%E5%AE%9E%E6%96%BD%E6%B8%85%E5%8D%95-"));
         assert!(d.ends_with(".xlsx"));

@@ -27,8 +27,8 @@
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use yiwang_services::error::CellError;
 use yiwang_services::identity::staff::Role;
 use yiwang_services::identity::staff_admin::{
@@ -42,8 +42,6 @@ use crate::error::PageError;
 use crate::i18n::Lang;
 use crate::pages::{Chrome, html};
 use crate::session::{StaffSession, urlencode};
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The notice shown for `?done=<what>` on these pages.
 fn notice(lang: Lang, done: Option<&str>) -> Option<&'static str> {
@@ -541,28 +539,6 @@ pub(crate) async fn reset_password(
 // Excel
 // ---------------------------------------------------------------------------------------------
 
-fn xlsx(bytes: Vec<u8>, ascii: &str, chinese: &str) -> Response {
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let encoded: String = chinese
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
-}
-
 /// `GET /admin/staff/export`.
 pub(crate) async fn export(
     State(s): State<Shared>,
@@ -571,13 +547,17 @@ pub(crate) async fn export(
     let bytes = admin::export(&s.platform, &session.staff)
         .await
         .map_err(|e| session.err(e))?;
-    Ok(xlsx(bytes, "staff.xlsx", "人员.xlsx"))
+    Ok(super::excel::xlsx(bytes, "staff.xlsx", "人员.xlsx"))
 }
 
 /// `GET /admin/staff/template`.
 pub(crate) async fn template(session: StaffSession) -> Result<Response, PageError> {
     let bytes = admin::template(&session.staff).map_err(|e| session.err(e))?;
-    Ok(xlsx(bytes, "staff-template.xlsx", "人员导入模板.xlsx"))
+    Ok(super::excel::xlsx(
+        bytes,
+        "staff-template.xlsx",
+        "人员导入模板.xlsx",
+    ))
 }
 
 #[derive(Template)]
@@ -637,74 +617,16 @@ pub(crate) async fn import(
     session: StaffSession,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let lang = session.lang;
-    let bad_form = |detail: String| {
-        session.err(ServiceError::invalid(
-            "file",
-            &format!("上传的表单无法读取：{detail}"),
-            "the upload could not be read",
-        ))
-    };
-    let mut multipart = multipart.map_err(|e| bad_form(e.to_string()))?;
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    let mut too_large = false;
-    'fields: loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                too_large = true;
-                break;
-            }
-            Err(e) => return Err(bad_form(e.body_text())),
-        };
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|e| bad_form(e.body_text()))?,
-            Some("file") => {
-                let mut field = field;
-                let mut buf = Vec::new();
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(c)) if buf.len() + c.len() > super::excel::MAX_UPLOAD => {
-                            too_large = true;
-                            break 'fields;
-                        }
-                        Ok(Some(c)) => buf.extend_from_slice(&c),
-                        Ok(None) => break,
-                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                            too_large = true;
-                            break 'fields;
-                        }
-                        Err(e) => return Err(bad_form(e.body_text())),
-                    }
-                }
-                file = Some(buf);
-            }
-            _ => {}
-        }
-    }
-    session.check_csrf(&csrf)?;
     let mut page = import_page(&session);
-    if too_large {
-        page.upload_error = Some(
-            lang.t(
-                "文件超过10 MB，未导入任何数据。",
-                "The file is larger than 10 MB. Nothing was imported.",
-            )
-            .into(),
-        );
-        return Ok(html(StatusCode::PAYLOAD_TOO_LARGE, &page));
-    }
-    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
-        page.upload_error = Some(
-            lang.t(
-                "请选择要导入的 Excel 文件（.xlsx）。",
-                "Choose an Excel file (.xlsx) to import.",
-            )
-            .into(),
-        );
-        return Ok(html(StatusCode::BAD_REQUEST, &page));
+    let bytes = match super::excel::read_upload(&session, multipart)
+        .await?
+        .file(session.lang)
+    {
+        Ok(b) => b,
+        Err((status, msg)) => {
+            page.upload_error = Some(msg);
+            return Ok(html(status, &page));
+        }
     };
     match admin::import(&s.platform, &session.staff, &bytes).await {
         Ok(sum) => Ok(see_other(&format!(

@@ -187,9 +187,13 @@ pub fn hash_password(password: &str) -> Result<String, ServiceError> {
     passwords::hash(password)
 }
 
-/// A new random token (256 bits from the OS, base64url).
+/// A new random token: 256 bits from the OS, as 64 lower-case hex digits (the form the web
+/// edge accepts in its cookies).
 pub fn random_token() -> String {
-    yiwang_crypto::random::random_token()
+    yiwang_crypto::random::random_bytes::<32>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn token_hash(token: &str) -> String {

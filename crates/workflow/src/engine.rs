@@ -45,6 +45,14 @@ pub enum EngineError {
         "{0} 的多实例数量不是非负整数 / multi-instance count of {0} is not a non-negative integer"
     )]
     BadCardinality(String),
+    /// The target of a send-back (退回) is not an earlier user task of the same scope.
+    #[error(
+        "不能退回到 {0}：它不是本环节之前的人工任务 / cannot send back to {0}: not an earlier user task of this scope"
+    )]
+    BadTarget(String),
+    /// Nothing after this step is open, so there is nothing to withdraw (撤回).
+    #[error("{0} 之后没有未办理的环节，无法撤回 / nothing open after {0}: cannot withdraw")]
+    NothingToWithdraw(String),
     /// The step limit was hit (a loop without a wait state).
     #[error(
         "超过步数上限，流程可能有死循环 / step or token limit exceeded: the process loops without waiting"
@@ -149,6 +157,9 @@ pub struct PendingTimer {
     pub token: u64,
     /// The timer text as written.
     pub timer: Timer,
+    /// How many times this timer fired before (cycles re-arm with the next round).
+    #[serde(default)]
+    pub round: u32,
 }
 
 /// What happened, in order.
@@ -164,6 +175,12 @@ pub enum HistoryKind {
     Cancelled,
     /// A platform action was requested by a service task.
     Action { action: String },
+    /// The case was sent back (退回) from this node to `to`.
+    SentBack { to: String },
+    /// The completion of this node was withdrawn (撤回) and the node entered again.
+    Withdrawn,
+    /// The instance was moved from version `from` of its process to the current one.
+    Migrated { from: String },
 }
 
 /// One history record.
@@ -202,6 +219,12 @@ impl Instance {
     pub fn is_live(&self) -> bool {
         self.state == InstanceState::Running
     }
+    /// Takes the history recorded since the last call (the platform stores it row by row, so
+    /// the instance document it keeps stays small).
+    pub fn take_history(&mut self) -> Vec<HistoryEntry> {
+        std::mem::take(&mut self.history)
+    }
+
     /// Open work items of one user task.
     pub fn items_of<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a WorkItem> + 'a {
         self.work_items.iter().filter(move |w| w.node == node)
@@ -308,6 +331,210 @@ impl Deployment {
     /// Deliver a message to every node waiting for it (e.g. 补正 received).
     pub fn message(&self, inst: &mut Instance, name: &str) -> Result<(), EngineError> {
         self.run(inst, |ex| ex.message(name))
+    }
+
+    /// Send the case back (退回) from an open work item to an earlier user task of its scope:
+    /// everything the target leads to is cancelled and the target is entered again.
+    pub fn send_back(
+        &self,
+        inst: &mut Instance,
+        work_item: u64,
+        target: &str,
+    ) -> Result<(), EngineError> {
+        self.run(inst, |ex| {
+            let item =
+                ex.i.work_items
+                    .iter()
+                    .find(|w| w.id == work_item)
+                    .cloned()
+                    .ok_or(EngineError::UnknownWorkItem(work_item))?;
+            let p = &ex.d.process;
+            let (from, to) = (p.node(&item.node), p.node(target));
+            let ok = matches!((from, to), (Some(f), Some(t))
+                if f.parent == t.parent
+                    && f.id != t.id
+                    && matches!(t.kind, NodeKind::UserTask { .. })
+                    && can_reach(p, &t.id, &f.id));
+            if !ok {
+                return Err(EngineError::BadTarget(target.to_owned()));
+            }
+            let scope =
+                ex.i.tokens
+                    .iter()
+                    .find(|t| t.id == item.token)
+                    .map_or(0, |t| t.scope);
+            ex.log(
+                &item.node,
+                HistoryKind::SentBack {
+                    to: target.to_owned(),
+                },
+            );
+            ex.rewind(scope, target);
+            Ok(())
+        })
+    }
+
+    /// Withdraw (撤回) the completion of `node`: the steps it led to, still open, are cancelled
+    /// and `node` is entered again. The platform checks first that nobody acted on them.
+    pub fn withdraw(&self, inst: &mut Instance, node: &str) -> Result<(), EngineError> {
+        self.run(inst, |ex| {
+            let p = &ex.d.process;
+            let n = p
+                .node(node)
+                .filter(|n| matches!(n.kind, NodeKind::UserTask { .. }))
+                .ok_or_else(|| EngineError::NothingToWithdraw(node.to_owned()))?;
+            let scope = match &n.parent {
+                None => Some(0),
+                Some(sp) => {
+                    ex.i.tokens
+                        .iter()
+                        .find(|t| &t.node == sp && t.wait == Wait::SubProcess)
+                        .map(|t| t.id)
+                }
+            };
+            let scope = scope.ok_or_else(|| EngineError::NothingToWithdraw(node.to_owned()))?;
+            if ex.downstream(scope, node).is_empty() {
+                return Err(EngineError::NothingToWithdraw(node.to_owned()));
+            }
+            ex.log(node, HistoryKind::Withdrawn);
+            ex.rewind(scope, node);
+            Ok(())
+        })
+    }
+
+    /// Whether `inst` (of another version of this process) can be moved to this deployment
+    /// with `mapping` (old node id → new node id; unmapped ids map to themselves). Every
+    /// problem is listed by the old element id.
+    pub fn migration_problems(
+        &self,
+        inst: &Instance,
+        from: &Process,
+        mapping: &HashMap<String, String>,
+    ) -> Vec<Problem> {
+        let map = |id: &str| mapping.get(id).map_or(id, String::as_str).to_owned();
+        let mut problems = Vec::new();
+        for t in &inst.tokens {
+            let new_id = map(&t.node);
+            let old = from.node(&t.node);
+            let Some(new) = self.process.node(&new_id) else {
+                problems.push(Problem::new(
+                    &t.node,
+                    format!("新版本中没有对应环节 {new_id}"),
+                    format!("the new version has no node {new_id}"),
+                ));
+                continue;
+            };
+            let same_kind = old.is_some_and(|o| {
+                std::mem::discriminant(&o.kind) == std::mem::discriminant(&new.kind)
+                    && match (&o.kind, &new.kind) {
+                        (
+                            NodeKind::UserTask { multi: a, .. },
+                            NodeKind::UserTask { multi: b, .. },
+                        ) => a.is_some() == b.is_some(),
+                        _ => true,
+                    }
+            });
+            if !same_kind {
+                problems.push(Problem::new(
+                    &t.node,
+                    format!("环节类型与新版本的 {new_id} 不同"),
+                    format!("the node kind differs from {new_id} in the new version"),
+                ));
+            }
+            let parent_ok = match (old.and_then(|o| o.parent.as_deref()), &new.parent) {
+                (None, None) => true,
+                (Some(a), Some(b)) => &map(a) == b,
+                _ => false,
+            };
+            if !parent_ok {
+                problems.push(Problem::new(
+                    &t.node,
+                    format!("{new_id} 在新版本中属于另一个子流程"),
+                    format!("{new_id} is in another sub-process in the new version"),
+                ));
+            }
+            if let Wait::Join { flow } = &t.wait
+                && self.process.flow(flow).is_none_or(|f| f.target != new_id)
+            {
+                problems.push(Problem::new(
+                    &t.node,
+                    format!("汇聚网关的入线 {flow} 在新版本中不存在"),
+                    format!(
+                        "the incoming flow {flow} of the join does not exist in the new version"
+                    ),
+                ));
+            }
+        }
+        problems
+    }
+
+    /// Move a running instance of another version of this process to this deployment
+    /// (validated with [`Deployment::migration_problems`] first; nothing changes on a problem).
+    /// Boundary timers the new version no longer has are dropped; new ones are armed.
+    pub fn migrate(
+        &self,
+        inst: &mut Instance,
+        from: &Process,
+        mapping: &HashMap<String, String>,
+    ) -> Result<(), Vec<Problem>> {
+        if !inst.is_live() {
+            return Err(vec![Problem::new(
+                "",
+                "流程实例已结束",
+                "the instance has ended",
+            )]);
+        }
+        let problems = self.migration_problems(inst, from, mapping);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let map = |id: &str| mapping.get(id).map_or(id, String::as_str).to_owned();
+        let mut i = inst.clone();
+        let old_process = std::mem::replace(&mut i.process_id, self.process.id.clone());
+        for t in &mut i.tokens {
+            t.node = map(&t.node);
+        }
+        for w in &mut i.work_items {
+            w.node = map(&w.node);
+            if let Some(NodeKind::UserTask { assignment, .. }) =
+                self.process.node(&w.node).map(|n| &n.kind)
+            {
+                w.assignment = assignment.clone();
+            }
+            w.name = self.process.node(&w.node).and_then(|n| n.name.clone());
+        }
+        let p = &self.process;
+        let tokens = i.tokens.clone();
+        i.timers.retain_mut(|x| {
+            x.node = map(&x.node);
+            match p.node(&x.node).map(|n| &n.kind) {
+                Some(NodeKind::BoundaryTimer { attached_to, .. }) => tokens
+                    .iter()
+                    .any(|t| t.id == x.token && &t.node == attached_to),
+                Some(NodeKind::TimerCatch { .. }) => true,
+                _ => false,
+            }
+        });
+        let mut ex = Exec {
+            d: self,
+            i,
+            queue: VecDeque::new(),
+            steps: 0,
+        };
+        for t in tokens {
+            if matches!(t.wait, Wait::Task { .. } | Wait::SubProcess) {
+                let armed: Vec<String> =
+                    ex.i.timers
+                        .iter()
+                        .filter(|x| x.token == t.id)
+                        .map(|x| x.node.clone())
+                        .collect();
+                ex.arm_boundaries_except(&t.node, t.id, &armed);
+            }
+        }
+        ex.log("", HistoryKind::Migrated { from: old_process });
+        *inst = ex.i;
+        Ok(())
     }
 
     fn run(
@@ -591,6 +818,7 @@ impl Exec<'_> {
                     node: node.id.clone(),
                     token: id,
                     timer: timer.clone(),
+                    round: 0,
                 });
                 Ok(())
             }
@@ -651,10 +879,15 @@ impl Exec<'_> {
     }
 
     fn arm_boundaries(&mut self, node: &str, token: u64) {
+        self.arm_boundaries_except(node, token, &[]);
+    }
+
+    fn arm_boundaries_except(&mut self, node: &str, token: u64, except: &[String]) {
         let bs: Vec<(String, Timer)> = self
             .d
             .process
             .boundaries(node)
+            .filter(|b| !except.contains(&b.id))
             .filter_map(|b| match &b.kind {
                 NodeKind::BoundaryTimer { timer, .. } => Some((b.id.clone(), timer.clone())),
                 _ => None,
@@ -667,6 +900,7 @@ impl Exec<'_> {
                 node: b,
                 token,
                 timer,
+                round: 0,
             });
         }
     }
@@ -799,6 +1033,37 @@ impl Exec<'_> {
         }
     }
 
+    /// Tokens of `scope` that `target` leads to: resting at a node it reaches, or waiting at
+    /// a join on a flow whose source it reaches.
+    fn downstream(&self, scope: u64, target: &str) -> Vec<u64> {
+        let p = &self.d.process;
+        let reached = |n: &str| n == target || can_reach(p, target, n);
+        self.i
+            .tokens
+            .iter()
+            .filter(|t| t.scope == scope)
+            .filter(|t| match &t.wait {
+                Wait::Join { flow } => p.flow(flow).is_some_and(|f| reached(&f.source)),
+                _ => t.node != target && can_reach(p, target, &t.node),
+            })
+            .map(|t| t.id)
+            .collect()
+    }
+
+    /// Cancel what `target` leads to in `scope` and enter `target` again.
+    fn rewind(&mut self, scope: u64, target: &str) {
+        let mut killed = HashSet::new();
+        for t in self.downstream(scope, target) {
+            self.cancel_token(t, &mut killed);
+        }
+        self.queue.retain(|q| !killed.contains(&q.scope));
+        self.queue.push_back(Arrival {
+            node: target.to_owned(),
+            scope,
+            via: None,
+        });
+    }
+
     fn complete(&mut self, work_item: u64, outcome: Map<String, Value>) -> Result<(), EngineError> {
         let pos = self
             .i
@@ -891,6 +1156,20 @@ impl Exec<'_> {
                 if *cancel_activity {
                     let mut killed = HashSet::new();
                     self.cancel_token(t.token, &mut killed);
+                } else if let Timer::Cycle(text) = &t.timer {
+                    let more = crate::iso::cycle_parts(text)
+                        .map(|c| c.repeat.is_none_or(|r| t.round + 1 < r))
+                        .unwrap_or(false);
+                    if more {
+                        let id = self.id();
+                        self.i.timers.push(PendingTimer {
+                            id,
+                            node: t.node.clone(),
+                            token: t.token,
+                            timer: t.timer.clone(),
+                            round: t.round + 1,
+                        });
+                    }
                 }
                 self.queue.push_back(Arrival {
                     node: t.node,

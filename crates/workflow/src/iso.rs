@@ -108,8 +108,19 @@ pub fn date(text: &str) -> Result<(), IsoError> {
     if ok { Ok(()) } else { Err(err()) }
 }
 
-/// Check a cycle `R[n]/duration`, `R[n]/start/duration` or `R[n]/duration/end`.
-pub fn cycle(text: &str) -> Result<(), IsoError> {
+/// A parsed cycle `R[n]/…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cycle {
+    /// How many times it fires (`None`: `R` without a count, unbounded).
+    pub repeat: Option<u32>,
+    /// The first firing, when the cycle names a start (`R/start/duration`).
+    pub start: Option<String>,
+    /// The interval.
+    pub every: Duration,
+}
+
+/// Parse a cycle `R[n]/duration`, `R[n]/start/duration` or `R[n]/duration/end`.
+pub fn cycle_parts(text: &str) -> Result<Cycle, IsoError> {
     let err = || IsoError {
         what: "cycle",
         text: text.to_owned(),
@@ -119,13 +130,31 @@ pub fn cycle(text: &str) -> Result<(), IsoError> {
         .first()
         .and_then(|p| p.strip_prefix('R'))
         .ok_or_else(err)?;
-    if !rep.is_empty() && rep.parse::<u32>().is_err() {
-        return Err(err());
-    }
-    match parts.as_slice() {
-        [_, d] => duration(d).map(|_| ()).map_err(|_| err()),
-        [_, a, b] if a.starts_with('P') => duration(a).and(date(b)).map(|_| ()).map_err(|_| err()),
-        [_, a, b] => date(a).and(duration(b).map(|_| ())).map_err(|_| err()),
-        _ => Err(err()),
-    }
+    let repeat = if rep.is_empty() {
+        None
+    } else {
+        Some(rep.parse::<u32>().map_err(|_| err())?)
+    };
+    let (start, every) = match parts.as_slice() {
+        [_, d] => (None, duration(d).map_err(|_| err())?),
+        [_, a, b] if a.starts_with('P') => {
+            date(b).map_err(|_| err())?;
+            (None, duration(a).map_err(|_| err())?)
+        }
+        [_, a, b] => {
+            date(a).map_err(|_| err())?;
+            (Some((*a).to_owned()), duration(b).map_err(|_| err())?)
+        }
+        _ => return Err(err()),
+    };
+    Ok(Cycle {
+        repeat,
+        start,
+        every,
+    })
+}
+
+/// Check a cycle `R[n]/duration`, `R[n]/start/duration` or `R[n]/duration/end`.
+pub fn cycle(text: &str) -> Result<(), IsoError> {
+    cycle_parts(text).map(|_| ())
 }

@@ -13,6 +13,6 @@ pub mod validate;
 pub use engine::{
     Deployment, EngineError, Instance, InstanceState, Simulation, WorkItem, simulate,
 };
-pub use model::{Problem, Process};
+pub use model::{Escalation, Limit, Problem, Process, StepRule};
 pub use parse::{ParseError, Parsed, parse};
 pub use validate::{DeployError, check, validate};

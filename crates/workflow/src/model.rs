@@ -77,6 +77,71 @@ pub struct Node {
     pub parent: Option<String>,
     /// What the node does.
     pub kind: NodeKind,
+    /// The step's time limit and what happens when it passes (user tasks only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepRule>,
+}
+
+/// A step's time limit (办理时限) and its escalation, declared on a user task with
+/// `yiwang:limitWorkingDays` / `yiwang:limitWorkingHours` / `yiwang:escalation` or the same
+/// names as `camunda:property` / `flowable:property` entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRule {
+    /// The limit, counted in the platform's working-day calendar.
+    pub limit: Limit,
+    /// What the platform does when the limit passes.
+    pub escalation: Escalation,
+}
+
+/// A step limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    /// N working days.
+    WorkingDays(u32),
+    /// N working hours.
+    WorkingHours(u32),
+}
+
+/// What happens when a step's limit passes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Escalation {
+    /// `notify`: tell the holders of the task and their department (the default).
+    Notify,
+    /// `reassign:ROLE`: offer the task to another role of the same organisation.
+    Reassign(String),
+    /// `complete:approved` / `complete:rejected`: complete it with that outcome (e.g. 默认同意).
+    Complete(bool),
+    /// `sendBack`: send the case back to the step before.
+    SendBack,
+}
+
+impl Escalation {
+    /// Parse the declared text.
+    pub fn parse(text: &str) -> Option<Escalation> {
+        let t = text.trim();
+        match t {
+            "notify" => Some(Escalation::Notify),
+            "sendBack" => Some(Escalation::SendBack),
+            "complete:approved" => Some(Escalation::Complete(true)),
+            "complete:rejected" => Some(Escalation::Complete(false)),
+            _ => t
+                .strip_prefix("reassign:")
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(|r| Escalation::Reassign(r.to_owned())),
+        }
+    }
+
+    /// The declared text.
+    pub fn as_text(&self) -> String {
+        match self {
+            Escalation::Notify => "notify".into(),
+            Escalation::SendBack => "sendBack".into(),
+            Escalation::Complete(true) => "complete:approved".into(),
+            Escalation::Complete(false) => "complete:rejected".into(),
+            Escalation::Reassign(r) => format!("reassign:{r}"),
+        }
+    }
 }
 
 /// The supported kinds of flow node.

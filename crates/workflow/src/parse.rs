@@ -4,7 +4,10 @@
 
 use roxmltree::{Document, Node as XNode};
 
-use crate::model::{Assignment, Flow, MultiInstance, Node, NodeKind, Problem, Process, Timer};
+use crate::model::{
+    Assignment, Escalation, Flow, Limit, MultiInstance, Node, NodeKind, Problem, Process, StepRule,
+    Timer,
+};
 
 /// The BPMN 2.0 model namespace.
 pub const BPMN_NS: &str = "http://www.omg.org/spec/BPMN/20100524/MODEL";
@@ -306,13 +309,91 @@ impl Parser {
             }
         };
         if let Some(kind) = kind {
+            let step = if matches!(kind, NodeKind::UserTask { .. }) {
+                self.step_rule(c, &id)
+            } else {
+                None
+            };
             self.process.nodes.push(Node {
                 id,
                 name: c.attribute("name").map(str::to_owned),
                 parent: parent.map(str::to_owned),
                 kind,
+                step,
             });
         }
+    }
+
+    /// A user task's limit and escalation, from extension attributes or properties.
+    fn step_rule(&mut self, c: XNode, id: &str) -> Option<StepRule> {
+        let prop = |name: &str| -> Option<String> {
+            ext(c, name).map(str::to_owned).or_else(|| {
+                child(c, "extensionElements")?
+                    .descendants()
+                    .filter(|p| p.tag_name().name() == "property")
+                    .find(|p| p.attribute("name") == Some(name))
+                    .and_then(|p| p.attribute("value"))
+                    .map(|v| v.trim().to_owned())
+            })
+        };
+        let number = |this: &mut Self, name: &str| -> Option<u32> {
+            let v = prop(name)?;
+            match v.parse::<u32>() {
+                Ok(n) if n > 0 => Some(n),
+                _ => {
+                    this.problems.push(Problem::new(
+                        id,
+                        format!("{name} 必须是正整数，现为 {v:?}"),
+                        format!("{name} must be a positive integer, not {v:?}"),
+                    ));
+                    None
+                }
+            }
+        };
+        let days = number(self, "limitWorkingDays");
+        let hours = number(self, "limitWorkingHours");
+        let escalation = prop("escalation");
+        let limit = match (days, hours) {
+            (Some(_), Some(_)) => {
+                self.problems.push(Problem::new(
+                    id,
+                    "只能声明工作日时限或工作小时时限之一",
+                    "declare a limit in working days or in working hours, not both",
+                ));
+                return None;
+            }
+            (Some(d), None) => Limit::WorkingDays(d),
+            (None, Some(h)) => Limit::WorkingHours(h),
+            (None, None) => {
+                if escalation.is_some() {
+                    self.problems.push(Problem::new(
+                        id,
+                        "声明了超时处理（escalation）却没有时限",
+                        "an escalation is declared without a limit",
+                    ));
+                }
+                return None;
+            }
+        };
+        let escalation = match escalation {
+            None => Escalation::Notify,
+            Some(t) => match Escalation::parse(&t) {
+                Some(e) => e,
+                None => {
+                    self.problems.push(Problem::new(
+                        id,
+                        format!(
+                            "超时处理 {t:?} 无法识别（可用 notify、reassign:角色、complete:approved、complete:rejected、sendBack）"
+                        ),
+                        format!(
+                            "escalation {t:?} is not known (use notify, reassign:ROLE, complete:approved, complete:rejected or sendBack)"
+                        ),
+                    ));
+                    return None;
+                }
+            },
+        };
+        Some(StepRule { limit, escalation })
     }
 
     /// `kind`, unless the element has behaviour-bearing children beyond `allowed`.

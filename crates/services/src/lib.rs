@@ -8,6 +8,8 @@
 //! - [`masterdata`]: regions (GB/T 2260), organisations, life-event themes.
 //! - [`identity`]: 统一身份认证 — staff with roles in several organisations, citizen and enterprise
 //!   accounts with real-name levels, sessions, throttling, the hash-chained audit log.
+//! - [`workflow`]: 审批流程 — BPMN process versions bound to items, instances, the approvers'
+//!   inbox, durable timers and step limits, the working-day calendar.
 //! - [`demo`]: the demo province.
 //!
 //! **Invariant:** every state change is one database transaction that also writes its history
@@ -20,6 +22,7 @@ pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod masterdata;
+pub mod workflow;
 
 use std::sync::Arc;
 
@@ -47,6 +50,10 @@ pub struct Platform {
     pub outside: identity::Outside,
     /// The OpenID Connect provider's issuer, signing key and verified-secret caches.
     pub oidc: identity::oidc::OidcState,
+    /// Compiled process versions.
+    pub workflow: workflow::runtime::Cache,
+    /// The working-day calendar.
+    pub calendar_cache: workflow::calendar::CalendarCache,
 }
 
 impl Platform {
@@ -81,6 +88,8 @@ impl Platform {
             keys,
             outside,
             oidc: identity::oidc::OidcState::default(),
+            workflow: workflow::runtime::Cache::default(),
+            calendar_cache: workflow::calendar::CalendarCache::default(),
         });
         platform.reload().await?;
         Ok(platform)
@@ -90,7 +99,13 @@ impl Platform {
     pub async fn reload(&self) -> Result<(), ServiceError> {
         masterdata::reload(self).await?;
         catalogue::rebuild_index(self).await?;
+        workflow::calendar::reload(self).await?;
         Ok(())
+    }
+
+    /// The working-day calendar now in force.
+    pub fn calendar(&self) -> Arc<yiwang_calendar::Calendar> {
+        self.calendar_cache.get()
     }
 
     /// The current time.

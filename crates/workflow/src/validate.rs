@@ -20,6 +20,20 @@ pub enum DeployError {
     Invalid(Vec<Problem>),
 }
 
+impl DeployError {
+    /// Every problem, a file that is not BPMN being one problem of the whole file.
+    pub fn problems(self) -> Vec<Problem> {
+        match self {
+            DeployError::Parse(e) => vec![Problem::new(
+                "",
+                format!("文件不是可读的 BPMN 2.0：{e}"),
+                format!("the file is not readable BPMN 2.0: {e}"),
+            )],
+            DeployError::Invalid(p) => p,
+        }
+    }
+}
+
 /// Parse, validate and compile a BPMN file into a deployable process.
 pub fn check(xml: &str) -> Result<Deployment, DeployError> {
     let parsed = parse(xml)?;

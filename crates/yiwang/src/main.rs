@@ -1,6 +1,7 @@
 //! `yiwang`: the one binary of the platform.
 //!
 //! `yiwang serve --demo` starts the platform on an embedded SQLite file with the demo province;
+//! `yiwang process check|simulate` checks and simulates BPMN files for process designers;
 //! `yiwang migrate` brings a database's schema up to date; `yiwang demo` loads the demo
 //! province into a database; `yiwang config show` prints the effective settings; `yiwang oidc
 //! add-client` registers a department's system with the OpenID Connect provider.
@@ -14,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use yiwang_services::{demo, identity};
 use yiwang_store::Db;
 
+mod process;
 mod setup;
 
 /// The Yiwang integrated online government service platform (一网).
@@ -46,6 +48,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// Approval processes (BPMN 2.0): check a file, simulate a run.
+    Process {
+        #[command(subcommand)]
+        action: process::ProcessAction,
     },
     /// The OpenID Connect provider: client systems of departments.
     Oidc {
@@ -238,6 +245,10 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    if let Command::Process { action } = cli.command {
+        let code = process::run(action)?;
+        std::process::exit(code);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -312,6 +323,7 @@ fn main() -> anyhow::Result<()> {
                 );
                 Ok(())
             }
+            Command::Process { .. } => Ok(()), // handled before the runtime starts
             Command::Oidc {
                 action: OidcAction::AddClient(a),
             } => {

@@ -1,0 +1,1098 @@
+//! Process instances in the database: start (idempotent per business key), every transition
+//! applied by the engine and written in one transaction (instance document, tasks, offers,
+//! timers, history, outbox) guarded by the instance's `rev`, suspension and resumption (the
+//! clock stops and deadlines move by the paused working time), messages, version migration,
+//! and the views that explain an instance.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sqlx::{Any, Row, Transaction};
+use yiwang_store::{fmt_time, parse_time};
+use yiwang_workflow::engine::{HistoryKind, Instance, InstanceState};
+use yiwang_workflow::model::{NodeKind, Timer};
+use yiwang_workflow::{Deployment, Escalation, Limit};
+
+use super::{Definition, Rules, TaskRule, assign, parse_limit};
+use crate::{Platform, ServiceError};
+
+/// A deployed version, parsed and compiled once per process.
+pub struct Loaded {
+    /// The version.
+    pub definition: Definition,
+    /// Ready to run.
+    pub deployment: Deployment,
+}
+
+/// Compiled deployments by definition id (deployments never change, so entries never go stale).
+#[derive(Default)]
+pub struct Cache(RwLock<HashMap<String, Arc<Loaded>>>);
+
+impl Cache {
+    fn get(&self, id: &str) -> Option<Arc<Loaded>> {
+        match self.0.read() {
+            Ok(g) => g.get(id).cloned(),
+            Err(p) => p.into_inner().get(id).cloned(),
+        }
+    }
+    fn put(&self, l: Arc<Loaded>) {
+        let id = l.definition.id.clone();
+        match self.0.write() {
+            Ok(mut g) => g.insert(id, l),
+            Err(p) => p.into_inner().insert(id, l),
+        };
+    }
+}
+
+/// Kept for callers that deploy: ids are never reused, so nothing needs forgetting.
+pub(super) fn forget_cached(_id: &str) {}
+
+/// The compiled deployment of a definition id.
+pub async fn load(p: &Platform, id: &str) -> Result<Arc<Loaded>, ServiceError> {
+    if let Some(l) = p.workflow.get(id) {
+        return Ok(l);
+    }
+    let (definition, xml) = super::definition_xml(p, id).await?;
+    let deployment = yiwang_workflow::check(&xml)
+        .map_err(|e| ServiceError::internal(format!("stored process {id} no longer deploys: {e}")))?;
+    let l = Arc::new(Loaded {
+        definition,
+        deployment,
+    });
+    p.workflow.put(l.clone());
+    Ok(l)
+}
+
+/// The latest version of a process key.
+pub async fn latest(p: &Platform, key: &str) -> Result<Arc<Loaded>, ServiceError> {
+    let id: Option<String> = sqlx::query(
+        "SELECT id FROM wf_definitions WHERE process_key = $1 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(p.db.pool())
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?;
+    let id = id.ok_or_else(|| ServiceError::NotFound {
+        what: "流程",
+        key: key.to_owned(),
+    })?;
+    load(p, &id).await
+}
+
+/// What starts an instance.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// The case number (办件编号) or another unique key; starting twice returns the first.
+    pub business_key: String,
+    /// The item whose binding chooses the process and rules (or `process_key`).
+    pub item_code: Option<String>,
+    /// A process key when no item is given.
+    pub process_key: Option<String>,
+    /// The implementing organisation of the case (credit code).
+    pub org: String,
+    /// Process variables.
+    pub variables: Map<String, Value>,
+    /// The item's 承诺时限 in working days.
+    pub limit_days: Option<u32>,
+}
+
+/// One instance as stored.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// Id.
+    pub id: String,
+    /// Definition id.
+    pub definition_id: String,
+    /// Business key.
+    pub business_key: String,
+    /// Item code.
+    pub item_code: Option<String>,
+    /// Implementing organisation.
+    pub org: String,
+    /// running, suspended, completed, terminated.
+    pub state: String,
+    /// The engine's document.
+    pub inst: Instance,
+    /// Binding rules, fixed at start.
+    pub rules: Rules,
+    /// Optimistic lock.
+    pub rev: i64,
+    /// Last history sequence number.
+    pub hseq: i64,
+    /// Instance deadline.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Since when suspended.
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+const INSTANCE_COLUMNS: &str = "id, definition_id, business_key, item_code, org, state, data, \
+    rules, rev, hseq, due_at, suspended_at";
+
+fn stored(r: &yiwang_store::AnyRow) -> Result<Stored, ServiceError> {
+    let data: String = r.try_get("data")?;
+    let rules: String = r.try_get("rules")?;
+    let t = |c: &str| -> Result<Option<DateTime<Utc>>, ServiceError> {
+        Ok(r.try_get::<Option<String>, _>(c)?.as_deref().and_then(parse_time))
+    };
+    Ok(Stored {
+        id: r.try_get("id")?,
+        definition_id: r.try_get("definition_id")?,
+        business_key: r.try_get("business_key")?,
+        item_code: r.try_get("item_code")?,
+        org: r.try_get("org")?,
+        state: r.try_get("state")?,
+        inst: serde_json::from_str(&data)?,
+        rules: serde_json::from_str(&rules)?,
+        rev: r.try_get("rev")?,
+        hseq: r.try_get("hseq")?,
+        due_at: t("due_at")?,
+        suspended_at: t("suspended_at")?,
+    })
+}
+
+/// Read an instance.
+pub async fn get(p: &Platform, id: &str) -> Result<Stored, ServiceError> {
+    let r = sqlx::query(&format!("SELECT {INSTANCE_COLUMNS} FROM wf_instances WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(p.db.pool())
+        .await?
+        .ok_or_else(|| ServiceError::NotFound {
+            what: "流程实例",
+            key: id.to_owned(),
+        })?;
+    stored(&r)
+}
+
+/// Read the instance of a business key.
+pub async fn by_business_key(p: &Platform, key: &str) -> Result<Option<Stored>, ServiceError> {
+    let r = sqlx::query(&format!(
+        "SELECT {INSTANCE_COLUMNS} FROM wf_instances WHERE business_key = $1"
+    ))
+    .bind(key)
+    .fetch_optional(p.db.pool())
+    .await?;
+    r.as_ref().map(stored).transpose()
+}
+
+/// A history row written besides the engine's own.
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// The node it is about ("" for the instance).
+    pub node: String,
+    /// What happened (`claimed`, `delegated`, `suspended`, …).
+    pub kind: &'static str,
+    /// Anything else (opinion, target, reason).
+    pub detail: Value,
+}
+
+/// A task completed by this transition.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The task row id.
+    pub task_id: String,
+    /// Who (username or `system`).
+    pub by: String,
+    /// `approve`, `reject`, `send_back`, …
+    pub outcome: String,
+    /// The opinion.
+    pub opinion: String,
+}
+
+/// The rule of one task: the binding's override over the declared one.
+pub(super) fn step_limit(
+    d: &Deployment,
+    rules: &Rules,
+    node: &str,
+) -> Option<(Limit, Escalation)> {
+    let n = d.process.node(node)?;
+    let r: Option<&TaskRule> = rules.get(node);
+    let limit = r
+        .and_then(|r| r.limit.as_deref())
+        .and_then(parse_limit)
+        .or_else(|| n.step.as_ref().map(|s| s.limit))?;
+    let escalation = r
+        .and_then(|r| r.escalation.as_deref())
+        .and_then(Escalation::parse)
+        .or_else(|| n.step.as_ref().map(|s| s.escalation.clone()))
+        .unwrap_or(Escalation::Notify);
+    Some((limit, escalation))
+}
+
+/// When a BPMN timer armed at `at` is due (durations in calendar time, as ISO 8601 defines).
+pub fn timer_due(timer: &Timer, at: DateTime<Utc>, round: u32) -> DateTime<Utc> {
+    let add = |t: DateTime<Utc>, d: &yiwang_workflow::iso::Duration| -> DateTime<Utc> {
+        let months = d.years.saturating_mul(12).saturating_add(d.months);
+        let t = t
+            .checked_add_months(chrono::Months::new(months))
+            .unwrap_or(t);
+        t + chrono::Duration::weeks(i64::from(d.weeks))
+            + chrono::Duration::days(i64::from(d.days))
+            + chrono::Duration::hours(i64::from(d.hours))
+            + chrono::Duration::minutes(i64::from(d.minutes))
+            + chrono::Duration::seconds(i64::from(d.seconds))
+    };
+    match timer {
+        Timer::Duration(t) => yiwang_workflow::iso::duration(t)
+            .map(|d| add(at, &d))
+            .unwrap_or(at),
+        Timer::Date(t) => parse_date(t).unwrap_or(at),
+        Timer::Cycle(t) => match yiwang_workflow::iso::cycle_parts(t) {
+            Ok(c) => match c.start.as_deref().and_then(parse_date) {
+                Some(s) if round == 0 => s.max(at),
+                _ => add(at, &c.every),
+            },
+            Err(_) => at,
+        },
+    }
+}
+
+fn parse_date(t: &str) -> Option<DateTime<Utc>> {
+    let t = t.trim();
+    if let Ok(x) = DateTime::parse_from_rfc3339(t) {
+        return Some(x.with_timezone(&Utc));
+    }
+    let china = chrono::FixedOffset::east_opt(8 * 3600)?;
+    let naive = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
+    naive
+        .and_local_timezone(china)
+        .single()
+        .map(|x| x.with_timezone(&Utc))
+}
+
+fn history_kind(k: &HistoryKind) -> (&'static str, Value) {
+    match k {
+        HistoryKind::Entered => ("entered", json!({})),
+        HistoryKind::Left => ("left", json!({})),
+        HistoryKind::WorkItemCompleted { work_item } => {
+            ("completed", json!({ "work_item": work_item }))
+        }
+        HistoryKind::Cancelled => ("cancelled", json!({})),
+        HistoryKind::Action { action } => ("action", json!({ "action": action })),
+        HistoryKind::SentBack { to } => ("sent_back", json!({ "to": to })),
+        HistoryKind::Withdrawn => ("withdrawn", json!({})),
+        HistoryKind::Migrated { from } => ("migrated", json!({ "from": from })),
+    }
+}
+
+/// Placeholders `($1, $2, …), (…)` for `rows` rows of `cols` columns.
+fn values(rows: usize, cols: usize) -> String {
+    let mut s = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+fn id_list(ids: impl Iterator<Item = u64>) -> String {
+    let v: Vec<String> = ids.map(|i| i.to_string()).collect();
+    if v.is_empty() {
+        "-1".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Write one transition: the engine went from `before.inst` to `after`; `done` is the task a
+/// person (or an escalation) completed; `notes` are history rows written before the engine's.
+/// Fails with Conflict when somebody else changed the instance since it was read.
+pub(super) async fn write(
+    p: &Platform,
+    tx: &mut Transaction<'static, Any>,
+    before: &Stored,
+    mut after: Instance,
+    actor: &str,
+    done: Option<&Done>,
+    notes: Vec<Note>,
+    state_override: Option<&str>,
+) -> Result<(), ServiceError> {
+    let now = p.now();
+    let at = fmt_time(now);
+    let loaded = load(p, &before.definition_id).await?;
+    let d = &loaded.deployment;
+    let engine_history = after.take_history();
+    // History rows, numbered from 1 here and shifted once the instance row says where its
+    // history stands (people's notes on other tasks may have been added meanwhile).
+    let mut seq = 0_i64;
+    let mut rows: Vec<(i64, String, &'static str, String)> = Vec::new();
+    for n in notes {
+        seq += 1;
+        rows.push((seq, n.node, n.kind, n.detail.to_string()));
+    }
+    let first_engine_seq = seq + 1;
+    let mut actions = Vec::new();
+    for h in &engine_history {
+        seq += 1;
+        let (kind, mut detail) = history_kind(&h.kind);
+        if let (HistoryKind::WorkItemCompleted { .. }, Some(done)) = (&h.kind, done) {
+            detail["outcome"] = json!(done.outcome);
+            detail["opinion"] = json!(done.opinion);
+        }
+        if let HistoryKind::Action { action } = &h.kind {
+            actions.push((h.node.clone(), action.clone()));
+        }
+        rows.push((seq, h.node.clone(), kind, detail.to_string()));
+    }
+    let state = state_override.unwrap_or(match after.state {
+        InstanceState::Running => {
+            if before.state == "suspended" {
+                "suspended"
+            } else {
+                "running"
+            }
+        }
+        InstanceState::Completed => "completed",
+        InstanceState::Terminated => "terminated",
+    });
+    let ended = matches!(after.state, InstanceState::Completed | InstanceState::Terminated);
+    let data = serde_json::to_string(&after)?;
+    let updated = sqlx::query(
+        "UPDATE wf_instances SET data = $1, state = $2, rev = rev + 1, hseq = hseq + $3, \
+         ended_at = $4, end_event = $5 WHERE id = $6 AND rev = $7 RETURNING hseq",
+    )
+    .bind(&data)
+    .bind(state)
+    .bind(seq)
+    .bind(ended.then(|| at.clone()))
+    .bind(after.end_event.clone())
+    .bind(&before.id)
+    .bind(before.rev)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(updated) = updated else {
+        return Err(ServiceError::Conflict(
+            "流程已被他人办理，请刷新后重试 / the case was changed by someone else: reload and try again".into(),
+        ));
+    };
+    let base = updated.try_get::<i64, _>("hseq")? - seq;
+    for r in &mut rows {
+        r.0 += base;
+    }
+    let first_engine_seq = first_engine_seq + base;
+    if !rows.is_empty() {
+        let sql = format!(
+            "INSERT INTO wf_history (instance_id, seq, at, node, kind, actor, detail) VALUES {}",
+            values(rows.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for (s, node, kind, detail) in &rows {
+            q = q
+                .bind(&before.id)
+                .bind(*s)
+                .bind(&at)
+                .bind(node)
+                .bind(*kind)
+                .bind(actor)
+                .bind(detail);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    if let Some(done) = done {
+        let n = sqlx::query(
+            "UPDATE wf_tasks SET state = 'done', done_at = $1, done_seq = $2, done_by = $3, \
+             outcome = $4, opinion = $5 WHERE id = $6 AND state = 'open'",
+        )
+        .bind(&at)
+        .bind(first_engine_seq)
+        .bind(&done.by)
+        .bind(&done.outcome)
+        .bind(&done.opinion)
+        .bind(&done.task_id)
+        .execute(&mut **tx)
+        .await?;
+        if n.rows_affected() != 1 {
+            return Err(ServiceError::Conflict(
+                "任务已被办理 / the task was already handled".into(),
+            ));
+        }
+    }
+    // Tasks and timers that went away.
+    let live_items: HashSet<u64> = after.work_items.iter().map(|w| w.id).collect();
+    let before_items: HashSet<u64> = before.inst.work_items.iter().map(|w| w.id).collect();
+    let done_item = done.and_then(|_| before_items.difference(&live_items).next().copied());
+    let gone_items = before_items.difference(&live_items).count() > usize::from(done_item.is_some());
+    if gone_items {
+        sqlx::query(&format!(
+            "UPDATE wf_tasks SET state = 'cancelled', done_at = $1 WHERE instance_id = $2 \
+             AND state IN ('open', 'delegated') AND work_item NOT IN ({})",
+            id_list(live_items.iter().copied())
+        ))
+        .bind(&at)
+        .bind(&before.id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let live_timers: HashSet<u64> = after.timers.iter().map(|t| t.id).collect();
+    let timers_gone = before.inst.timers.iter().any(|t| !live_timers.contains(&t.id));
+    if timers_gone || before_items.iter().any(|i| !live_items.contains(i)) {
+        sqlx::query(&format!(
+            "UPDATE wf_timers SET state = 'cancelled' WHERE instance_id = $1 AND state = 'pending' \
+             AND ((kind = 'timer' AND timer NOT IN ({})) OR (kind = 'limit' AND work_item NOT IN ({})))",
+            id_list(live_timers.iter().copied()),
+            id_list(live_items.iter().copied()),
+        ))
+        .bind(&before.id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    // New tasks, their offers and step limits.
+    let master = p.master.get();
+    let new_items: Vec<_> = after
+        .work_items
+        .iter()
+        .filter(|w| !before_items.contains(&w.id))
+        .collect();
+    if !new_items.is_empty() {
+        let calendar = p.calendar();
+        let mut tasks = Vec::new();
+        let mut offers: Vec<(String, String, String, String)> = Vec::new();
+        let mut limits = Vec::new();
+        for w in &new_items {
+            let task_id = format!("{}-{}", before.id, w.id);
+            let o = assign::offer(&master, &before.org, &w.assignment, before.rules.get(&w.node));
+            let due = step_limit(d, &before.rules, &w.node).map(|(l, _)| match l {
+                Limit::WorkingDays(n) => calendar.add_working_days(now, n),
+                Limit::WorkingHours(n) => calendar.add_working_hours(now, n),
+            });
+            for (org, role) in &o.pairs {
+                offers.push((task_id.clone(), org.clone(), role.clone(), String::new()));
+            }
+            for u in &o.users {
+                offers.push((task_id.clone(), String::new(), String::new(), u.clone()));
+            }
+            if let Some(due) = due {
+                limits.push((task_id.clone(), w.id, w.node.clone(), fmt_time(due)));
+            }
+            tasks.push((
+                task_id,
+                w.id,
+                w.node.clone(),
+                w.name.clone().unwrap_or_else(|| w.node.clone()),
+                o.org,
+                o.assignee,
+                due.map(fmt_time),
+            ));
+        }
+        let sql = format!(
+            "INSERT INTO wf_tasks (id, instance_id, work_item, node, name, org, state, assignee, \
+             created_at, created_seq, due_at, overdue) VALUES {}",
+            values(tasks.len(), 12)
+        );
+        let mut q = sqlx::query(&sql);
+        for t in &tasks {
+            q = q
+                .bind(&t.0)
+                .bind(&before.id)
+                .bind(t.1 as i64)
+                .bind(&t.2)
+                .bind(&t.3)
+                .bind(&t.4)
+                .bind("open")
+                .bind(t.5.clone())
+                .bind(&at)
+                .bind(first_engine_seq)
+                .bind(t.6.clone())
+                .bind(0_i64);
+        }
+        q.execute(&mut **tx).await?;
+        if !offers.is_empty() {
+            let sql = format!(
+                "INSERT INTO wf_offers (task_id, org, role, username) VALUES {}",
+                values(offers.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for o in &offers {
+                q = q.bind(&o.0).bind(&o.1).bind(&o.2).bind(&o.3);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for (task_id, item, node, due) in limits {
+            insert_timer(tx, &format!("{task_id}-limit"), &before.id, "limit", None, Some(item), &node, &due)
+                .await?;
+        }
+    }
+    // New BPMN timers.
+    let before_timers: HashSet<u64> = before.inst.timers.iter().map(|t| t.id).collect();
+    for t in after.timers.iter().filter(|t| !before_timers.contains(&t.id)) {
+        let due = timer_due(&t.timer, now, t.round);
+        insert_timer(
+            tx,
+            &format!("{}-t{}", before.id, t.id),
+            &before.id,
+            "timer",
+            Some(t.id),
+            None,
+            &t.node,
+            &fmt_time(due),
+        )
+        .await?;
+    }
+    // Outbox: platform actions and the end.
+    for (node, action) in actions {
+        outbox(
+            p,
+            tx,
+            "workflow.action",
+            json!({ "instance": before.id, "business_key": before.business_key, "node": node, "action": action, "org": before.org }),
+        )
+        .await?;
+    }
+    if ended {
+        outbox(
+            p,
+            tx,
+            "workflow.ended",
+            json!({ "instance": before.id, "business_key": before.business_key, "state": state, "end_event": after.end_event, "variables": after.variables }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_timer(
+    tx: &mut Transaction<'static, Any>,
+    id: &str,
+    instance: &str,
+    kind: &str,
+    timer: Option<u64>,
+    work_item: Option<u64>,
+    node: &str,
+    due: &str,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO wf_timers (id, instance_id, kind, timer, work_item, node, due_at, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')",
+    )
+    .bind(id)
+    .bind(instance)
+    .bind(kind)
+    .bind(timer.map(|t| t as i64))
+    .bind(work_item.map(|t| t as i64))
+    .bind(node)
+    .bind(due)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn outbox(
+    p: &Platform,
+    tx: &mut Transaction<'static, Any>,
+    topic: &str,
+    payload: Value,
+) -> Result<(), ServiceError> {
+    sqlx::query("INSERT INTO outbox (id, topic, payload, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(topic)
+        .bind(payload.to_string())
+        .bind(fmt_time(p.now()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn engine_error(e: yiwang_workflow::EngineError) -> ServiceError {
+    use yiwang_workflow::EngineError as E;
+    match e {
+        E::BadTarget(_) | E::NothingToWithdraw(_) | E::NotRunning | E::UnknownWorkItem(_)
+        | E::NoSubscription(_) => ServiceError::Conflict(e.to_string()),
+        other => ServiceError::Invalid(vec![crate::FieldError::new(
+            "process",
+            format!("流程无法继续：{other}"),
+            format!("the process cannot go on: {other}"),
+        )]),
+    }
+}
+pub(super) use engine_error as to_service_error;
+
+/// Start an instance (idempotent: the same business key returns the running instance).
+pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, ServiceError> {
+    if let Some(existing) = by_business_key(p, &s.business_key).await? {
+        return Ok(existing);
+    }
+    let (loaded, rules) = match (&s.item_code, &s.process_key) {
+        (Some(code), _) => {
+            let b = super::binding(p, code).await?.ok_or_else(|| {
+                ServiceError::Invalid(vec![crate::FieldError::new(
+                    "item",
+                    format!("事项 {code} 没有绑定审批流程"),
+                    format!("item {code} is bound to no approval process"),
+                )])
+            })?;
+            (latest(p, &b.process_key).await?, b.rules)
+        }
+        (None, Some(key)) => (latest(p, key).await?, Rules::new()),
+        (None, None) => {
+            return Err(ServiceError::Invalid(vec![crate::FieldError::new(
+                "process",
+                "请指定事项或流程",
+                "name an item or a process",
+            )]));
+        }
+    };
+    if p.master.get().organisation(&s.org).is_none() {
+        return Err(ServiceError::Invalid(vec![crate::FieldError::new(
+            "org",
+            format!("没有组织 {}", s.org),
+            format!("no organisation {}", s.org),
+        )]));
+    }
+    let now = p.now();
+    let inst = loaded
+        .deployment
+        .start(s.variables.clone())
+        .map_err(engine_error)?;
+    let due = s
+        .limit_days
+        .filter(|n| *n > 0)
+        .map(|n| p.calendar().add_working_days(now, n));
+    let id = uuid::Uuid::now_v7().to_string();
+    let empty = Instance {
+        work_items: Vec::new(),
+        timers: Vec::new(),
+        ..inst.clone()
+    };
+    let placeholder = serde_json::to_string(&empty)?;
+    let mut tx = p.db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO wf_instances (id, definition_id, business_key, item_code, org, state, data, \
+         rules, rev, hseq, started_at, started_by, limit_days, due_at) \
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, 0, 0, $8, $9, $10, $11)",
+    )
+    .bind(&id)
+    .bind(&loaded.definition.id)
+    .bind(&s.business_key)
+    .bind(s.item_code.clone())
+    .bind(&s.org)
+    .bind(&placeholder)
+    .bind(serde_json::to_string(&rules)?)
+    .bind(fmt_time(now))
+    .bind(actor)
+    .bind(s.limit_days.map(i64::from))
+    .bind(due.map(fmt_time))
+    .execute(&mut *tx)
+    .await;
+    if let Err(e) = inserted {
+        let e = yiwang_store::StoreError::from(e);
+        if e.is_unique_violation() {
+            drop(tx);
+            return by_business_key(p, &s.business_key).await?.ok_or_else(|| {
+                ServiceError::Conflict("同时启动了同一办件的流程 / started concurrently".into())
+            });
+        }
+        return Err(e.into());
+    }
+    let before = Stored {
+        id: id.clone(),
+        definition_id: loaded.definition.id.clone(),
+        business_key: s.business_key.clone(),
+        item_code: s.item_code.clone(),
+        org: s.org.clone(),
+        state: "running".into(),
+        inst: empty,
+        rules,
+        rev: 0,
+        hseq: 0,
+        due_at: due,
+        suspended_at: None,
+    };
+    let notes = vec![Note {
+        node: String::new(),
+        kind: "started",
+        detail: json!({ "definition": loaded.definition.id, "variables": s.variables }),
+    }];
+    write(p, &mut tx, &before, inst, actor, None, notes, None).await?;
+    tx.commit().await?;
+    get(p, &id).await
+}
+
+/// Apply an engine operation to an instance and write it (retrying is the caller's choice).
+pub(super) async fn transition(
+    p: &Platform,
+    id: &str,
+    actor: &str,
+    done: Option<Done>,
+    notes: Vec<Note>,
+    op: impl FnOnce(&Deployment, &Stored, &mut Instance) -> Result<(), ServiceError>,
+) -> Result<Stored, ServiceError> {
+    let before = get(p, id).await?;
+    let loaded = load(p, &before.definition_id).await?;
+    let mut after = before.inst.clone();
+    op(&loaded.deployment, &before, &mut after)?;
+    let mut tx = p.db.begin().await?;
+    write(p, &mut tx, &before, after, actor, done.as_ref(), notes, None).await?;
+    tx.commit().await?;
+    get(p, id).await
+}
+
+fn require_running(s: &Stored) -> Result<(), ServiceError> {
+    match s.state.as_str() {
+        "running" => Ok(()),
+        "suspended" => Err(ServiceError::Conflict(
+            "办件已暂停计时（补正或特别程序中），恢复后才能办理 / the case is suspended".into(),
+        )),
+        _ => Err(ServiceError::Conflict("流程已结束 / the process has ended".into())),
+    }
+}
+pub(super) use require_running as running;
+
+/// Deliver a message (e.g. `supplement_received`, 补正材料已收到) to an instance.
+pub async fn message(p: &Platform, actor: &str, id: &str, name: &str) -> Result<Stored, ServiceError> {
+    let note = Note {
+        node: String::new(),
+        kind: "message",
+        detail: json!({ "message": name }),
+    };
+    transition(p, id, actor, None, vec![note], |d, s, i| {
+        if s.state != "running" && s.state != "suspended" {
+            return Err(ServiceError::Conflict("流程已结束 / the process has ended".into()));
+        }
+        d.message(i, name).map_err(engine_error)
+    })
+    .await
+}
+
+/// Suspend an instance (补正, 特别程序): its clock stops, nothing can be completed, timers wait.
+pub async fn suspend(p: &Platform, actor: &str, id: &str, reason: &str) -> Result<Stored, ServiceError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::Invalid(vec![crate::FieldError::new(
+            "reason",
+            "请填写暂停原因",
+            "give the reason",
+        )]));
+    }
+    let s = get(p, id).await?;
+    require_running(&s)?;
+    let now = fmt_time(p.now());
+    let mut tx = p.db.begin().await?;
+    let n = sqlx::query(
+        "UPDATE wf_instances SET state = 'suspended', suspended_at = $1, suspend_reason = $2, \
+         rev = rev + 1, hseq = hseq + 1 WHERE id = $3 AND rev = $4 RETURNING hseq",
+    )
+    .bind(&now)
+    .bind(reason)
+    .bind(id)
+    .bind(s.rev)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(n) = n else {
+        return Err(ServiceError::Conflict("流程已被他人办理 / changed by someone else".into()));
+    };
+    history_row(&mut tx, id, n.try_get("hseq")?, &now, "", "suspended", actor, json!({ "reason": reason })).await?;
+    tx.commit().await?;
+    get(p, id).await
+}
+
+/// Resume a suspended instance: every deadline (the instance's, each open task's, each step
+/// limit) moves by the working time it was paused; calendar timers move by the wall time.
+pub async fn resume(p: &Platform, actor: &str, id: &str) -> Result<Stored, ServiceError> {
+    let s = get(p, id).await?;
+    let Some(since) = s.suspended_at.filter(|_| s.state == "suspended") else {
+        return Err(ServiceError::Conflict("办件没有暂停 / the case is not suspended".into()));
+    };
+    let now = p.now();
+    let cal = p.calendar();
+    let paused = cal.working_time_between(since, now);
+    let wall = now - since;
+    let shift = |t: DateTime<Utc>| cal.shift_by_working_time(t, paused);
+    let at = fmt_time(now);
+    let mut tx = p.db.begin().await?;
+    let n = sqlx::query(
+        "UPDATE wf_instances SET state = 'running', suspended_at = NULL, suspend_reason = NULL, \
+         due_at = $1, rev = rev + 1, hseq = hseq + 1 WHERE id = $2 AND rev = $3 RETURNING hseq",
+    )
+    .bind(s.due_at.map(|d| fmt_time(shift(d))))
+    .bind(id)
+    .bind(s.rev)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(n) = n else {
+        return Err(ServiceError::Conflict("流程已被他人办理 / changed by someone else".into()));
+    };
+    let hseq: i64 = n.try_get("hseq")?;
+    let tasks = sqlx::query(
+        "SELECT id, due_at FROM wf_tasks WHERE instance_id = $1 AND state IN ('open', 'delegated') \
+         AND due_at IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in tasks {
+        let tid: String = r.try_get("id")?;
+        let due: String = r.try_get("due_at")?;
+        if let Some(d) = parse_time(&due) {
+            sqlx::query("UPDATE wf_tasks SET due_at = $1 WHERE id = $2")
+                .bind(fmt_time(shift(d)))
+                .bind(&tid)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let timers = sqlx::query(
+        "SELECT id, kind, due_at FROM wf_timers WHERE instance_id = $1 AND state = 'pending'",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in timers {
+        let tid: String = r.try_get("id")?;
+        let kind: String = r.try_get("kind")?;
+        let due: String = r.try_get("due_at")?;
+        if let Some(d) = parse_time(&due) {
+            let moved = if kind == "limit" { shift(d) } else { d + wall };
+            sqlx::query("UPDATE wf_timers SET due_at = $1 WHERE id = $2")
+                .bind(fmt_time(moved))
+                .bind(&tid)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    history_row(
+        &mut tx,
+        id,
+        hseq,
+        &at,
+        "",
+        "resumed",
+        actor,
+        json!({ "paused_working_minutes": paused.num_minutes(), "paused_minutes": wall.num_minutes() }),
+    )
+    .await?;
+    tx.commit().await?;
+    get(p, id).await
+}
+
+/// Add one history row about a person's action (claim, delegation…) without a transition.
+pub(super) async fn note(
+    tx: &mut Transaction<'static, Any>,
+    id: &str,
+    at: &str,
+    actor: &str,
+    n: Note,
+) -> Result<(), ServiceError> {
+    let seq: i64 = sqlx::query("UPDATE wf_instances SET hseq = hseq + 1 WHERE id = $1 RETURNING hseq")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("hseq")?;
+    history_row(tx, id, seq, at, &n.node, n.kind, actor, n.detail).await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn history_row(
+    tx: &mut Transaction<'static, Any>,
+    id: &str,
+    seq: i64,
+    at: &str,
+    node: &str,
+    kind: &str,
+    actor: &str,
+    detail: Value,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO wf_history (instance_id, seq, at, node, kind, actor, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(seq)
+    .bind(at)
+    .bind(node)
+    .bind(kind)
+    .bind(actor)
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Move the running instances of `from` (a definition id) to `to` with an explicit activity
+/// mapping (old node id → new node id). Every instance is validated first; any problem and
+/// nothing moves. Returns how many moved.
+pub async fn migrate(
+    p: &Platform,
+    actor: &crate::identity::staff::Staff,
+    from: &str,
+    to: &str,
+    mapping: &HashMap<String, String>,
+) -> Result<usize, ServiceError> {
+    super::require_designer(actor)?;
+    let (old, new) = (load(p, from).await?, load(p, to).await?);
+    if old.definition.process_key != new.definition.process_key || from == to {
+        return Err(ServiceError::Invalid(vec![crate::FieldError::new(
+            "to",
+            "只能迁移到同一流程的另一版本",
+            "migrate only to another version of the same process",
+        )]));
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT {INSTANCE_COLUMNS} FROM wf_instances WHERE definition_id = $1 \
+         AND state IN ('running', 'suspended') ORDER BY id"
+    ))
+    .bind(from)
+    .fetch_all(p.db.pool())
+    .await?;
+    let list: Vec<Stored> = rows.iter().map(stored).collect::<Result<_, _>>()?;
+    let mut problems = Vec::new();
+    let mut moved = Vec::new();
+    for s in &list {
+        let mut i = s.inst.clone();
+        match new
+            .deployment
+            .migrate(&mut i, &old.deployment.process, mapping)
+        {
+            Ok(()) => moved.push((s, i)),
+            Err(ps) => problems.extend(ps.into_iter().map(|mut pr| {
+                pr.message_zh = format!("办件 {}：{}", s.business_key, pr.message_zh);
+                pr.message_en = format!("case {}: {}", s.business_key, pr.message_en);
+                pr
+            })),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(super::problems_error(problems));
+    }
+    let mut tx = p.db.begin().await?;
+    for (s, i) in &moved {
+        let n = sqlx::query(
+            "UPDATE wf_instances SET definition_id = $1, rev = rev + 1 WHERE id = $2 AND rev = $3",
+        )
+        .bind(to)
+        .bind(&s.id)
+        .bind(s.rev)
+        .execute(&mut *tx)
+        .await?;
+        if n.rows_affected() != 1 {
+            return Err(ServiceError::Conflict("迁移时办件被办理，请重试 / a case changed during migration".into()));
+        }
+        let mut s2 = (*s).clone();
+        s2.definition_id = to.to_owned();
+        s2.rev += 1;
+        // Rename the open tasks' nodes to the new ids.
+        for w in &i.work_items {
+            sqlx::query("UPDATE wf_tasks SET node = $1 WHERE instance_id = $2 AND work_item = $3")
+                .bind(&w.node)
+                .bind(&s.id)
+                .bind(w.id as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        write(p, &mut tx, &s2, i.clone(), &actor.username, None, Vec::new(), None).await?;
+    }
+    crate::identity::audit::append(
+        &mut tx,
+        p.now(),
+        &crate::identity::audit::Entry {
+            actor: &actor.username,
+            action: "workflow.migrate",
+            target: to,
+            outcome: crate::identity::audit::Outcome::Success,
+            ip: "",
+            detail: json!({ "from": from, "instances": moved.len(), "mapping": mapping }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(moved.len())
+}
+
+/// One history row, for the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryRow {
+    /// Order.
+    pub seq: i64,
+    /// When.
+    pub at: String,
+    /// Node id.
+    pub node: String,
+    /// What happened.
+    pub kind: String,
+    /// Who.
+    pub actor: String,
+    /// Details (JSON).
+    pub detail: Value,
+}
+
+/// An instance's full history.
+pub async fn history(p: &Platform, id: &str) -> Result<Vec<HistoryRow>, ServiceError> {
+    let rows = sqlx::query(
+        "SELECT seq, at, node, kind, actor, detail FROM wf_history WHERE instance_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let detail: String = r.try_get("detail")?;
+            Ok(HistoryRow {
+                seq: r.try_get("seq")?,
+                at: r.try_get("at")?,
+                node: r.try_get("node")?,
+                kind: r.try_get("kind")?,
+                actor: r.try_get("actor")?,
+                detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
+            })
+        })
+        .collect()
+}
+
+/// Completed, active and overdue nodes of an instance, for the diagram.
+pub async fn marks(p: &Platform, s: &Stored) -> Result<yiwang_workflow::diagram::Marks, ServiceError> {
+    let h = history(p, &s.id).await?;
+    let mut m = yiwang_workflow::diagram::Marks::default();
+    for r in &h {
+        if matches!(r.kind.as_str(), "left" | "completed") && !r.node.is_empty() {
+            m.completed.insert(r.node.clone());
+        }
+    }
+    for t in &s.inst.tokens {
+        m.active.insert(t.node.clone());
+        m.completed.remove(&t.node);
+    }
+    let now = fmt_time(p.now());
+    let overdue = sqlx::query(
+        "SELECT node FROM wf_tasks WHERE instance_id = $1 AND state IN ('open', 'delegated') \
+         AND (overdue = 1 OR (due_at IS NOT NULL AND due_at < $2))",
+    )
+    .bind(&s.id)
+    .bind(&now)
+    .fetch_all(p.db.pool())
+    .await?;
+    for r in overdue {
+        m.overdue.insert(r.try_get("node")?);
+    }
+    Ok(m)
+}
+
+/// How many instances of a definition are still running or suspended.
+pub async fn running_count(p: &Platform, definition: &str) -> Result<i64, ServiceError> {
+    Ok(sqlx::query(
+        "SELECT count(*) AS n FROM wf_instances WHERE definition_id = $1 AND state IN ('running', 'suspended')",
+    )
+    .bind(definition)
+    .fetch_one(p.db.pool())
+    .await?
+    .try_get("n")?)
+}

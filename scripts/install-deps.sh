@@ -7,6 +7,7 @@
 #
 #   scripts/install-deps.sh            # Debian packages + npm packages of tests/e2e
 #   YIWANG_SKIP_APT=1 scripts/install-deps.sh   # skip the Debian part (e.g. not root)
+#   scripts/install-deps.sh python     # only the named parts (debian, npm, python)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -93,26 +94,39 @@ install_npm() {
   printf '%s\n' "$sum" >"$stamp"
 }
 
-# --- Python test clients -----------------------------------------------------------------------
+# --- Python test clients and benchmark tools ---------------------------------------------------
 # tests/oidc/authlib_client.py: an independent OpenID Connect relying party (authlib, requests),
-# pinned in tests/oidc/requirements.txt, installed into the venv /var/tmp/yiwang-py (outside the
-# clone, like the Cargo target dir), with the same checksum-stamp trick as install_npm.
+# pinned in tests/oidc/requirements.txt; scripts/bench/spiff_bench.py: SpiffWorkflow, the Python
+# BPMN engine the workflow benchmark compares with, pinned in scripts/bench/requirements.txt.
+# Both installed into the venv /var/tmp/yiwang-py (outside the clone, like the Cargo target dir),
+# with the same checksum-stamp trick as install_npm (one stamp over both files).
 PY_VENV="${YIWANG_PY_VENV:-/var/tmp/yiwang-py}"
+PY_REQUIREMENTS=(tests/oidc/requirements.txt scripts/bench/requirements.txt)
 install_python() {
-  local req="$ROOT/tests/oidc/requirements.txt"
-  [[ -f "$req" ]] || { say "no $req" >&2; return 1; }
+  local r args=()
+  for r in "${PY_REQUIREMENTS[@]}"; do
+    [[ -f "$ROOT/$r" ]] || { say "no $ROOT/$r" >&2; return 1; }
+    args+=(-r "$ROOT/$r")
+  done
   local sum stamp="$PY_VENV/.yiwang-requirements.sha256"
-  sum="$(sha256sum "$req" | cut -d' ' -f1)"
+  sum="$(cd "$ROOT" && cat "${PY_REQUIREMENTS[@]}" | sha256sum | cut -d' ' -f1)"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$sum" && -x "$PY_VENV/bin/python" ]]; then
-    say "Python packages of tests/oidc present"
+    say "Python packages present"
     return 0
   fi
-  say "pip install -r tests/oidc/requirements.txt into $PY_VENV"
+  say "pip install ${PY_REQUIREMENTS[*]} into $PY_VENV"
   python3 -m venv "$PY_VENV"
-  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check "${args[@]}"
   printf '%s\n' "$sum" >"$stamp"
 }
 
-if [[ "${YIWANG_SKIP_APT:-}" != 1 ]]; then install_debian; fi
-install_npm
-install_python
+parts=("$@")
+((${#parts[@]})) || parts=(debian npm python)
+for part in "${parts[@]}"; do
+  case "$part" in
+    debian) if [[ "${YIWANG_SKIP_APT:-}" != 1 ]]; then install_debian; fi ;;
+    npm) install_npm ;;
+    python) install_python ;;
+    *) say "unknown part $part (debian, npm, python)" >&2; exit 2 ;;
+  esac
+done

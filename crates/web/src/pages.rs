@@ -43,6 +43,8 @@ pub struct AdminNav {
     pub auditor: bool,
     /// Show the 人员管理 link (system and department administrators).
     pub staff_admin: bool,
+    /// Show the 待办 link (approvers).
+    pub approver: bool,
 }
 
 impl Chrome {

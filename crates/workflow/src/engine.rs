@@ -1,7 +1,8 @@
 //! The in-memory, deterministic process engine. A [`Deployment`] is a validated process with its
 //! conditions compiled; an [`Instance`] is plain serde data (tokens, open work items, timers,
-//! history) that the platform persists. Every operation works on a copy and replaces the
-//! instance only when it succeeds, so a failed condition leaves the instance as it was.
+//! history) that the platform persists. Every operation works on a copy (the append-only
+//! history is moved, not copied, and cut back on failure) and replaces the instance only when
+//! it succeeds, so a failed condition leaves the instance as it was.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -545,16 +546,30 @@ impl Deployment {
         if inst.state != InstanceState::Running {
             return Err(EngineError::NotRunning);
         }
+        // History is append-only: move it into the copy instead of cloning it, and cut it back
+        // to its old length if the operation fails.
+        let history = std::mem::take(&mut inst.history);
+        let len = history.len();
+        let mut i = inst.clone();
+        i.history = history;
         let mut ex = Exec {
             d: self,
-            i: inst.clone(),
+            i,
             queue: VecDeque::new(),
             steps: 0,
         };
-        f(&mut ex)?;
-        ex.drain()?;
-        *inst = ex.i;
-        Ok(())
+        match f(&mut ex).and_then(|()| ex.drain()) {
+            Ok(()) => {
+                *inst = ex.i;
+                Ok(())
+            }
+            Err(e) => {
+                let mut h = ex.i.history;
+                h.truncate(len);
+                inst.history = h;
+                Err(e)
+            }
+        }
     }
 }
 

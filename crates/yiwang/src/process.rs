@@ -64,7 +64,9 @@ pub fn run(action: ProcessAction) -> anyhow::Result<i32> {
                             .process
                             .nodes
                             .iter()
-                            .filter(|n| matches!(n.kind, yiwang_workflow::model::NodeKind::UserTask { .. }))
+                            .filter(|n| {
+                                matches!(n.kind, yiwang_workflow::model::NodeKind::UserTask { .. })
+                            })
                             .count();
                         println!(
                             "{}: 可以部署 / deployable — 流程 {} ({}), {} 个节点, {} 个人工任务",
@@ -91,8 +93,18 @@ pub fn run(action: ProcessAction) -> anyhow::Result<i32> {
                             problems.len()
                         );
                         for p in &problems {
-                            let id = if p.element_id.is_empty() { "(文件)" } else { &p.element_id };
-                            println!("  {id}: {}\n  {:width$}  {}", p.message_zh, "", p.message_en, width = id.chars().count());
+                            let id = if p.element_id.is_empty() {
+                                "(文件)"
+                            } else {
+                                &p.element_id
+                            };
+                            println!(
+                                "  {id}: {}\n  {:width$}  {}",
+                                p.message_zh,
+                                "",
+                                p.message_en,
+                                width = id.chars().count()
+                            );
                         }
                     }
                     Ok(1)
@@ -127,14 +139,35 @@ pub fn run(action: ProcessAction) -> anyhow::Result<i32> {
                     return Ok(1);
                 }
             };
+            use chrono::Datelike;
+            let (y0, y1) = (
+                cal.local_date(run.started).year(),
+                cal.local_date(run.ended).year(),
+            );
+            for y in y0..=y1 {
+                if !cal.has_data(y) {
+                    eprintln!(
+                        "注意：{y} 年的法定节假日安排尚未录入，按周一至周五计算 / note: no holiday data for {y}; Monday to Friday counted"
+                    );
+                }
+            }
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&run)?);
             } else {
                 let local = |t: chrono::DateTime<chrono::Utc>| {
-                    t.with_timezone(&cal.offset()).format("%Y-%m-%d %H:%M").to_string()
+                    t.with_timezone(&cal.offset())
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
                 };
-                println!("流程 {} 模拟运行，开始于 {}（北京时间）", d.process.id, local(run.started));
-                println!("{:>3}  {:<16}  {:>6}  {:<8}  环节 / activity", "#", "完成时间", "工作日", "类型");
+                println!(
+                    "流程 {} 模拟运行，开始于 {}（北京时间）",
+                    d.process.id,
+                    local(run.started)
+                );
+                println!(
+                    "{:>3}  {:<16}  {:>6}  {:<8}  环节 / activity",
+                    "#", "完成时间", "工作日", "类型"
+                );
                 for (i, s) in run.steps.iter().enumerate() {
                     let kind = match s.kind {
                         "task" => "办理",

@@ -35,7 +35,11 @@ impl OrgRule {
             "case.department.parent" => return Ok(OrgRule::Parent),
             _ => {}
         }
-        if let Some(k) = s.strip_prefix("dept:").map(str::trim).filter(|k| !k.is_empty()) {
+        if let Some(k) = s
+            .strip_prefix("dept:")
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
             return Ok(OrgRule::Department(k.to_owned()));
         }
         if s.len() == 18 && s.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -95,7 +99,12 @@ pub struct Offer {
 }
 
 /// Resolve a task's offer from its BPMN assignment and the binding's override.
-pub fn offer(m: &MasterData, case_org: &str, declared: &Assignment, rule: Option<&TaskRule>) -> Offer {
+pub fn offer(
+    m: &MasterData,
+    case_org: &str,
+    declared: &Assignment,
+    rule: Option<&TaskRule>,
+) -> Offer {
     let roles: Vec<String> = match rule.filter(|r| !r.roles.is_empty()) {
         Some(r) => r.roles.clone(),
         None if !declared.candidate_groups.is_empty() => declared.candidate_groups.clone(),

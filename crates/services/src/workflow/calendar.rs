@@ -115,7 +115,7 @@ pub async fn years(p: &Platform) -> Result<(Vec<YearInfo>, i32), ServiceError> {
             workdays: y.workdays.clone(),
         })
         .collect();
-    out.sort_by(|a, b| b.year.cmp(&a.year));
+    out.sort_by_key(|y| std::cmp::Reverse(y.year));
     let next = out.first().map_or(2026, |y| y.year + 1);
     Ok((out, next))
 }
@@ -146,7 +146,10 @@ pub fn parse_year(year: i32, holidays: &str, workdays: &str) -> Result<YearDays,
             bad(
                 "holidays",
                 format!("第 {} 行缺少节日名称（如 2027-01-01 元旦）", i + 1),
-                format!("line {}: the holiday's name is missing (e.g. 2027-01-01 元旦)", i + 1),
+                format!(
+                    "line {}: the holiday's name is missing (e.g. 2027-01-01 元旦)",
+                    i + 1
+                ),
             )
         })?;
         let (a, b) = match days.split_once(['~', '至']) {
@@ -255,7 +258,9 @@ pub async fn set_local(
         if l.is_empty() {
             continue;
         }
-        let (d, name) = l.split_once(char::is_whitespace).unwrap_or((l, "地方休息日"));
+        let (d, name) = l
+            .split_once(char::is_whitespace)
+            .unwrap_or((l, "地方休息日"));
         let d = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
             bad(
                 "regional",
@@ -272,7 +277,10 @@ pub async fn set_local(
         days.push(day);
     }
     let mut tx = p.db.begin().await?;
-    for (k, v) in [(REGIONAL, serde_json::to_string(&days)?), (HOURS, h.to_string())] {
+    for (k, v) in [
+        (REGIONAL, serde_json::to_string(&days)?),
+        (HOURS, h.to_string()),
+    ] {
         sqlx::query("DELETE FROM meta WHERE key = $1")
             .bind(k)
             .execute(&mut *tx)

@@ -92,7 +92,11 @@ pub async fn inbox(p: &Platform, actor: &Staff) -> Result<Vec<Task>, ServiceErro
     let role_list = if roles.is_empty() {
         "''".to_owned()
     } else {
-        roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", ")
+        roles
+            .iter()
+            .map(|r| format!("'{r}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
@@ -100,7 +104,7 @@ pub async fn inbox(p: &Platform, actor: &Staff) -> Result<Vec<Task>, ServiceErro
          t.id IN (SELECT o.task_id FROM wf_offers o WHERE (o.org = $2 AND o.role IN ({role_list})) \
          OR o.username = $1))) ORDER BY COALESCE(t.due_at, i.due_at, '9999'), t.created_at LIMIT 500"
     );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&actor.username)
         .bind(&actor.org)
         .fetch_all(p.db.pool())
@@ -110,10 +114,10 @@ pub async fn inbox(p: &Platform, actor: &Staff) -> Result<Vec<Task>, ServiceErro
 
 /// Tasks an approver completed (已办), newest first.
 pub async fn done_by(p: &Platform, actor: &Staff, limit: i64) -> Result<Vec<Task>, ServiceError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
          WHERE t.done_by = $1 AND t.state = 'done' ORDER BY t.done_at DESC LIMIT $2"
-    ))
+    )))
     .bind(&actor.username)
     .bind(limit)
     .fetch_all(p.db.pool())
@@ -123,10 +127,10 @@ pub async fn done_by(p: &Platform, actor: &Staff, limit: i64) -> Result<Vec<Task
 
 /// Every task of an instance, in order.
 pub async fn tasks_of(p: &Platform, instance: &str) -> Result<Vec<Task>, ServiceError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
          WHERE t.instance_id = $1 ORDER BY t.created_seq, t.id"
-    ))
+    )))
     .bind(instance)
     .fetch_all(p.db.pool())
     .await?;
@@ -135,9 +139,9 @@ pub async fn tasks_of(p: &Platform, instance: &str) -> Result<Vec<Task>, Service
 
 /// One task.
 pub async fn get(p: &Platform, id: &str) -> Result<Task, ServiceError> {
-    let r = sqlx::query(&format!(
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id WHERE t.id = $1"
-    ))
+    )))
     .bind(id)
     .fetch_optional(p.db.pool())
     .await?
@@ -155,8 +159,11 @@ async fn offered(p: &Platform, actor: &Staff, task_id: &str) -> Result<bool, Ser
         .fetch_all(p.db.pool())
         .await?;
     for r in rows {
-        let (org, role, user): (String, String, String) =
-            (r.try_get("org")?, r.try_get("role")?, r.try_get("username")?);
+        let (org, role, user): (String, String, String) = (
+            r.try_get("org")?,
+            r.try_get("role")?,
+            r.try_get("username")?,
+        );
         if user == actor.username
             || (org == actor.org && actor.roles.iter().any(|x| x.as_str() == role))
         {
@@ -175,7 +182,9 @@ pub async fn visible(p: &Platform, actor: &Staff, id: &str) -> Result<Task, Serv
     if mine || offered(p, actor, id).await? {
         Ok(t)
     } else {
-        Err(ServiceError::Forbidden("这不是您的任务 / not your task".into()))
+        Err(ServiceError::Forbidden(
+            "这不是您的任务 / not your task".into(),
+        ))
     }
 }
 
@@ -212,7 +221,7 @@ fn state_zh(s: &str) -> &'static str {
 
 async fn simple_update(
     p: &Platform,
-    sql: &str,
+    sql: &'static str,
     binds: &[Option<&str>],
     instance: &str,
     actor: &Staff,
@@ -238,7 +247,9 @@ async fn simple_update(
 pub async fn claim(p: &Platform, actor: &Staff, id: &str) -> Result<Task, ServiceError> {
     let t = get(p, id).await?;
     if !offered(p, actor, id).await? {
-        return Err(ServiceError::Forbidden("任务没有分派给您 / not offered to you".into()));
+        return Err(ServiceError::Forbidden(
+            "任务没有分派给您 / not offered to you".into(),
+        ));
     }
     simple_update(
         p,
@@ -311,7 +322,12 @@ async fn colleague(p: &Platform, id: &str, to: &str, me: &str) -> Result<String,
 
 /// Delegate (委派) a held task to a colleague who may do it; it comes back to the delegator
 /// when the colleague resolves it.
-pub async fn delegate(p: &Platform, actor: &Staff, id: &str, to: &str) -> Result<Task, ServiceError> {
+pub async fn delegate(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+    to: &str,
+) -> Result<Task, ServiceError> {
     let t = held(p, actor, id).await?;
     let to = colleague(p, id, to, &actor.username).await?;
     simple_update(
@@ -332,10 +348,17 @@ pub async fn delegate(p: &Platform, actor: &Staff, id: &str, to: &str) -> Result
 }
 
 /// Resolve a delegated task with an opinion: it returns to the delegator.
-pub async fn resolve(p: &Platform, actor: &Staff, id: &str, opinion: &str) -> Result<Task, ServiceError> {
+pub async fn resolve(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+    opinion: &str,
+) -> Result<Task, ServiceError> {
     let t = get(p, id).await?;
     if t.state != "delegated" || t.assignee.as_deref() != Some(&actor.username) {
-        return Err(ServiceError::Conflict("没有委派给您的此任务 / not delegated to you".into()));
+        return Err(ServiceError::Conflict(
+            "没有委派给您的此任务 / not delegated to you".into(),
+        ));
     }
     simple_update(
         p,
@@ -355,7 +378,12 @@ pub async fn resolve(p: &Platform, actor: &Staff, id: &str, opinion: &str) -> Re
 }
 
 /// Transfer (转办) a held task to a colleague who may do it.
-pub async fn transfer(p: &Platform, actor: &Staff, id: &str, to: &str) -> Result<Task, ServiceError> {
+pub async fn transfer(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+    to: &str,
+) -> Result<Task, ServiceError> {
     let t = held(p, actor, id).await?;
     let to = colleague(p, id, to, &actor.username).await?;
     simple_update(
@@ -461,15 +489,15 @@ pub(super) async fn complete_as(
         opinion: opinion.to_owned(),
     };
     runtime::transition(p, &t.instance_id, by, Some(done), Vec::new(), |d, _, i| {
-        d.complete(i, work_item, vars).map_err(runtime::to_service_error)
+        d.complete(i, work_item, vars)
+            .map_err(runtime::to_service_error)
     })
     .await?;
     Ok(())
 }
 
 fn work_item_of(t: &Task) -> Result<u64, ServiceError> {
-    t.id
-        .rsplit('-')
+    t.id.rsplit('-')
         .next()
         .and_then(|x| x.parse().ok())
         .ok_or_else(|| ServiceError::internal(format!("task id {} has no work item", t.id)))
@@ -477,7 +505,10 @@ fn work_item_of(t: &Task) -> Result<u64, ServiceError> {
 
 /// The earlier steps a task may be sent back to: user tasks of its scope done before, that
 /// lead to it (id, name), most recent first.
-pub async fn send_back_targets(p: &Platform, t: &Task) -> Result<Vec<(String, String)>, ServiceError> {
+pub async fn send_back_targets(
+    p: &Platform,
+    t: &Task,
+) -> Result<Vec<(String, String)>, ServiceError> {
     let s = runtime::get(p, &t.instance_id).await?;
     let d = runtime::load(p, &s.definition_id).await?;
     let proc_ = &d.deployment.process;
@@ -626,7 +657,8 @@ pub async fn withdraw(p: &Platform, actor: &Staff, id: &str) -> Result<Task, Ser
     .try_get("n")?;
     if acted > 0 {
         return Err(ServiceError::Conflict(
-            "下一环节已有人办理，不能撤回 / the next step was already acted on: cannot withdraw".into(),
+            "下一环节已有人办理，不能撤回 / the next step was already acted on: cannot withdraw"
+                .into(),
         ));
     }
     let node = t.node.clone();
@@ -666,7 +698,11 @@ pub async fn withdraw(p: &Platform, actor: &Staff, id: &str) -> Result<Task, Ser
 
 /// Colleagues a held task may be delegated or transferred to: active staff holding a role the
 /// task is offered to in its organisation (username, display name), the holder excluded.
-pub async fn colleagues(p: &Platform, t: &Task, me: &str) -> Result<Vec<(String, String)>, ServiceError> {
+pub async fn colleagues(
+    p: &Platform,
+    t: &Task,
+    me: &str,
+) -> Result<Vec<(String, String)>, ServiceError> {
     let rows = sqlx::query(
         "SELECT DISTINCT s.username, s.display_name FROM wf_offers o \
          JOIN staff_roles r ON r.org = o.org AND r.role = o.role \

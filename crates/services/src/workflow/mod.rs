@@ -118,7 +118,10 @@ fn platform_problems(d: &Deployment, rules: &Rules) -> Vec<Problem> {
                         problems.push(Problem::new(
                             &n.id,
                             format!("候选角色 {r} 不是平台角色（可用：{}）", known.join("、")),
-                            format!("candidate role {r} is not a platform role (use: {})", known.join(", ")),
+                            format!(
+                                "candidate role {r} is not a platform role (use: {})",
+                                known.join(", ")
+                            ),
                         ));
                     }
                 }
@@ -170,7 +173,10 @@ fn platform_problems(d: &Deployment, rules: &Rules) -> Vec<Problem> {
                 problems.push(Problem::new(
                     &n.id,
                     format!("平台没有操作 {action}（可用：{}）", known.join("、")),
-                    format!("the platform has no action {action} (use: {})", known.join(", ")),
+                    format!(
+                        "the platform has no action {action} (use: {})",
+                        known.join(", ")
+                    ),
                 ));
             }
             _ => {}
@@ -252,7 +258,9 @@ pub async fn deploy(p: &Platform, actor: &Staff, xml: &str) -> Result<Definition
     if let Err(e) = inserted {
         let e = yiwang_store::StoreError::from(e);
         return Err(if e.is_unique_violation() {
-            ServiceError::Conflict("同时部署了同一流程，请重试 / deployed concurrently, try again".into())
+            ServiceError::Conflict(
+                "同时部署了同一流程，请重试 / deployed concurrently, try again".into(),
+            )
         } else {
             e.into()
         });
@@ -373,8 +381,11 @@ pub async fn bind(
             what: "事项",
             key: code.clone(),
         })?;
-        if !(actor.has(Role::SystemAdmin) || crate::identity::authz::may_manage_items(actor, &org)) {
-            return Err(ServiceError::Forbidden(format!("不能为事项 {code} 绑定流程")));
+        if !(actor.has(Role::SystemAdmin) || crate::identity::authz::may_manage_items(actor, &org))
+        {
+            return Err(ServiceError::Forbidden(format!(
+                "不能为事项 {code} 绑定流程"
+            )));
         }
         sqlx::query("DELETE FROM wf_bindings WHERE item_code = $1")
             .bind(code)
@@ -438,7 +449,10 @@ pub async fn binding(p: &Platform, item_code: &str) -> Result<Option<Binding>, S
 }
 
 /// Items bound to a process.
-pub async fn bound_items(p: &Platform, process_key: &str) -> Result<Vec<(String, String)>, ServiceError> {
+pub async fn bound_items(
+    p: &Platform,
+    process_key: &str,
+) -> Result<Vec<(String, String)>, ServiceError> {
     let rows = sqlx::query(
         "SELECT b.item_code, i.name FROM wf_bindings b JOIN items i ON i.code = b.item_code \
          WHERE b.process_key = $1 ORDER BY b.item_code",

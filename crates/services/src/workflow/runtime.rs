@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use sqlx::{Any, Row, Transaction};
 use yiwang_store::{fmt_time, parse_time};
 use yiwang_workflow::engine::{HistoryKind, Instance, InstanceState};
-use yiwang_workflow::model::{NodeKind, Timer};
+use yiwang_workflow::model::Timer;
 use yiwang_workflow::{Deployment, Escalation, Limit};
 
 use super::{Definition, Rules, TaskRule, assign, parse_limit};
@@ -56,8 +56,9 @@ pub async fn load(p: &Platform, id: &str) -> Result<Arc<Loaded>, ServiceError> {
         return Ok(l);
     }
     let (definition, xml) = super::definition_xml(p, id).await?;
-    let deployment = yiwang_workflow::check(&xml)
-        .map_err(|e| ServiceError::internal(format!("stored process {id} no longer deploys: {e}")))?;
+    let deployment = yiwang_workflow::check(&xml).map_err(|e| {
+        ServiceError::internal(format!("stored process {id} no longer deploys: {e}"))
+    })?;
     let l = Arc::new(Loaded {
         definition,
         deployment,
@@ -136,7 +137,9 @@ fn stored(r: &yiwang_store::AnyRow) -> Result<Stored, ServiceError> {
     let data: String = r.try_get("data")?;
     let rules: String = r.try_get("rules")?;
     let t = |c: &str| -> Result<Option<DateTime<Utc>>, ServiceError> {
-        Ok(r.try_get::<Option<String>, _>(c)?.as_deref().and_then(parse_time))
+        Ok(r.try_get::<Option<String>, _>(c)?
+            .as_deref()
+            .and_then(parse_time))
     };
     Ok(Stored {
         id: r.try_get("id")?,
@@ -156,22 +159,24 @@ fn stored(r: &yiwang_store::AnyRow) -> Result<Stored, ServiceError> {
 
 /// Read an instance.
 pub async fn get(p: &Platform, id: &str) -> Result<Stored, ServiceError> {
-    let r = sqlx::query(&format!("SELECT {INSTANCE_COLUMNS} FROM wf_instances WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(p.db.pool())
-        .await?
-        .ok_or_else(|| ServiceError::NotFound {
-            what: "流程实例",
-            key: id.to_owned(),
-        })?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {INSTANCE_COLUMNS} FROM wf_instances WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or_else(|| ServiceError::NotFound {
+        what: "流程实例",
+        key: id.to_owned(),
+    })?;
     stored(&r)
 }
 
 /// Read the instance of a business key.
 pub async fn by_business_key(p: &Platform, key: &str) -> Result<Option<Stored>, ServiceError> {
-    let r = sqlx::query(&format!(
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {INSTANCE_COLUMNS} FROM wf_instances WHERE business_key = $1"
-    ))
+    )))
     .bind(key)
     .fetch_optional(p.db.pool())
     .await?;
@@ -203,11 +208,7 @@ pub struct Done {
 }
 
 /// The rule of one task: the binding's override over the declared one.
-pub(super) fn step_limit(
-    d: &Deployment,
-    rules: &Rules,
-    node: &str,
-) -> Option<(Limit, Escalation)> {
+pub(super) fn step_limit(d: &Deployment, rules: &Rules, node: &str) -> Option<(Limit, Escalation)> {
     let n = d.process.node(node)?;
     let r: Option<&TaskRule> = rules.get(node);
     let limit = r
@@ -325,7 +326,6 @@ pub(super) async fn write(
     actor: &str,
     done: Option<&Done>,
     notes: Vec<Note>,
-    state_override: Option<&str>,
 ) -> Result<(), ServiceError> {
     let now = p.now();
     let at = fmt_time(now);
@@ -354,7 +354,7 @@ pub(super) async fn write(
         }
         rows.push((seq, h.node.clone(), kind, detail.to_string()));
     }
-    let state = state_override.unwrap_or(match after.state {
+    let state = match after.state {
         InstanceState::Running => {
             if before.state == "suspended" {
                 "suspended"
@@ -364,8 +364,11 @@ pub(super) async fn write(
         }
         InstanceState::Completed => "completed",
         InstanceState::Terminated => "terminated",
-    });
-    let ended = matches!(after.state, InstanceState::Completed | InstanceState::Terminated);
+    };
+    let ended = matches!(
+        after.state,
+        InstanceState::Completed | InstanceState::Terminated
+    );
     let data = serde_json::to_string(&after)?;
     let updated = sqlx::query(
         "UPDATE wf_instances SET data = $1, state = $2, rev = rev + 1, hseq = hseq + $3, \
@@ -395,7 +398,7 @@ pub(super) async fn write(
             "INSERT INTO wf_history (instance_id, seq, at, node, kind, actor, detail) VALUES {}",
             values(rows.len(), 7)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (s, node, kind, detail) in &rows {
             q = q
                 .bind(&before.id)
@@ -431,27 +434,32 @@ pub(super) async fn write(
     let live_items: HashSet<u64> = after.work_items.iter().map(|w| w.id).collect();
     let before_items: HashSet<u64> = before.inst.work_items.iter().map(|w| w.id).collect();
     let done_item = done.and_then(|_| before_items.difference(&live_items).next().copied());
-    let gone_items = before_items.difference(&live_items).count() > usize::from(done_item.is_some());
+    let gone_items =
+        before_items.difference(&live_items).count() > usize::from(done_item.is_some());
     if gone_items {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE wf_tasks SET state = 'cancelled', done_at = $1 WHERE instance_id = $2 \
              AND state IN ('open', 'delegated') AND work_item NOT IN ({})",
             id_list(live_items.iter().copied())
-        ))
+        )))
         .bind(&at)
         .bind(&before.id)
         .execute(&mut **tx)
         .await?;
     }
     let live_timers: HashSet<u64> = after.timers.iter().map(|t| t.id).collect();
-    let timers_gone = before.inst.timers.iter().any(|t| !live_timers.contains(&t.id));
+    let timers_gone = before
+        .inst
+        .timers
+        .iter()
+        .any(|t| !live_timers.contains(&t.id));
     if timers_gone || before_items.iter().any(|i| !live_items.contains(i)) {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE wf_timers SET state = 'cancelled' WHERE instance_id = $1 AND state = 'pending' \
              AND ((kind = 'timer' AND timer NOT IN ({})) OR (kind = 'limit' AND work_item NOT IN ({})))",
             id_list(live_timers.iter().copied()),
             id_list(live_items.iter().copied()),
-        ))
+        )))
         .bind(&before.id)
         .execute(&mut **tx)
         .await?;
@@ -470,7 +478,12 @@ pub(super) async fn write(
         let mut limits = Vec::new();
         for w in &new_items {
             let task_id = format!("{}-{}", before.id, w.id);
-            let o = assign::offer(&master, &before.org, &w.assignment, before.rules.get(&w.node));
+            let o = assign::offer(
+                &master,
+                &before.org,
+                &w.assignment,
+                before.rules.get(&w.node),
+            );
             let due = step_limit(d, &before.rules, &w.node).map(|(l, _)| match l {
                 Limit::WorkingDays(n) => calendar.add_working_days(now, n),
                 Limit::WorkingHours(n) => calendar.add_working_hours(now, n),
@@ -499,7 +512,7 @@ pub(super) async fn write(
              created_at, created_seq, due_at, overdue) VALUES {}",
             values(tasks.len(), 12)
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for t in &tasks {
             q = q
                 .bind(&t.0)
@@ -521,20 +534,33 @@ pub(super) async fn write(
                 "INSERT INTO wf_offers (task_id, org, role, username) VALUES {}",
                 values(offers.len(), 4)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for o in &offers {
                 q = q.bind(&o.0).bind(&o.1).bind(&o.2).bind(&o.3);
             }
             q.execute(&mut **tx).await?;
         }
         for (task_id, item, node, due) in limits {
-            insert_timer(tx, &format!("{task_id}-limit"), &before.id, "limit", None, Some(item), &node, &due)
-                .await?;
+            insert_timer(
+                tx,
+                &format!("{task_id}-limit"),
+                &before.id,
+                "limit",
+                None,
+                Some(item),
+                &node,
+                &due,
+            )
+            .await?;
         }
     }
     // New BPMN timers.
     let before_timers: HashSet<u64> = before.inst.timers.iter().map(|t| t.id).collect();
-    for t in after.timers.iter().filter(|t| !before_timers.contains(&t.id)) {
+    for t in after
+        .timers
+        .iter()
+        .filter(|t| !before_timers.contains(&t.id))
+    {
         let due = timer_due(&t.timer, now, t.round);
         insert_timer(
             tx,
@@ -613,10 +639,13 @@ async fn outbox(
     Ok(())
 }
 
-fn engine_error(e: yiwang_workflow::EngineError) -> ServiceError {
+pub(super) fn engine_error(e: yiwang_workflow::EngineError) -> ServiceError {
     use yiwang_workflow::EngineError as E;
     match e {
-        E::BadTarget(_) | E::NothingToWithdraw(_) | E::NotRunning | E::UnknownWorkItem(_)
+        E::BadTarget(_)
+        | E::NothingToWithdraw(_)
+        | E::NotRunning
+        | E::UnknownWorkItem(_)
         | E::NoSubscription(_) => ServiceError::Conflict(e.to_string()),
         other => ServiceError::Invalid(vec![crate::FieldError::new(
             "process",
@@ -669,11 +698,10 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
         .filter(|n| *n > 0)
         .map(|n| p.calendar().add_working_days(now, n));
     let id = uuid::Uuid::now_v7().to_string();
-    let empty = Instance {
-        work_items: Vec::new(),
-        timers: Vec::new(),
-        ..inst.clone()
-    };
+    let mut empty = inst.clone();
+    empty.work_items.clear();
+    empty.timers.clear();
+    empty.history.clear();
     let placeholder = serde_json::to_string(&empty)?;
     let mut tx = p.db.begin().await?;
     let inserted = sqlx::query(
@@ -723,7 +751,7 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
         kind: "started",
         detail: json!({ "definition": loaded.definition.id, "variables": s.variables }),
     }];
-    write(p, &mut tx, &before, inst, actor, None, notes, None).await?;
+    write(p, &mut tx, &before, inst, actor, None, notes).await?;
     tx.commit().await?;
     get(p, &id).await
 }
@@ -742,24 +770,31 @@ pub(super) async fn transition(
     let mut after = before.inst.clone();
     op(&loaded.deployment, &before, &mut after)?;
     let mut tx = p.db.begin().await?;
-    write(p, &mut tx, &before, after, actor, done.as_ref(), notes, None).await?;
+    write(p, &mut tx, &before, after, actor, done.as_ref(), notes).await?;
     tx.commit().await?;
     get(p, id).await
 }
 
-fn require_running(s: &Stored) -> Result<(), ServiceError> {
+pub(super) fn require_running(s: &Stored) -> Result<(), ServiceError> {
     match s.state.as_str() {
         "running" => Ok(()),
         "suspended" => Err(ServiceError::Conflict(
             "办件已暂停计时（补正或特别程序中），恢复后才能办理 / the case is suspended".into(),
         )),
-        _ => Err(ServiceError::Conflict("流程已结束 / the process has ended".into())),
+        _ => Err(ServiceError::Conflict(
+            "流程已结束 / the process has ended".into(),
+        )),
     }
 }
 pub(super) use require_running as running;
 
 /// Deliver a message (e.g. `supplement_received`, 补正材料已收到) to an instance.
-pub async fn message(p: &Platform, actor: &str, id: &str, name: &str) -> Result<Stored, ServiceError> {
+pub async fn message(
+    p: &Platform,
+    actor: &str,
+    id: &str,
+    name: &str,
+) -> Result<Stored, ServiceError> {
     let note = Note {
         node: String::new(),
         kind: "message",
@@ -767,7 +802,9 @@ pub async fn message(p: &Platform, actor: &str, id: &str, name: &str) -> Result<
     };
     transition(p, id, actor, None, vec![note], |d, s, i| {
         if s.state != "running" && s.state != "suspended" {
-            return Err(ServiceError::Conflict("流程已结束 / the process has ended".into()));
+            return Err(ServiceError::Conflict(
+                "流程已结束 / the process has ended".into(),
+            ));
         }
         d.message(i, name).map_err(engine_error)
     })
@@ -775,7 +812,12 @@ pub async fn message(p: &Platform, actor: &str, id: &str, name: &str) -> Result<
 }
 
 /// Suspend an instance (补正, 特别程序): its clock stops, nothing can be completed, timers wait.
-pub async fn suspend(p: &Platform, actor: &str, id: &str, reason: &str) -> Result<Stored, ServiceError> {
+pub async fn suspend(
+    p: &Platform,
+    actor: &str,
+    id: &str,
+    reason: &str,
+) -> Result<Stored, ServiceError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ServiceError::Invalid(vec![crate::FieldError::new(
@@ -799,9 +841,21 @@ pub async fn suspend(p: &Platform, actor: &str, id: &str, reason: &str) -> Resul
     .fetch_optional(&mut *tx)
     .await?;
     let Some(n) = n else {
-        return Err(ServiceError::Conflict("流程已被他人办理 / changed by someone else".into()));
+        return Err(ServiceError::Conflict(
+            "流程已被他人办理 / changed by someone else".into(),
+        ));
     };
-    history_row(&mut tx, id, n.try_get("hseq")?, &now, "", "suspended", actor, json!({ "reason": reason })).await?;
+    history_row(
+        &mut tx,
+        id,
+        n.try_get("hseq")?,
+        &now,
+        "",
+        "suspended",
+        actor,
+        json!({ "reason": reason }),
+    )
+    .await?;
     tx.commit().await?;
     get(p, id).await
 }
@@ -811,7 +865,9 @@ pub async fn suspend(p: &Platform, actor: &str, id: &str, reason: &str) -> Resul
 pub async fn resume(p: &Platform, actor: &str, id: &str) -> Result<Stored, ServiceError> {
     let s = get(p, id).await?;
     let Some(since) = s.suspended_at.filter(|_| s.state == "suspended") else {
-        return Err(ServiceError::Conflict("办件没有暂停 / the case is not suspended".into()));
+        return Err(ServiceError::Conflict(
+            "办件没有暂停 / the case is not suspended".into(),
+        ));
     };
     let now = p.now();
     let cal = p.calendar();
@@ -830,7 +886,9 @@ pub async fn resume(p: &Platform, actor: &str, id: &str) -> Result<Stored, Servi
     .fetch_optional(&mut *tx)
     .await?;
     let Some(n) = n else {
-        return Err(ServiceError::Conflict("流程已被他人办理 / changed by someone else".into()));
+        return Err(ServiceError::Conflict(
+            "流程已被他人办理 / changed by someone else".into(),
+        ));
     };
     let hseq: i64 = n.try_get("hseq")?;
     let tasks = sqlx::query(
@@ -893,11 +951,12 @@ pub(super) async fn note(
     actor: &str,
     n: Note,
 ) -> Result<(), ServiceError> {
-    let seq: i64 = sqlx::query("UPDATE wf_instances SET hseq = hseq + 1 WHERE id = $1 RETURNING hseq")
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("hseq")?;
+    let seq: i64 =
+        sqlx::query("UPDATE wf_instances SET hseq = hseq + 1 WHERE id = $1 RETURNING hseq")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("hseq")?;
     history_row(tx, id, seq, at, &n.node, n.kind, actor, n.detail).await
 }
 
@@ -947,10 +1006,10 @@ pub async fn migrate(
             "migrate only to another version of the same process",
         )]));
     }
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {INSTANCE_COLUMNS} FROM wf_instances WHERE definition_id = $1 \
          AND state IN ('running', 'suspended') ORDER BY id"
-    ))
+    )))
     .bind(from)
     .fetch_all(p.db.pool())
     .await?;
@@ -985,7 +1044,9 @@ pub async fn migrate(
         .execute(&mut *tx)
         .await?;
         if n.rows_affected() != 1 {
-            return Err(ServiceError::Conflict("迁移时办件被办理，请重试 / a case changed during migration".into()));
+            return Err(ServiceError::Conflict(
+                "迁移时办件被办理，请重试 / a case changed during migration".into(),
+            ));
         }
         let mut s2 = (*s).clone();
         s2.definition_id = to.to_owned();
@@ -999,7 +1060,16 @@ pub async fn migrate(
                 .execute(&mut *tx)
                 .await?;
         }
-        write(p, &mut tx, &s2, i.clone(), &actor.username, None, Vec::new(), None).await?;
+        write(
+            p,
+            &mut tx,
+            &s2,
+            i.clone(),
+            &actor.username,
+            None,
+            Vec::new(),
+        )
+        .await?;
     }
     crate::identity::audit::append(
         &mut tx,
@@ -1059,7 +1129,10 @@ pub async fn history(p: &Platform, id: &str) -> Result<Vec<HistoryRow>, ServiceE
 }
 
 /// Completed, active and overdue nodes of an instance, for the diagram.
-pub async fn marks(p: &Platform, s: &Stored) -> Result<yiwang_workflow::diagram::Marks, ServiceError> {
+pub async fn marks(
+    p: &Platform,
+    s: &Stored,
+) -> Result<yiwang_workflow::diagram::Marks, ServiceError> {
     let h = history(p, &s.id).await?;
     let mut m = yiwang_workflow::diagram::Marks::default();
     for r in &h {

@@ -74,7 +74,11 @@ pub fn run(
         }
         for w in &inst.work_items {
             if !item_due.iter().any(|(i, _)| *i == w.id) {
-                let limit = d.process.node(&w.node).and_then(|n| n.step.as_ref()).map(|s| s.limit);
+                let limit = d
+                    .process
+                    .node(&w.node)
+                    .and_then(|n| n.step.as_ref())
+                    .map(|s| s.limit);
                 let due = match limit {
                     Some(Limit::WorkingHours(h)) => cal.add_working_hours(now, h),
                     Some(Limit::WorkingDays(n)) => cal.add_working_days(now, n),
@@ -95,7 +99,11 @@ pub fn run(
         match (next_item, next_timer) {
             (Some((_, a)), Some((t, b))) if b < a => {
                 now = now.max(b);
-                let node = inst.timers.iter().find(|x| x.id == t).map(|x| x.node.clone());
+                let node = inst
+                    .timers
+                    .iter()
+                    .find(|x| x.id == t)
+                    .map(|x| x.node.clone());
                 d.fire_timer(&mut inst, t)?;
                 if let Some(node) = node {
                     steps.push(step(cal, start, now, &node, name_of(&node), "timer"));
@@ -103,7 +111,11 @@ pub fn run(
             }
             (Some((w, a)), _) => {
                 now = now.max(a);
-                let node = inst.work_items.iter().find(|x| x.id == w).map(|x| x.node.clone());
+                let node = inst
+                    .work_items
+                    .iter()
+                    .find(|x| x.id == w)
+                    .map(|x| x.node.clone());
                 d.complete(&mut inst, w, approved.clone())?;
                 if let Some(node) = node {
                     steps.push(step(cal, start, now, &node, name_of(&node), "task"));
@@ -111,7 +123,11 @@ pub fn run(
             }
             (None, Some((t, b))) => {
                 now = now.max(b);
-                let node = inst.timers.iter().find(|x| x.id == t).map(|x| x.node.clone());
+                let node = inst
+                    .timers
+                    .iter()
+                    .find(|x| x.id == t)
+                    .map(|x| x.node.clone());
                 d.fire_timer(&mut inst, t)?;
                 if let Some(node) = node {
                     steps.push(step(cal, start, now, &node, name_of(&node), "timer"));

@@ -123,7 +123,7 @@ async fn fire_timer(
         kind: "timer",
         detail: json!({ "timer": id, "node": node }),
     };
-    runtime::write(p, &mut tx, &before, after, "system", None, vec![note], None).await?;
+    runtime::write(p, &mut tx, &before, after, "system", None, vec![note]).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -207,7 +207,8 @@ async fn fire_limit(
         }
         Escalation::SendBack if open => {
             if let Err(e) =
-                inbox::send_back_as(p, &task, "system", None, "超过办理时限，自动退回上一环节").await
+                inbox::send_back_as(p, &task, "system", None, "超过办理时限，自动退回上一环节")
+                    .await
             {
                 tracing::info!(task = %task_id, error = %e, "overdue task could not be sent back; notified only");
             }

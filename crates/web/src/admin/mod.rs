@@ -58,6 +58,7 @@
 //! | POST | `/admin/clients` | `csrf`, `name`, `redirect_uris`, `post_logout_redirect_uris`, `scope` | registers a client; the answer shows its secret once |
 //! | POST | `/admin/clients/{id}/disable` | `csrf` | disables the client and revokes its refresh tokens |
 //! | POST | `/admin/clients/{id}/secret` | `csrf` | a new secret, shown once |
+//! | GET, POST | `/admin/processes…`, `/admin/inbox`, `/admin/tasks…`, `/admin/instances/{id}`, `/admin/calendar…` | see [`workflow`] | 审批流程, 待办, 工作日历 |
 //!
 //! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
 //! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
@@ -81,6 +82,7 @@ mod review;
 mod staff;
 mod totp;
 mod views;
+mod workflow;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -170,6 +172,23 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/staff/{id}/disable", post(staff::disable))
         .route("/admin/staff/{id}/enable", post(staff::enable))
         .route("/admin/staff/{id}/password", post(staff::reset_password))
+        .route(
+            "/admin/processes",
+            get(workflow::processes).post(workflow::deploy),
+        )
+        .route("/admin/processes/{id}", get(workflow::process))
+        .route("/admin/processes/{id}/diagram.svg", get(workflow::diagram))
+        .route("/admin/processes/{id}/bind", post(workflow::bind))
+        .route("/admin/processes/{id}/migrate", post(workflow::migrate))
+        .route("/admin/inbox", get(workflow::inbox_page))
+        .route("/admin/tasks/{id}", get(workflow::task))
+        .route("/admin/tasks/{id}/{action}", post(workflow::act))
+        .route("/admin/instances/{id}", get(workflow::instance))
+        .route(
+            "/admin/calendar",
+            get(workflow::calendar_get).post(workflow::calendar_set),
+        )
+        .route("/admin/calendar/local", post(workflow::calendar_local))
         .route("/admin/clients", get(clients::list).post(clients::add))
         .route("/admin/clients/{id}/disable", post(clients::disable))
         .route("/admin/clients/{id}/secret", post(clients::rotate))
@@ -215,6 +234,7 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
     c.admin.clerk = s.staff.has(Role::WindowClerk);
     c.admin.auditor = s.staff.has(Role::SystemAdmin);
     c.admin.staff_admin = s.staff.has(Role::SystemAdmin) || s.staff.has(Role::DeptAdmin);
+    c.admin.approver = s.staff.has(Role::Approver);
     c
 }
 

@@ -45,9 +45,18 @@ fn problems_of(lang: crate::i18n::Lang, errs: Vec<FieldError>) -> Vec<(String, S
 
 fn notice(lang: crate::i18n::Lang, done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
-        "deployed" => lang.t("已部署为新版本。运行中的办件仍按原版本办理。", "Deployed as a new version; running cases keep their version."),
-        "bound" => lang.t("事项已绑定此流程，新办件将按最新版本办理。", "Items bound: new cases start on the latest version."),
-        "migrated" => lang.t("运行中的办件已迁移到新版本。", "Running cases moved to the new version."),
+        "deployed" => lang.t(
+            "已部署为新版本。运行中的办件仍按原版本办理。",
+            "Deployed as a new version; running cases keep their version.",
+        ),
+        "bound" => lang.t(
+            "事项已绑定此流程，新办件将按最新版本办理。",
+            "Items bound: new cases start on the latest version.",
+        ),
+        "migrated" => lang.t(
+            "运行中的办件已迁移到新版本。",
+            "Running cases moved to the new version.",
+        ),
         "claimed" => lang.t("已签收。", "Claimed."),
         "unclaimed" => lang.t("已退回待签收。", "Handed back."),
         "completed" => lang.t("已办理。", "Done."),
@@ -55,8 +64,14 @@ fn notice(lang: crate::i18n::Lang, done: Option<&str>) -> Option<&'static str> {
         "resolved" => lang.t("已办理并交还委派人。", "Resolved and returned."),
         "transferred" => lang.t("已转办。", "Transferred."),
         "sent_back" => lang.t("已退回。", "Sent back."),
-        "withdrawn" => lang.t("已撤回，任务重新回到您的待办。", "Withdrawn: the task is back in your inbox."),
-        "calendar" => lang.t("工作日历已更新，新计算的时限按新日历。", "Calendar updated; new deadlines use it."),
+        "withdrawn" => lang.t(
+            "已撤回，任务重新回到您的待办。",
+            "Withdrawn: the task is back in your inbox.",
+        ),
+        "calendar" => lang.t(
+            "工作日历已更新，新计算的时限按新日历。",
+            "Calendar updated; new deadlines use it.",
+        ),
         _ => return None,
     })
 }
@@ -85,8 +100,13 @@ struct DefRow {
 }
 
 async fn processes_page(s: &Shared, session: &StaffSession) -> Result<ProcessesPage, PageError> {
-    session.staff.require(Role::SystemAdmin).map_err(|e| session.err(e))?;
-    let defs = workflow::definitions(&s.platform).await.map_err(|e| session.err(e))?;
+    session
+        .staff
+        .require(Role::SystemAdmin)
+        .map_err(|e| session.err(e))?;
+    let defs = workflow::definitions(&s.platform)
+        .await
+        .map_err(|e| session.err(e))?;
     let mut rows: Vec<DefRow> = Vec::new();
     for d in defs {
         let latest = !rows.iter().any(|r| r.key == d.process_key);
@@ -134,22 +154,40 @@ pub(crate) async fn deploy(
         super::excel::Upload::File(b) => b,
         super::excel::Upload::TooLarge => {
             let mut p = processes_page(&s, &session).await?;
-            p.upload_error = Some(lang.t("文件超过 10 MB。", "The file is larger than 10 MB.").into());
+            p.upload_error = Some(
+                lang.t("文件超过 10 MB。", "The file is larger than 10 MB.")
+                    .into(),
+            );
             return Ok(html(StatusCode::PAYLOAD_TOO_LARGE, &p));
         }
         super::excel::Upload::Missing => {
             let mut p = processes_page(&s, &session).await?;
-            p.upload_error = Some(lang.t("请选择 BPMN 2.0 文件（.bpmn）。", "Choose a BPMN 2.0 file (.bpmn).").into());
+            p.upload_error = Some(
+                lang.t(
+                    "请选择 BPMN 2.0 文件（.bpmn）。",
+                    "Choose a BPMN 2.0 file (.bpmn).",
+                )
+                .into(),
+            );
             return Ok(html(StatusCode::BAD_REQUEST, &p));
         }
     };
     let Ok(xml) = String::from_utf8(bytes) else {
         let mut p = processes_page(&s, &session).await?;
-        p.upload_error = Some(lang.t("文件不是 UTF-8 文本，不是 BPMN 2.0 文件。", "The file is not UTF-8 text: not a BPMN 2.0 file.").into());
+        p.upload_error = Some(
+            lang.t(
+                "文件不是 UTF-8 文本，不是 BPMN 2.0 文件。",
+                "The file is not UTF-8 text: not a BPMN 2.0 file.",
+            )
+            .into(),
+        );
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &p));
     };
     match workflow::deploy(&s.platform, &session.staff, &xml).await {
-        Ok(d) => Ok(see_other(&format!("/admin/processes/{}?done=deployed", d.id))),
+        Ok(d) => Ok(see_other(&format!(
+            "/admin/processes/{}?done=deployed",
+            d.id
+        ))),
         Err(ServiceError::Invalid(errs)) => {
             let mut p = processes_page(&s, &session).await?;
             p.problems = problems_of(lang, errs);
@@ -192,12 +230,22 @@ async fn process_page(
     session: &StaffSession,
     id: &str,
 ) -> Result<ProcessPage, PageError> {
-    session.staff.require(Role::SystemAdmin).map_err(|e| session.err(e))?;
+    session
+        .staff
+        .require(Role::SystemAdmin)
+        .map_err(|e| session.err(e))?;
     let p = &s.platform;
-    let (d, xml) = workflow::definition_xml(p, id).await.map_err(|e| session.err(e))?;
+    let (d, xml) = workflow::definition_xml(p, id)
+        .await
+        .map_err(|e| session.err(e))?;
     let loaded = runtime::load(p, id).await.map_err(|e| session.err(e))?;
     let svg = yiwang_workflow::diagram::render(&xml, &Default::default()).unwrap_or_else(|e| {
-        format!("<p class=\"notice\">{}</p>", askama::filters::escape(e.to_string(), askama::filters::Html).map(|x| x.to_string()).unwrap_or_default())
+        format!(
+            "<p class=\"notice\">{}</p>",
+            askama::filters::escape(e.to_string(), askama::filters::Html)
+                .map(|x| x.to_string())
+                .unwrap_or_default()
+        )
     });
     let mut tasks = Vec::new();
     for n in &loaded.deployment.process.nodes {
@@ -211,17 +259,30 @@ async fn process_page(
                 } else {
                     assignment.candidate_orgs.join(", ")
                 },
-                limit: n.step.as_ref().map(|s| workflow::fmt_limit(s.limit)).unwrap_or_default(),
-                escalation: n.step.as_ref().map(|s| s.escalation.as_text()).unwrap_or_default(),
+                limit: n
+                    .step
+                    .as_ref()
+                    .map(|s| workflow::fmt_limit(s.limit))
+                    .unwrap_or_default(),
+                escalation: n
+                    .step
+                    .as_ref()
+                    .map(|s| s.escalation.as_text())
+                    .unwrap_or_default(),
                 multi: match multi {
                     Some(m) if m.sequential => session.lang.t("依次会签", "sequential").into(),
-                    Some(_) => session.lang.t("会签/或签", "parallel multi-instance").into(),
+                    Some(_) => session
+                        .lang
+                        .t("会签/或签", "parallel multi-instance")
+                        .into(),
                     None => String::new(),
                 },
             });
         }
     }
-    let items = workflow::bound_items(p, &d.process_key).await.map_err(|e| session.err(e))?;
+    let items = workflow::bound_items(p, &d.process_key)
+        .await
+        .map_err(|e| session.err(e))?;
     let versions: Vec<(String, i64)> = workflow::definitions(p)
         .await
         .map_err(|e| session.err(e))?
@@ -229,7 +290,9 @@ async fn process_page(
         .filter(|x| x.process_key == d.process_key && x.id != d.id)
         .map(|x| (x.id, x.version))
         .collect();
-    let running = runtime::running_count(p, id).await.map_err(|e| session.err(e))?;
+    let running = runtime::running_count(p, id)
+        .await
+        .map_err(|e| session.err(e))?;
     Ok(ProcessPage {
         chrome: chrome(session, format!("{} v{}", d.name, d.version)),
         csrf: session.csrf.clone(),
@@ -285,20 +348,34 @@ pub(crate) async fn diagram(
     let p = &s.platform;
     let marks = match q.instance.as_deref() {
         Some(i) => {
-            let inst = may_see_instance(p, &session.staff, i).await.map_err(|e| session.err(e))?;
+            let inst = may_see_instance(p, &session.staff, i)
+                .await
+                .map_err(|e| session.err(e))?;
             if inst.definition_id != id {
-                return Err(session.err(ServiceError::NotFound { what: "流程实例", key: i.to_owned() }));
+                return Err(session.err(ServiceError::NotFound {
+                    what: "流程实例",
+                    key: i.to_owned(),
+                }));
             }
             runtime::marks(p, &inst).await.map_err(|e| session.err(e))?
         }
         None => {
-            session.staff.require(Role::SystemAdmin).map_err(|e| session.err(e))?;
+            session
+                .staff
+                .require(Role::SystemAdmin)
+                .map_err(|e| session.err(e))?;
             Default::default()
         }
     };
-    let (_, xml) = workflow::definition_xml(p, &id).await.map_err(|e| session.err(e))?;
+    let (_, xml) = workflow::definition_xml(p, &id)
+        .await
+        .map_err(|e| session.err(e))?;
     let svg = yiwang_workflow::diagram::render(&xml, &marks).map_err(|e| {
-        session.err(ServiceError::invalid("diagram", &e.to_string(), "no diagram"))
+        session.err(ServiceError::invalid(
+            "diagram",
+            &e.to_string(),
+            "no diagram",
+        ))
     })?;
     Ok((
         [
@@ -329,7 +406,9 @@ pub(crate) async fn bind(
 ) -> Result<Response, PageError> {
     session.check_csrf(&f.csrf)?;
     let lang = session.lang;
-    let (d, _) = workflow::definition_xml(&s.platform, &id).await.map_err(|e| session.err(e))?;
+    let (d, _) = workflow::definition_xml(&s.platform, &id)
+        .await
+        .map_err(|e| session.err(e))?;
     let codes: Vec<String> = f
         .items
         .split(|c: char| c.is_whitespace() || c == ',' || c == '，')
@@ -404,7 +483,10 @@ pub(crate) async fn migrate(
         Err(ServiceError::Invalid(bad))
     };
     match result {
-        Ok(_) => Ok(see_other(&format!("/admin/processes/{}?done=migrated", f.to.trim()))),
+        Ok(_) => Ok(see_other(&format!(
+            "/admin/processes/{}?done=migrated",
+            f.to.trim()
+        ))),
         Err(ServiceError::Invalid(errs)) => {
             let mut p = process_page(&s, &session, &id).await?;
             p.errors = problems_of(session.lang, errs);
@@ -468,8 +550,12 @@ pub(crate) async fn inbox_page(
     let p = &s.platform;
     let now = yiwang_store::fmt_time(p.now());
     let me = &session.staff.username;
-    let open = inbox::inbox(p, &session.staff).await.map_err(|e| session.err(e))?;
-    let done = inbox::done_by(p, &session.staff, 50).await.map_err(|e| session.err(e))?;
+    let open = inbox::inbox(p, &session.staff)
+        .await
+        .map_err(|e| session.err(e))?;
+    let done = inbox::done_by(p, &session.staff, 50)
+        .await
+        .map_err(|e| session.err(e))?;
     let page = InboxPage {
         chrome: chrome(&session, session.lang.t("待办任务", "Inbox")),
         notice: notice(session.lang, q.done.as_deref()),
@@ -519,7 +605,15 @@ fn history_lines(
             }
             .to_string();
             let mut detail = Vec::new();
-            for k in ["outcome", "opinion", "to", "reason", "action", "message", "escalation"] {
+            for k in [
+                "outcome",
+                "opinion",
+                "to",
+                "reason",
+                "action",
+                "message",
+                "escalation",
+            ] {
                 if let Some(v) = r.detail.get(k).and_then(|v| v.as_str())
                     && !v.is_empty()
                 {
@@ -568,11 +662,7 @@ struct TaskPage {
     errors: Vec<(String, String)>,
 }
 
-async fn task_page(
-    s: &Shared,
-    session: &StaffSession,
-    id: &str,
-) -> Result<TaskPage, PageError> {
+async fn task_page(s: &Shared, session: &StaffSession, id: &str) -> Result<TaskPage, PageError> {
     let p = &s.platform;
     let err = |e| session.err(e);
     let t = inbox::visible(p, &session.staff, id).await.map_err(err)?;
@@ -598,8 +688,14 @@ async fn task_page(
         .iter()
         .map(|n| (n.id.clone(), n.name.clone().unwrap_or_else(|| n.id.clone())))
         .collect();
-    let history = history_lines(session.lang, runtime::history(p, &inst.id).await.map_err(err)?, &names);
-    let (_, xml) = workflow::definition_xml(p, &inst.definition_id).await.map_err(err)?;
+    let history = history_lines(
+        session.lang,
+        runtime::history(p, &inst.id).await.map_err(err)?,
+        &names,
+    );
+    let (_, xml) = workflow::definition_xml(p, &inst.definition_id)
+        .await
+        .map_err(err)?;
     let marks = runtime::marks(p, &inst).await.map_err(err)?;
     let svg = yiwang_workflow::diagram::render(&xml, &marks).unwrap_or_default();
     Ok(TaskPage {
@@ -609,7 +705,9 @@ async fn task_page(
         may_claim: t.state == "open" && t.assignee.is_none(),
         held,
         delegated_to_me: t.state == "delegated" && t.assignee.as_deref() == Some(me.as_str()),
-        may_withdraw: t.state == "done" && t.done_by.as_deref() == Some(me.as_str()) && inst.state == "running",
+        may_withdraw: t.state == "done"
+            && t.done_by.as_deref() == Some(me.as_str())
+            && inst.state == "running",
         task_state: t.state.clone(),
         assignee: t.assignee.clone().unwrap_or_default(),
         owner: t.owner.clone().unwrap_or_default(),
@@ -665,26 +763,46 @@ pub(crate) async fn act(
     let me = &session.staff;
     let result = match action.as_str() {
         "claim" => inbox::claim(p, me, &id).await.map(|t| (t.id, "claimed")),
-        "unclaim" => inbox::unclaim(p, me, &id).await.map(|t| (t.id, "unclaimed")),
+        "unclaim" => inbox::unclaim(p, me, &id)
+            .await
+            .map(|t| (t.id, "unclaimed")),
         "complete" => match inbox::Outcome::parse(&f.outcome) {
-            Some(o) => inbox::complete(p, me, &id, o, &f.opinion).await.map(|t| (t.id, "completed")),
+            Some(o) => inbox::complete(p, me, &id, o, &f.opinion)
+                .await
+                .map(|t| (t.id, "completed")),
             None => Err(ServiceError::Invalid(vec![FieldError::new(
                 "outcome",
                 "请选择办理结果（通过或不予批准）",
                 "choose an outcome (approve or reject)",
             )])),
         },
-        "delegate" => inbox::delegate(p, me, &id, &f.to).await.map(|t| (t.id, "delegated")),
-        "resolve" => inbox::resolve(p, me, &id, &f.opinion).await.map(|t| (t.id, "resolved")),
-        "transfer" => inbox::transfer(p, me, &id, &f.to).await.map(|t| (t.id, "transferred")),
+        "delegate" => inbox::delegate(p, me, &id, &f.to)
+            .await
+            .map(|t| (t.id, "delegated")),
+        "resolve" => inbox::resolve(p, me, &id, &f.opinion)
+            .await
+            .map(|t| (t.id, "resolved")),
+        "transfer" => inbox::transfer(p, me, &id, &f.to)
+            .await
+            .map(|t| (t.id, "transferred")),
         "send_back" => inbox::send_back(p, me, &id, Some(&f.target), &f.opinion)
             .await
             .map(|t| (t.id, "sent_back")),
-        "withdraw" => inbox::withdraw(p, me, &id).await.map(|t| (t.id, "withdrawn")),
-        _ => Err(ServiceError::NotFound { what: "操作", key: action.clone() }),
+        "withdraw" => inbox::withdraw(p, me, &id)
+            .await
+            .map(|t| (t.id, "withdrawn")),
+        _ => Err(ServiceError::NotFound {
+            what: "操作",
+            key: action.clone(),
+        }),
     };
     match result {
-        Ok((tid, done)) if matches!(done, "completed" | "sent_back" | "transferred" | "delegated") => {
+        Ok((tid, done))
+            if matches!(
+                done,
+                "completed" | "sent_back" | "transferred" | "delegated"
+            ) =>
+        {
             let _ = tid;
             Ok(see_other(&format!("/admin/inbox?done={done}")))
         }
@@ -714,14 +832,15 @@ async fn may_see_instance(
             return Ok(inst);
         }
     }
-    Err(ServiceError::Forbidden("无权查看此办件 / not yours to see".into()))
+    Err(ServiceError::Forbidden(
+        "无权查看此办件 / not yours to see".into(),
+    ))
 }
 
 #[derive(Template)]
 #[template(path = "admin/instance.html")]
 struct InstancePage {
     chrome: Chrome,
-    id: String,
     business_key: String,
     definition_id: String,
     state: String,
@@ -739,7 +858,9 @@ pub(crate) async fn instance(
 ) -> Result<Response, PageError> {
     let p = &s.platform;
     let err = |e| session.err(e);
-    let inst = may_see_instance(p, &session.staff, &id).await.map_err(err)?;
+    let inst = may_see_instance(p, &session.staff, &id)
+        .await
+        .map_err(err)?;
     let loaded = runtime::load(p, &inst.definition_id).await.map_err(err)?;
     let names: HashMap<String, String> = loaded
         .deployment
@@ -748,20 +869,35 @@ pub(crate) async fn instance(
         .iter()
         .map(|n| (n.id.clone(), n.name.clone().unwrap_or_else(|| n.id.clone())))
         .collect();
-    let (_, xml) = workflow::definition_xml(p, &inst.definition_id).await.map_err(err)?;
+    let (_, xml) = workflow::definition_xml(p, &inst.definition_id)
+        .await
+        .map_err(err)?;
     let marks = runtime::marks(p, &inst).await.map_err(err)?;
     let now = yiwang_store::fmt_time(p.now());
     let tasks = inbox::tasks_of(p, &id).await.map_err(err)?;
     let page = InstancePage {
-        chrome: chrome(&session, format!("{} · {}", session.lang.t("流程实例", "Instance"), inst.business_key)),
-        id: inst.id.clone(),
+        chrome: chrome(
+            &session,
+            format!(
+                "{} · {}",
+                session.lang.t("流程实例", "Instance"),
+                inst.business_key
+            ),
+        ),
         business_key: inst.business_key.clone(),
         definition_id: inst.definition_id.clone(),
         state: inst.state.clone(),
         due: local_time_opt(inst.due_at.map(yiwang_store::fmt_time).as_deref()),
         svg: yiwang_workflow::diagram::render(&xml, &marks).unwrap_or_default(),
-        tasks: tasks.iter().map(|t| task_row(t, &session.staff.username, &now)).collect(),
-        history: history_lines(session.lang, runtime::history(p, &id).await.map_err(err)?, &names),
+        tasks: tasks
+            .iter()
+            .map(|t| task_row(t, &session.staff.username, &now))
+            .collect(),
+        history: history_lines(
+            session.lang,
+            runtime::history(p, &id).await.map_err(err)?,
+            &names,
+        ),
     };
     Ok(html(StatusCode::OK, &page))
 }
@@ -793,8 +929,13 @@ struct YearRow {
 }
 
 async fn calendar_page(s: &Shared, session: &StaffSession) -> Result<CalendarPage, PageError> {
-    session.staff.require(Role::SystemAdmin).map_err(|e| session.err(e))?;
-    let (years, next) = calendar::years(&s.platform).await.map_err(|e| session.err(e))?;
+    session
+        .staff
+        .require(Role::SystemAdmin)
+        .map_err(|e| session.err(e))?;
+    let (years, next) = calendar::years(&s.platform)
+        .await
+        .map_err(|e| session.err(e))?;
     let cal = s.platform.calendar();
     let regional = cal
         .regional()
@@ -866,8 +1007,14 @@ pub(crate) async fn calendar_set(
 ) -> Result<Response, PageError> {
     session.check_csrf(&f.csrf)?;
     let result = match f.year.trim().parse::<i32>() {
-        Ok(y) => calendar::set_year(&s.platform, &session.staff, y, &f.holidays, &f.workdays).await.map(|_| ()),
-        Err(_) => Err(ServiceError::Invalid(vec![FieldError::new("year", "请填写年份", "enter the year")])),
+        Ok(y) => calendar::set_year(&s.platform, &session.staff, y, &f.holidays, &f.workdays)
+            .await
+            .map(|_| ()),
+        Err(_) => Err(ServiceError::Invalid(vec![FieldError::new(
+            "year",
+            "请填写年份",
+            "enter the year",
+        )])),
     };
     match result {
         Ok(()) => Ok(see_other("/admin/calendar?done=calendar")),

@@ -2,7 +2,8 @@
 # The workflow engine beside SpiffWorkflow (the Python BPMN engine), in one run, on the same BPMN
 # files (crates/workflow/tests/data: seq5, parallel3, countersign5), in memory: instances
 # completed per second, each instance started and every user task completed until it ends,
-# parsing excluded on both sides.
+# parsing excluded on both sides. Then persisted: 5-step instances per second through the
+# platform's store on SQLite and PostgreSQL (crates/services/examples/workflow_persisted.rs).
 #
 #   scripts/bench/workflow.sh              3 s per case and engine
 #   DUR=10 scripts/bench/workflow.sh
@@ -35,12 +36,22 @@ for case in seq5 parallel3 countersign5; do
   "$PY_VENV/bin/python" "$BENCH_ROOT/scripts/bench/spiff_bench.py" --seconds "$DUR" --json --case "$case" >>"$out/spiff.jsonl"
 done
 
-# --- persisted (PLACEHOLDER) ---------------------------------------------------------------------
-# The persisted benchmark (each instance stored and reloaded through SQLite / PostgreSQL between
-# steps) is to be added here by its author; it is not implemented yet. It should append its JSON
-# lines ({"engine", "case", "per_second", "us_per_instance", ...}) to "$out/persisted.jsonl" so
-# that the table below can show them too.
-# --- end of placeholder --------------------------------------------------------------------------
+# --- persisted ---------------------------------------------------------------------------------
+# Complete 5-step instances per second through the platform's store (six transactions each, with
+# history, task, offer and instance rows) on SQLite and on a throwaway PostgreSQL on loopback.
+PERSISTED="$CARGO_TARGET_DIR/release/examples/workflow_persisted"
+if [[ -z "${SKIP_BUILD:-}" || ! -x "$PERSISTED" ]]; then
+  (cd "$BENCH_ROOT" && cargo build --release -p yiwang-services --example workflow_persisted >&2)
+fi
+CONC="${CONC:-4}"
+echo "persisted, ${DUR} s per backend, ${CONC} workers" >&2
+"$PERSISTED" --backend sqlite --seconds "$DUR" --concurrency "$CONC" --json >>"$out/persisted.jsonl"
+if [[ -z "${YIWANG_TEST_PG_URL:-}" ]]; then
+  source "$BENCH_ROOT/scripts/lib/pg.sh"
+  pg_start >&2
+  trap 'pg_stop >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
+fi
+"$PERSISTED" --backend postgres --seconds "$DUR" --concurrency "$CONC" --json >>"$out/persisted.jsonl"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 "$PY_VENV/bin/python" - "$out/yiwang.jsonl" "$out/spiff.jsonl" <<'EOF'
@@ -60,5 +71,14 @@ for case, r in y.items():
     ratio = r["per_second"] / p["per_second"]
     print(f"{case:<14} {r['per_second']:>14,.0f} {r['us_per_instance']:>9.2f} "
           f"{p['per_second']:>20,.0f} {p['us_per_instance']:>9.1f} {ratio:>7.0f}×")
+EOF
+echo
+echo "persisted (5-step instances, each 6 transactions):"
+"$PY_VENV/bin/python" - "$out/persisted.jsonl" <<'EOF'
+import json, sys
+print(f"{'backend':<10} {'workers':>7} {'instances/s':>12} {'tx/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+for r in map(json.loads, open(sys.argv[1])):
+    print(f"{r['backend']:<10} {r['concurrency']:>7} {r['per_second']:>12,.0f} {r['transactions_per_second']:>8,.0f} "
+          f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
 EOF
 echo "load average before: $load_before; after: $load_after (1, 5, 15 min)"

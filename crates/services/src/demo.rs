@@ -476,7 +476,8 @@ pub struct DemoCounts {
     pub citizens: usize,
 }
 
-/// Loads the demo province once, in one transaction, then reloads the platform's views.
+/// Loads the demo province once, in one transaction, then reloads the platform's views and
+/// deploys the demo approval process with three waiting cases.
 pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
     if is_loaded(p).await? {
         return Ok(None);
@@ -657,6 +658,7 @@ pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
         .await?;
     tx.commit().await?;
     p.reload().await?;
+    crate::workflow::load_demo(p).await?;
     Ok(Some(counts))
 }
 

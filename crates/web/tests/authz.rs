@@ -93,6 +93,7 @@ enum E {
 }
 
 const OK: E = E::Status(200);
+const BAD: E = E::Status(400);
 const DENY: E = E::Status(403);
 const HIDE: E = E::Status(404);
 const STATE: E = E::Status(409);
@@ -186,6 +187,13 @@ const MATRIX: &[Row] = &[
     get("/admin/identity/verify",                       [LOGIN, LOGIN, LOGIN, LOGIN, OK,    DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     get("/admin/audit",                                 [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
     get("/admin/audit?verify=1",                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
+    get("/admin/processes",                             [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
+    get("/admin/processes/Nope:1",                      [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  HIDE,  TOTP]),
+    get("/admin/processes/Nope:1/diagram.svg",          [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  HIDE,  TOTP]),
+    get("/admin/calendar",                              [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
+    get("/admin/inbox",                                 [LOGIN, LOGIN, LOGIN, LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK,    TOTP]),
+    get("/admin/tasks/nope-1",                          [LOGIN, LOGIN, LOGIN, LOGIN, HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  TOTP]),
+    get("/admin/instances/nope",                        [LOGIN, LOGIN, LOGIN, LOGIN, HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  TOTP]),
     // --- management forms without the session's CSRF token: 403 (or sign in first) ----------
     post(PostForged, "/admin/org", &[("org", "{rev_org}")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
@@ -212,6 +220,16 @@ const MATRIX: &[Row] = &[
     post(PostForged, "/admin/identity/verify", &[("id_number", "{l1_id}")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(UploadForged, "/admin/items/import", &[],      [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(UploadForged, "/admin/processes", &[],         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/processes/Nope:1/bind", &[("items", "{pub}")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/processes/Nope:1/migrate", &[("to", "Nope:2")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/tasks/nope-1/claim", &[],  [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/calendar", &[("year", "2027"), ("holidays", "2027-01-01 元旦")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/calendar/local", &[("hours", "09:00-17:00")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     // --- management forms with the session's own token: the role and organisation decide -----
     post(Post, "/admin/org", &[("org", "{rev_org}")],   [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  SWITCHED, DENY, DENY, DENY,  TOTP]),
     post(Post, "/admin/items/new", &[("basic_code", "{draft_basic}")],
@@ -238,6 +256,11 @@ const MATRIX: &[Row] = &[
     post(Post, "/admin/review/{draft}/1/approve", &[],  [LOGIN, LOGIN, LOGIN, LOGIN, HIDE,  DENY,  HIDE,  STATE, HIDE,  HIDE,  DENY,  TOTP]),
     post(Post, "/admin/identity/verify", &[("id_number", "{l1_id}")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, SKIP,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(Post, "/admin/calendar", &[("year", "2027"), ("holidays", "2027-13-01 元旦")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  BAD,   TOTP]),
+    post(Post, "/admin/processes/Nope:1/bind", &[("items", "{pub}")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  TOTP]),
+    post(Post, "/admin/tasks/nope-1/claim", &[],        [LOGIN, LOGIN, LOGIN, LOGIN, HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  TOTP]),
     post(Upload, "/admin/items/import", &[],            [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  REJECT, REJECT, DENY, DENY,  DENY,  DENY,  TOTP]),
     // --- citizens' pages --------------------------------------------------------------------
     get("/account",                                     [ACCOUNT, OK,  OK,    OK,    ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),

@@ -32,7 +32,11 @@ fn modeler_file_parses_and_deploys() {
     let NodeKind::UserTask { assignment, multi } = &handle.kind else {
         panic!()
     };
-    assert_eq!(assignment.candidate_groups, vec!["handler"]);
+    assert_eq!(assignment.candidate_groups, vec!["approver"]);
+    assert_eq!(
+        handle.step.as_ref().map(|s| s.limit),
+        Some(yiwang_workflow::Limit::WorkingDays(5))
+    );
     assert_eq!(assignment.candidate_orgs, vec!["case.department"]);
     assert!(multi.is_none());
     let NodeKind::UserTask { multi: Some(m), .. } = &p.node("Task_Countersign").unwrap().kind

@@ -203,6 +203,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "demo province loaded"
         );
     }
+    // Durable timers and step limits: every node sweeps; each timer fires once (see
+    // `workflow::timers`).
+    let node = format!(
+        "{}:{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "yiwang".into()),
+        std::process::id()
+    );
+    tokio::spawn(yiwang_services::workflow::timers::run(
+        platform.clone(),
+        node,
+        std::time::Duration::from_secs(5),
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

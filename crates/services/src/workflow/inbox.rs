@@ -465,42 +465,44 @@ pub async fn complete(
     let t = held(p, actor, id).await?;
     let s = runtime::get(p, &t.instance_id).await?;
     runtime::running(&s)?;
-    complete_as(p, &t, &actor.username, outcome, &opinion).await?;
+    complete_as(p, &t.instance_id, &t.id, &actor.username, outcome, &opinion).await?;
     get(p, id).await
 }
 
-/// Complete a task on someone's behalf (also used by escalations: `by` = `system`).
-pub(super) async fn complete_as(
+/// Complete a task on someone's behalf, without the inbox checks: escalations (`by` =
+/// `system`), department systems reporting a decision, and benchmarks. Returns the instance.
+pub async fn complete_as(
     p: &Platform,
-    t: &Task,
+    instance_id: &str,
+    task_id: &str,
     by: &str,
     outcome: Outcome,
     opinion: &str,
-) -> Result<(), ServiceError> {
+) -> Result<runtime::Stored, ServiceError> {
     let mut vars = Map::new();
     vars.insert("approved".into(), Value::Bool(outcome == Outcome::Approve));
     vars.insert("outcome".into(), Value::String(outcome.as_str().into()));
     vars.insert("opinion".into(), Value::String(opinion.to_owned()));
-    let work_item = work_item_of(t)?;
+    let work_item = work_item_of(task_id)?;
     let done = Done {
-        task_id: t.id.clone(),
+        task_id: task_id.to_owned(),
         by: by.to_owned(),
         outcome: outcome.as_str().into(),
         opinion: opinion.to_owned(),
     };
-    runtime::transition(p, &t.instance_id, by, Some(done), Vec::new(), |d, _, i| {
+    runtime::transition(p, instance_id, by, Some(done), Vec::new(), |d, _, i| {
         d.complete(i, work_item, vars)
             .map_err(runtime::to_service_error)
     })
-    .await?;
-    Ok(())
+    .await
 }
 
-fn work_item_of(t: &Task) -> Result<u64, ServiceError> {
-    t.id.rsplit('-')
+fn work_item_of(task_id: &str) -> Result<u64, ServiceError> {
+    task_id
+        .rsplit('-')
         .next()
         .and_then(|x| x.parse().ok())
-        .ok_or_else(|| ServiceError::internal(format!("task id {} has no work item", t.id)))
+        .ok_or_else(|| ServiceError::internal(format!("task id {task_id} has no work item")))
 }
 
 /// The earlier steps a task may be sent back to: user tasks of its scope done before, that
@@ -600,7 +602,7 @@ pub(super) async fn send_back_as(
             )])
         })?,
     };
-    let work_item = work_item_of(t)?;
+    let work_item = work_item_of(&t.id)?;
     let done = Done {
         task_id: t.id.clone(),
         by: by.to_owned(),

@@ -227,6 +227,11 @@ pub fn problems_error(problems: Vec<Problem>) -> ServiceError {
 /// any problem is found; the problems name their elements.
 pub async fn deploy(p: &Platform, actor: &Staff, xml: &str) -> Result<Definition, ServiceError> {
     require_designer(actor)?;
+    deploy_as(p, &actor.username, xml).await
+}
+
+/// Deploy on behalf of `by` (the demo loader and operator tools; no role check).
+pub async fn deploy_as(p: &Platform, by: &str, xml: &str) -> Result<Definition, ServiceError> {
     let d = check(xml).map_err(problems_error)?;
     let key = d.process.id.clone();
     let name = d.process.name.clone().unwrap_or_else(|| key.clone());
@@ -252,7 +257,7 @@ pub async fn deploy(p: &Platform, actor: &Staff, xml: &str) -> Result<Definition
     .bind(xml)
     .bind(&sm3)
     .bind(&now)
-    .bind(&actor.username)
+    .bind(by)
     .execute(&mut *tx)
     .await;
     if let Err(e) = inserted {
@@ -269,7 +274,7 @@ pub async fn deploy(p: &Platform, actor: &Staff, xml: &str) -> Result<Definition
         &mut tx,
         p.now(),
         &crate::identity::audit::Entry {
-            actor: &actor.username,
+            actor: by,
             action: "workflow.deploy",
             target: &id,
             outcome: crate::identity::audit::Outcome::Success,
@@ -287,8 +292,65 @@ pub async fn deploy(p: &Platform, actor: &Staff, xml: &str) -> Result<Definition
         name,
         sm3,
         deployed_at: now,
-        deployed_by: actor.username.clone(),
+        deployed_by: by.to_owned(),
     })
+}
+
+/// The demo province's approval process (`data/demo/approval.bpmn`, drawn in Camunda Modeler):
+/// deployed, bound to every item of 岳麓区市场监督管理局, with three cases waiting in its
+/// approvers' inbox.
+pub async fn load_demo(p: &Platform) -> Result<(), ServiceError> {
+    const XML: &str = include_str!("../../../../data/demo/approval.bpmn");
+    let d = deploy_as(p, "demo", XML).await?;
+    let org: Option<String> =
+        sqlx::query("SELECT s.org FROM staff s WHERE s.username = 'yl.scjg.approver'")
+            .fetch_optional(p.db.pool())
+            .await?
+            .map(|r| r.try_get("org"))
+            .transpose()?;
+    let Some(org) = org else {
+        return Ok(());
+    };
+    let codes: Vec<String> = sqlx::query("SELECT code FROM items WHERE org = $1 ORDER BY code")
+        .bind(&org)
+        .fetch_all(p.db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get("code"))
+        .collect::<Result<_, _>>()?;
+    let now = fmt_time(p.now());
+    let mut tx = p.db.begin().await?;
+    for code in &codes {
+        sqlx::query(
+            "INSERT INTO wf_bindings (item_code, process_key, rules, bound_at, bound_by) \
+             VALUES ($1, $2, '{}', $3, 'demo')",
+        )
+        .bind(code)
+        .bind(&d.process_key)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    let day = p.now().format("%Y%m%d").to_string();
+    for (k, (code, amount)) in codes.iter().zip([800, 5000, 12000]).enumerate() {
+        let mut variables = serde_json::Map::new();
+        variables.insert("amount".into(), amount.into());
+        runtime::start(
+            p,
+            "demo",
+            runtime::Start {
+                business_key: format!("DEMO-{day}-{:04}", k + 1),
+                item_code: Some(code.clone()),
+                process_key: None,
+                org: org.clone(),
+                variables,
+                limit_days: Some(20),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn definition(r: &yiwang_store::AnyRow) -> Result<Definition, ServiceError> {

@@ -203,7 +203,7 @@ async fn fire_limit(
             } else {
                 (Outcome::Reject, "超过办理时限，按规定视为不同意")
             };
-            inbox::complete_as(p, &task, "system", outcome, opinion).await?;
+            inbox::complete_as(p, instance, &task_id, "system", outcome, opinion).await?;
         }
         Escalation::SendBack if open => {
             if let Err(e) =

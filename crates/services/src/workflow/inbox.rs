@@ -672,12 +672,13 @@ pub async fn withdraw(p: &Platform, actor: &Staff, id: &str) -> Result<Task, Ser
         vec![Note {
             node: node.clone(),
             kind: "withdraw",
-            detail: json!({ "task": id }),
+            detail: json!({ "task": id, "reopen_for": actor.username }),
         }],
         move |d, _, i| d.withdraw(i, &node).map_err(runtime::to_service_error),
     )
     .await?;
-    // The re-opened task goes straight back to the approver who withdrew it.
+    // The re-opened task went straight back to the approver who withdrew it (in the same
+    // transaction: see `runtime::write`).
     let reopened = after
         .inst
         .work_items
@@ -685,13 +686,6 @@ pub async fn withdraw(p: &Platform, actor: &Staff, id: &str) -> Result<Task, Ser
         .filter(|w| w.node == t.node)
         .map(|w| format!("{}-{}", t.instance_id, w.id))
         .collect::<Vec<_>>();
-    for rid in &reopened {
-        sqlx::query("UPDATE wf_tasks SET assignee = $1 WHERE id = $2 AND state = 'open' AND assignee IS NULL")
-            .bind(&actor.username)
-            .bind(rid)
-            .execute(p.db.pool())
-            .await?;
-    }
     match reopened.first() {
         Some(r) => get(p, r).await,
         None => get(p, id).await,

@@ -102,9 +102,9 @@ pub fn fmt_limit(l: Limit) -> String {
 }
 
 /// The platform's checks on top of the engine's: roles, organisation rules and actions exist.
-fn platform_problems(d: &Deployment, rules: &Rules) -> Vec<Problem> {
+fn platform_problems(process: &yiwang_workflow::Process, rules: &Rules) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for n in &d.process.nodes {
+    for n in &process.nodes {
         match &n.kind {
             NodeKind::UserTask { assignment, .. } => {
                 let rule = rules.get(&n.id);
@@ -183,8 +183,7 @@ fn platform_problems(d: &Deployment, rules: &Rules) -> Vec<Problem> {
         }
     }
     for id in rules.keys() {
-        if !d
-            .process
+        if !process
             .node(id)
             .is_some_and(|n| matches!(n.kind, NodeKind::UserTask { .. }))
         {
@@ -200,13 +199,14 @@ fn platform_problems(d: &Deployment, rules: &Rules) -> Vec<Problem> {
 
 /// Everything wrong with a file, engine and platform checks together (empty: deployable).
 pub fn check(xml: &str) -> Result<Deployment, Vec<Problem>> {
-    let d = yiwang_workflow::check(xml).map_err(|e| e.problems())?;
-    let problems = platform_problems(&d, &Rules::new());
-    if problems.is_empty() {
-        Ok(d)
-    } else {
-        Err(problems)
+    let parsed = yiwang_workflow::parse(xml)
+        .map_err(|e| yiwang_workflow::DeployError::Parse(e).problems())?;
+    let mut problems = yiwang_workflow::validate(&parsed);
+    problems.extend(platform_problems(&parsed.process, &Rules::new()));
+    if !problems.is_empty() {
+        return Err(problems);
     }
+    yiwang_workflow::Deployment::compile(parsed.process)
 }
 
 fn require_designer(actor: &Staff) -> Result<(), ServiceError> {
@@ -424,7 +424,7 @@ pub async fn bind(
         )]));
     }
     let latest = runtime::latest(p, process_key).await?;
-    let problems = platform_problems(&latest.deployment, &rules);
+    let problems = platform_problems(&latest.deployment.process, &rules);
     if !problems.is_empty() {
         return Err(problems_error(problems));
     }

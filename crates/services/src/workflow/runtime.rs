@@ -316,8 +316,9 @@ fn id_list(ids: impl Iterator<Item = u64>) -> String {
 }
 
 /// Write one transition: the engine went from `before.inst` to `after`; `done` is the task a
-/// person (or an escalation) completed; `notes` are history rows written before the engine's.
-/// Fails with Conflict when somebody else changed the instance since it was read.
+/// person (or an escalation) completed; `notes` are history rows written before the engine's
+/// (a `withdraw` note's `reopen_for` user holds the re-opened task at once). Fails with
+/// Conflict when somebody else changed the instance since it was read.
 pub(super) async fn write(
     p: &Platform,
     tx: &mut Transaction<'static, Any>,
@@ -335,6 +336,12 @@ pub(super) async fn write(
     // History rows, numbered from 1 here and shifted once the instance row says where its
     // history stands (people's notes on other tasks may have been added meanwhile).
     let mut seq = 0_i64;
+    let reopen_for: Option<(String, String)> =
+        notes.iter().find(|n| n.kind == "withdraw").and_then(|n| {
+            n.detail["reopen_for"]
+                .as_str()
+                .map(|u| (n.node.clone(), u.to_owned()))
+        });
     let mut rows: Vec<(i64, String, &'static str, String)> = Vec::new();
     for n in notes {
         seq += 1;
@@ -497,13 +504,17 @@ pub(super) async fn write(
             if let Some(due) = due {
                 limits.push((task_id.clone(), w.id, w.node.clone(), fmt_time(due)));
             }
+            let holder = match &reopen_for {
+                Some((node, user)) if *node == w.node => Some(user.clone()),
+                _ => o.assignee,
+            };
             tasks.push((
                 task_id,
                 w.id,
                 w.node.clone(),
                 w.name.clone().unwrap_or_else(|| w.node.clone()),
                 o.org,
-                o.assignee,
+                holder,
                 due.map(fmt_time),
             ));
         }

@@ -83,6 +83,54 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Completions mixed with send-backs (退回) and withdrawals (撤回) on random graphs: a failed
+    /// operation changes nothing, and after every operation the invariants hold (a live
+    /// instance has a token; an ended one has no token, work item or timer; every work item
+    /// belongs to a resting task token).
+    #[test]
+    fn rework_keeps_the_invariants(
+        kinds in proptest::collection::vec(0u8..4, 1..8),
+        edges in proptest::collection::vec((0usize..8, 0usize..10, 0u8..3), 0..10),
+        x in 0i64..3,
+        ops in proptest::collection::vec((0u8..3, 0usize..100, 0usize..100), 0..16),
+    ) {
+        let xml = graph(&kinds, &edges);
+        let Ok(d) = check(&xml) else { return Ok(()) };
+        let Ok(mut i) = d.start(vars(&format!(r#"{{"x": {x}}}"#))) else { return Ok(()) };
+        let tasks: Vec<String> = d
+            .process
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.kind, yiwang_workflow::model::NodeKind::UserTask { .. }))
+            .map(|n| n.id.clone())
+            .collect();
+        for (op, a, b) in ops {
+            if !i.is_live() || i.work_items.is_empty() || tasks.is_empty() {
+                break;
+            }
+            let w = i.work_items[a % i.work_items.len()].id;
+            let before = i.clone();
+            let r = match op {
+                0 => d.complete(&mut i, w, vars("{}")),
+                1 => d.send_back(&mut i, w, &tasks[b % tasks.len()]),
+                _ => d.withdraw(&mut i, &tasks[b % tasks.len()]),
+            };
+            if r.is_err() {
+                prop_assert_eq!(&i, &before, "a failed operation changed the instance");
+            }
+            invariants(&i);
+            for wi in &i.work_items {
+                prop_assert!(
+                    i.tokens.iter().any(|t| t.id == wi.token && t.node == wi.node),
+                    "work item {} has no task token", wi.id
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn terminate_inside_subprocess_ends_only_the_subprocess() {
     let body = [

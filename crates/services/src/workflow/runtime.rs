@@ -471,6 +471,14 @@ pub(super) async fn write(
         .execute(&mut **tx)
         .await?;
     }
+    if ended {
+        sqlx::query(
+            "UPDATE wf_timers SET state = 'cancelled' WHERE instance_id = $1 AND state = 'pending'",
+        )
+        .bind(&before.id)
+        .execute(&mut **tx)
+        .await?;
+    }
     // New tasks, their offers and step limits.
     let master = p.master.get();
     let new_items: Vec<_> = after
@@ -704,8 +712,17 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
         .deployment
         .start(s.variables.clone())
         .map_err(engine_error)?;
-    let due = s
-        .limit_days
+    // The instance limit: as given, else the item's 承诺办结时限 (working days; 0 = none).
+    let limit_days = match (s.limit_days, &s.item_code) {
+        (Some(n), _) => Some(n),
+        (None, Some(code)) => match crate::catalogue::published(p, code).await {
+            Ok(item) => Some(u32::from(item.guide.promised_limit_days)),
+            Err(ServiceError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        (None, None) => None,
+    };
+    let due = limit_days
         .filter(|n| *n > 0)
         .map(|n| p.calendar().add_working_days(now, n));
     let id = uuid::Uuid::now_v7().to_string();
@@ -729,7 +746,7 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
     .bind(serde_json::to_string(&rules)?)
     .bind(fmt_time(now))
     .bind(actor)
-    .bind(s.limit_days.map(i64::from))
+    .bind(limit_days.map(i64::from))
     .bind(due.map(fmt_time))
     .execute(&mut *tx)
     .await;
@@ -763,6 +780,19 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
         detail: json!({ "definition": loaded.definition.id, "variables": s.variables }),
     }];
     write(p, &mut tx, &before, inst, actor, None, notes).await?;
+    if let Some(due) = due {
+        insert_timer(
+            &mut tx,
+            &format!("{id}-due"),
+            &id,
+            "due",
+            None,
+            None,
+            "",
+            &fmt_time(due),
+        )
+        .await?;
+    }
     tx.commit().await?;
     get(p, &id).await
 }
@@ -931,7 +961,8 @@ pub async fn resume(p: &Platform, actor: &str, id: &str) -> Result<Stored, Servi
         let kind: String = r.try_get("kind")?;
         let due: String = r.try_get("due_at")?;
         if let Some(d) = parse_time(&due) {
-            let moved = if kind == "limit" { shift(d) } else { d + wall };
+            // Limits (a step's, the instance's) count working time; BPMN timers calendar time.
+            let moved = if kind == "timer" { d + wall } else { shift(d) };
             sqlx::query("UPDATE wf_timers SET due_at = $1 WHERE id = $2")
                 .bind(fmt_time(moved))
                 .bind(&tid)
@@ -1166,6 +1197,11 @@ pub async fn marks(
     .await?;
     for r in overdue {
         m.overdue.insert(r.try_get("node")?);
+    }
+    if s.state == "running" && s.due_at.is_some_and(|d| d < p.now()) {
+        for w in &s.inst.work_items {
+            m.overdue.insert(w.node.clone());
+        }
     }
     Ok(m)
 }

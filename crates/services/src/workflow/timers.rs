@@ -23,6 +23,8 @@ pub struct Fired {
     pub timers: usize,
     /// Step limits that passed (escalations applied).
     pub limits: usize,
+    /// Instance limits (承诺时限) that passed.
+    pub instances: usize,
     /// Timers skipped this time (another node holds them, or the instance changed meanwhile).
     pub skipped: usize,
 }
@@ -49,10 +51,12 @@ pub async fn fire_due(p: &Platform, node: &str, batch: i64) -> Result<Fired, Ser
         let task_node: String = r.try_get("node")?;
         let fired = match kind.as_str() {
             "timer" => fire_timer(p, node, &id, &instance, timer.unwrap_or(-1)).await,
+            "due" => fire_instance_due(p, node, &id, &instance).await,
             _ => fire_limit(p, node, &id, &instance, work_item.unwrap_or(-1), &task_node).await,
         };
         match fired {
             Ok(true) if kind == "timer" => out.timers += 1,
+            Ok(true) if kind == "due" => out.instances += 1,
             Ok(true) => out.limits += 1,
             Ok(false) | Err(ServiceError::Conflict(_)) => out.skipped += 1,
             Err(e) => {
@@ -124,6 +128,46 @@ async fn fire_timer(
         detail: json!({ "timer": id, "node": node }),
     };
     runtime::write(p, &mut tx, &before, after, "system", None, vec![note]).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The instance's 承诺时限 passed: recorded and announced (supervision turns it into a 红牌).
+async fn fire_instance_due(
+    p: &Platform,
+    node: &str,
+    id: &str,
+    instance: &str,
+) -> Result<bool, ServiceError> {
+    let s = runtime::get(p, instance).await?;
+    let at = fmt_time(p.now());
+    let mut tx = p.db.begin().await?;
+    if !claim(p, &mut tx, id, node).await? {
+        return Ok(false);
+    }
+    runtime::note(
+        &mut tx,
+        instance,
+        &at,
+        "system",
+        Note {
+            node: String::new(),
+            kind: "instance_overdue",
+            detail: json!({ "due_at": s.due_at.map(fmt_time) }),
+        },
+    )
+    .await?;
+    sqlx::query("INSERT INTO outbox (id, topic, payload, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind("workflow.instance_overdue")
+        .bind(
+            json!({ "instance": instance, "business_key": s.business_key, "org": s.org,
+                    "due_at": s.due_at.map(fmt_time) })
+            .to_string(),
+        )
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -226,7 +270,7 @@ pub async fn run(p: std::sync::Arc<Platform>, node: String, every: std::time::Du
         tick.tick().await;
         loop {
             match fire_due(&p, &node, 200).await {
-                Ok(f) if f.timers + f.limits == 200 => continue,
+                Ok(f) if f.timers + f.limits + f.instances == 200 => continue,
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "timer sweep failed");

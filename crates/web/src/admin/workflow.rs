@@ -599,7 +599,8 @@ fn history_lines(
                 "suspended" => lang.t("暂停计时", "suspended"),
                 "resumed" => lang.t("恢复计时", "resumed"),
                 "timer" => lang.t("定时器触发", "timer fired"),
-                "overdue" => lang.t("超过办理时限", "limit passed"),
+                "overdue" => lang.t("超过环节时限", "step limit passed"),
+                "instance_overdue" => lang.t("超过承诺时限", "case limit passed"),
                 "message" => lang.t("收到消息", "message"),
                 other => other,
             }

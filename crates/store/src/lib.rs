@@ -58,9 +58,16 @@ impl StoreError {
 }
 
 /// A pool of connections to the platform's database.
+///
+/// On SQLite, transactions run on a separate pool of one connection: SQLite admits one writer
+/// at a time anyway, and queueing for that connection in-process is fair and immediate, where
+/// several connections contending for the file lock would sleep in SQLite's busy handler
+/// (milliseconds each). Reads outside transactions use the main pool, concurrently (WAL).
+/// A transaction must therefore never wait for another transaction of the same task.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -88,25 +95,45 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             });
-        let pool = match backend {
-            Backend::Sqlite => {
-                pool_opts
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(opts)
-                    .await?
-            }
-            Backend::Postgres => pool_opts.connect_with(opts).await?,
+        let sqlite = |pool_opts: AnyPoolOptions| {
+            pool_opts.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
         };
-        Ok(Db { pool, backend })
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                // A local file needs no liveness ping before each use (one round trip to the
+                // connection's thread saved per acquire).
+                let pool = sqlite(pool_opts.test_before_acquire(false))
+                    .connect_with(opts.clone())
+                    .await?;
+                let writer = sqlite(
+                    AnyPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(30))
+                        .max_connections(1)
+                        .test_before_acquire(false),
+                )
+                .connect_with(opts)
+                .await?;
+                (pool, writer)
+            }
+            Backend::Postgres => {
+                let pool = pool_opts.connect_with(opts).await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// Opens (creating if needed) the SQLite database of a data directory.
@@ -141,12 +168,13 @@ impl Db {
 
     /// Starts a transaction; every state change runs in exactly one.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(self.pool.begin().await?)
+        Ok(self.writer.begin().await?)
     }
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

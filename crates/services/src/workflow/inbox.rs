@@ -491,7 +491,7 @@ pub async fn complete_as(
         opinion: opinion.to_owned(),
     };
     runtime::transition(p, instance_id, by, Some(done), Vec::new(), |d, _, i| {
-        d.complete(i, work_item, vars)
+        d.complete(i, work_item, vars.clone())
             .map_err(runtime::to_service_error)
     })
     .await

@@ -284,7 +284,6 @@ pub async fn deploy_as(p: &Platform, by: &str, xml: &str) -> Result<Definition, 
     )
     .await?;
     tx.commit().await?;
-    runtime::forget_cached(&id);
     Ok(Definition {
         id,
         process_key: key,

@@ -27,11 +27,43 @@ pub struct Loaded {
     pub deployment: Deployment,
 }
 
-/// Compiled deployments by definition id (deployments never change, so entries never go stale).
+/// Compiled deployments by definition id (deployments never change, so entries never go
+/// stale), and the instances this node wrote last. A cached instance may be stale when another
+/// node changed it: the `rev` guard of the next write then fails, and the caller reads it
+/// afresh — the cache saves a read, it never decides anything.
 #[derive(Default)]
-pub struct Cache(RwLock<HashMap<String, Arc<Loaded>>>);
+pub struct Cache(RwLock<HashMap<String, Arc<Loaded>>>, std::sync::Mutex<HashMap<String, Stored>>);
+
+/// Most instances kept in memory per node.
+const INSTANCE_CACHE: usize = 20_000;
 
 impl Cache {
+    fn instance(&self, id: &str) -> Option<Stored> {
+        match self.1.lock() {
+            Ok(g) => g.get(id).cloned(),
+            Err(p) => p.into_inner().get(id).cloned(),
+        }
+    }
+    pub(super) fn keep(&self, s: &Stored) {
+        let mut g = match self.1.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if g.len() >= INSTANCE_CACHE {
+            g.clear();
+        }
+        if s.state == "running" {
+            g.insert(s.id.clone(), s.clone());
+        } else {
+            g.remove(&s.id);
+        }
+    }
+    pub(super) fn forget(&self, id: &str) {
+        match self.1.lock() {
+            Ok(mut g) => g.remove(id),
+            Err(p) => p.into_inner().remove(id),
+        };
+    }
     fn get(&self, id: &str) -> Option<Arc<Loaded>> {
         match self.0.read() {
             Ok(g) => g.get(id).cloned(),
@@ -47,8 +79,6 @@ impl Cache {
     }
 }
 
-/// Kept for callers that deploy: ids are never reused, so nothing needs forgetting.
-pub(super) fn forget_cached(_id: &str) {}
 
 /// The compiled deployment of a definition id.
 pub async fn load(p: &Platform, id: &str) -> Result<Arc<Loaded>, ServiceError> {
@@ -315,10 +345,140 @@ fn id_list(ids: impl Iterator<Item = u64>) -> String {
     }
 }
 
+/// One bound value of a [`Batch`].
+#[derive(Debug, Clone)]
+enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Arg {
+        Arg::Text(Some(s.to_owned()))
+    }
+}
+impl From<String> for Arg {
+    fn from(s: String) -> Arg {
+        Arg::Text(Some(s))
+    }
+}
+impl From<&String> for Arg {
+    fn from(s: &String) -> Arg {
+        Arg::Text(Some(s.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(s: Option<String>) -> Arg {
+        Arg::Text(s)
+    }
+}
+impl From<i64> for Arg {
+    fn from(n: i64) -> Arg {
+        Arg::Int(Some(n))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(n: Option<i64>) -> Arg {
+        Arg::Int(n)
+    }
+}
+
+/// The statements of one transition, sent to the database in one round trip: on SQLite as one
+/// multi-statement query (run in order), on PostgreSQL as one statement of data-modifying
+/// `WITH` parts (one snapshot: the parts never touch the same row). Guard parts return a key
+/// (`RETURNING CAST('i' AS TEXT) AS k`); the caller checks every guard came back, else the
+/// transaction is rolled back as a conflict.
+#[derive(Default)]
+struct Batch {
+    parts: Vec<String>,
+    guards: Vec<usize>,
+    args: Vec<Arg>,
+}
+
+impl Batch {
+    /// Add a statement written with its own `$1…$n`; they are renumbered after the others'.
+    fn push(&mut self, sql: &str, args: Vec<Arg>) {
+        let base = self.args.len();
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut chars = sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                let mut n = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + d as usize;
+                    chars.next();
+                }
+                out.push('$');
+                out.push_str(&(base + n).to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        self.parts.push(out);
+        self.args.extend(args);
+    }
+
+    /// Add a guard: a statement ending in `RETURNING CAST('…' AS TEXT) AS k` that must return a row.
+    fn guard(&mut self, sql: &str, args: Vec<Arg>) {
+        self.guards.push(self.parts.len());
+        self.push(sql, args);
+    }
+
+    /// Run the batch; returns how many guard rows came back (`usize::MAX` when a unique key
+    /// already existed: the transition started from a stale copy).
+    async fn run(
+        self,
+        backend: yiwang_store::Backend,
+        tx: &mut Transaction<'static, Any>,
+    ) -> Result<usize, ServiceError> {
+        let sql = match backend {
+            yiwang_store::Backend::Sqlite => self.parts.join(";\n"),
+            yiwang_store::Backend::Postgres => {
+                let mut s = String::from("WITH ");
+                for (i, part) in self.parts.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(",\n");
+                    }
+                    s.push_str(&format!("p{i} AS ({part})"));
+                }
+                let selects: Vec<String> = self
+                    .guards
+                    .iter()
+                    .map(|g| format!("SELECT k FROM p{g}"))
+                    .collect();
+                s.push('\n');
+                s.push_str(&selects.join(" UNION ALL "));
+                s
+            }
+        };
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in self.args {
+            q = match a {
+                Arg::Text(v) => q.bind(v),
+                Arg::Int(v) => q.bind(v),
+            };
+        }
+        match q.fetch_all(&mut **tx).await {
+            Ok(rows) => Ok(rows.len()),
+            // Rows keyed by the instance's history sequence or work-item numbers exist already:
+            // the copy this transition started from is stale. A conflict, not a fault.
+            Err(e) => {
+                let e = yiwang_store::StoreError::from(e);
+                if e.is_unique_violation() {
+                    Ok(usize::MAX)
+                } else {
+                    Err(e.into())
+                }
+            }
+        }
+    }
+}
+
 /// Write one transition: the engine went from `before.inst` to `after`; `done` is the task a
 /// person (or an escalation) completed; `notes` are history rows written before the engine's
-/// (a `withdraw` note's `reopen_for` user holds the re-opened task at once). Fails with
-/// Conflict when somebody else changed the instance since it was read.
+/// (a `withdraw` note's `reopen_for` user holds the re-opened task at once). Every statement
+/// goes in one [`Batch`]. Fails with Conflict when somebody else changed the instance since it
+/// was read (its `rev`) or the completed task is no longer open.
 pub(super) async fn write(
     p: &Platform,
     tx: &mut Transaction<'static, Any>,
@@ -327,21 +487,21 @@ pub(super) async fn write(
     actor: &str,
     done: Option<&Done>,
     notes: Vec<Note>,
-) -> Result<(), ServiceError> {
+) -> Result<Stored, ServiceError> {
     let now = p.now();
     let at = fmt_time(now);
     let loaded = load(p, &before.definition_id).await?;
     let d = &loaded.deployment;
     let engine_history = after.take_history();
-    // History rows, numbered from 1 here and shifted once the instance row says where its
-    // history stands (people's notes on other tasks may have been added meanwhile).
-    let mut seq = 0_i64;
-    let reopen_for: Option<(String, String)> =
-        notes.iter().find(|n| n.kind == "withdraw").and_then(|n| {
-            n.detail["reopen_for"]
-                .as_str()
-                .map(|u| (n.node.clone(), u.to_owned()))
-        });
+    let mut b = Batch::default();
+    let id = before.id.as_str();
+
+    // History rows, numbered after the instance's last.
+    let reopen_for: Option<(String, String)> = notes
+        .iter()
+        .find(|n| n.kind == "withdraw")
+        .and_then(|n| n.detail["reopen_for"].as_str().map(|u| (n.node.clone(), u.to_owned())));
+    let mut seq = before.hseq;
     let mut rows: Vec<(i64, String, &'static str, String)> = Vec::new();
     for n in notes {
         seq += 1;
@@ -372,247 +532,244 @@ pub(super) async fn write(
         InstanceState::Completed => "completed",
         InstanceState::Terminated => "terminated",
     };
-    let ended = matches!(
-        after.state,
-        InstanceState::Completed | InstanceState::Terminated
+    let ended = matches!(after.state, InstanceState::Completed | InstanceState::Terminated);
+    b.guard(
+        "UPDATE wf_instances SET data = $1, state = $2, rev = rev + 1, hseq = $3, ended_at = $4, \
+         end_event = $5 WHERE id = $6 AND rev = $7 RETURNING CAST('i' AS TEXT) AS k",
+        vec![
+            serde_json::to_string(&after)?.into(),
+            state.into(),
+            seq.into(),
+            ended.then(|| at.clone()).into(),
+            after.end_event.clone().into(),
+            id.into(),
+            before.rev.into(),
+        ],
     );
-    let data = serde_json::to_string(&after)?;
-    let updated = sqlx::query(
-        "UPDATE wf_instances SET data = $1, state = $2, rev = rev + 1, hseq = hseq + $3, \
-         ended_at = $4, end_event = $5 WHERE id = $6 AND rev = $7 RETURNING hseq",
-    )
-    .bind(&data)
-    .bind(state)
-    .bind(seq)
-    .bind(ended.then(|| at.clone()))
-    .bind(after.end_event.clone())
-    .bind(&before.id)
-    .bind(before.rev)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(updated) = updated else {
-        return Err(ServiceError::Conflict(
-            "流程已被他人办理，请刷新后重试 / the case was changed by someone else: reload and try again".into(),
-        ));
-    };
-    let base = updated.try_get::<i64, _>("hseq")? - seq;
-    for r in &mut rows {
-        r.0 += base;
-    }
-    let first_engine_seq = first_engine_seq + base;
     if !rows.is_empty() {
-        let sql = format!(
-            "INSERT INTO wf_history (instance_id, seq, at, node, kind, actor, detail) VALUES {}",
-            values(rows.len(), 7)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut args = Vec::with_capacity(rows.len() * 7);
         for (s, node, kind, detail) in &rows {
-            q = q
-                .bind(&before.id)
-                .bind(*s)
-                .bind(&at)
-                .bind(node)
-                .bind(*kind)
-                .bind(actor)
-                .bind(detail);
+            args.extend([
+                id.into(),
+                (*s).into(),
+                (&at).into(),
+                node.into(),
+                (*kind).into(),
+                actor.into(),
+                detail.into(),
+            ]);
         }
-        q.execute(&mut **tx).await?;
+        b.push(
+            &format!(
+                "INSERT INTO wf_history (instance_id, seq, at, node, kind, actor, detail) VALUES {}",
+                values(rows.len(), 7)
+            ),
+            args,
+        );
     }
     if let Some(done) = done {
-        let n = sqlx::query(
+        b.guard(
             "UPDATE wf_tasks SET state = 'done', done_at = $1, done_seq = $2, done_by = $3, \
-             outcome = $4, opinion = $5 WHERE id = $6 AND state = 'open'",
-        )
-        .bind(&at)
-        .bind(first_engine_seq)
-        .bind(&done.by)
-        .bind(&done.outcome)
-        .bind(&done.opinion)
-        .bind(&done.task_id)
-        .execute(&mut **tx)
-        .await?;
-        if n.rows_affected() != 1 {
-            return Err(ServiceError::Conflict(
-                "任务已被办理 / the task was already handled".into(),
-            ));
-        }
+             outcome = $4, opinion = $5 WHERE id = $6 AND state = 'open' RETURNING CAST('d' AS TEXT) AS k",
+            vec![
+                (&at).into(),
+                first_engine_seq.into(),
+                (&done.by).into(),
+                (&done.outcome).into(),
+                (&done.opinion).into(),
+                (&done.task_id).into(),
+            ],
+        );
     }
-    // Tasks and timers that went away.
+    // Tasks and timers that went away (the completed task excluded: it is done, not cancelled).
     let live_items: HashSet<u64> = after.work_items.iter().map(|w| w.id).collect();
-    let before_items: HashSet<u64> = before.inst.work_items.iter().map(|w| w.id).collect();
-    let done_item = done.and_then(|_| before_items.difference(&live_items).next().copied());
-    let gone_items =
-        before_items.difference(&live_items).count() > usize::from(done_item.is_some());
-    if gone_items {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE wf_tasks SET state = 'cancelled', done_at = $1 WHERE instance_id = $2 \
-             AND state IN ('open', 'delegated') AND work_item NOT IN ({})",
-            id_list(live_items.iter().copied())
-        )))
-        .bind(&at)
-        .bind(&before.id)
-        .execute(&mut **tx)
-        .await?;
+    let gone: Vec<&yiwang_workflow::WorkItem> = before
+        .inst
+        .work_items
+        .iter()
+        .filter(|w| !live_items.contains(&w.id))
+        .collect();
+    let done_id = done.map(|x| x.task_id.clone()).unwrap_or_default();
+    if gone.iter().any(|w| format!("{id}-{}", w.id) != done_id) {
+        b.push(
+            &format!(
+                "UPDATE wf_tasks SET state = 'cancelled', done_at = $1 WHERE instance_id = $2 \
+                 AND state IN ('open', 'delegated') AND id <> $3 AND work_item NOT IN ({})",
+                id_list(live_items.iter().copied())
+            ),
+            vec![(&at).into(), id.into(), done_id.clone().into()],
+        );
     }
     let live_timers: HashSet<u64> = after.timers.iter().map(|t| t.id).collect();
-    let timers_gone = before
-        .inst
-        .timers
+    let timers_gone = before.inst.timers.iter().any(|t| !live_timers.contains(&t.id));
+    let limits_gone = gone
         .iter()
-        .any(|t| !live_timers.contains(&t.id));
-    if timers_gone || before_items.iter().any(|i| !live_items.contains(i)) {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE wf_timers SET state = 'cancelled' WHERE instance_id = $1 AND state = 'pending' \
-             AND ((kind = 'timer' AND timer NOT IN ({})) OR (kind = 'limit' AND work_item NOT IN ({})))",
-            id_list(live_timers.iter().copied()),
-            id_list(live_items.iter().copied()),
-        )))
-        .bind(&before.id)
-        .execute(&mut **tx)
-        .await?;
-    }
+        .any(|w| step_limit(d, &before.rules, &w.node).is_some());
     if ended {
-        sqlx::query(
+        b.push(
             "UPDATE wf_timers SET state = 'cancelled' WHERE instance_id = $1 AND state = 'pending'",
-        )
-        .bind(&before.id)
-        .execute(&mut **tx)
-        .await?;
+            vec![id.into()],
+        );
+    } else if timers_gone || limits_gone {
+        b.push(
+            &format!(
+                "UPDATE wf_timers SET state = 'cancelled' WHERE instance_id = $1 AND state = 'pending' \
+                 AND ((kind = 'timer' AND timer NOT IN ({})) OR (kind = 'limit' AND work_item NOT IN ({})))",
+                id_list(live_timers.iter().copied()),
+                id_list(live_items.iter().copied()),
+            ),
+            vec![id.into()],
+        );
     }
     // New tasks, their offers and step limits.
-    let master = p.master.get();
+    let before_items: HashSet<u64> = before.inst.work_items.iter().map(|w| w.id).collect();
     let new_items: Vec<_> = after
         .work_items
         .iter()
         .filter(|w| !before_items.contains(&w.id))
         .collect();
+    let mut timers: Vec<[Arg; 8]> = Vec::new();
     if !new_items.is_empty() {
+        let master = p.master.get();
         let calendar = p.calendar();
-        let mut tasks = Vec::new();
-        let mut offers: Vec<(String, String, String, String)> = Vec::new();
-        let mut limits = Vec::new();
+        let mut task_args = Vec::new();
+        let mut offer_args = Vec::new();
+        let mut offers = 0;
         for w in &new_items {
-            let task_id = format!("{}-{}", before.id, w.id);
-            let o = assign::offer(
-                &master,
-                &before.org,
-                &w.assignment,
-                before.rules.get(&w.node),
-            );
+            let task_id = format!("{id}-{}", w.id);
+            let o = assign::offer(&master, &before.org, &w.assignment, before.rules.get(&w.node));
             let due = step_limit(d, &before.rules, &w.node).map(|(l, _)| match l {
                 Limit::WorkingDays(n) => calendar.add_working_days(now, n),
                 Limit::WorkingHours(n) => calendar.add_working_hours(now, n),
             });
             for (org, role) in &o.pairs {
-                offers.push((task_id.clone(), org.clone(), role.clone(), String::new()));
+                offer_args.extend([(&task_id).into(), org.into(), role.into(), "".into()]);
+                offers += 1;
             }
             for u in &o.users {
-                offers.push((task_id.clone(), String::new(), String::new(), u.clone()));
+                offer_args.extend([(&task_id).into(), "".into(), "".into(), u.into()]);
+                offers += 1;
             }
             if let Some(due) = due {
-                limits.push((task_id.clone(), w.id, w.node.clone(), fmt_time(due)));
+                timers.push([
+                    format!("{task_id}-limit").into(),
+                    id.into(),
+                    "limit".into(),
+                    Arg::Int(None),
+                    Arg::Int(Some(w.id as i64)),
+                    (&w.node).into(),
+                    fmt_time(due).into(),
+                    "pending".into(),
+                ]);
             }
             let holder = match &reopen_for {
                 Some((node, user)) if *node == w.node => Some(user.clone()),
                 _ => o.assignee,
             };
-            tasks.push((
-                task_id,
-                w.id,
-                w.node.clone(),
-                w.name.clone().unwrap_or_else(|| w.node.clone()),
-                o.org,
-                holder,
-                due.map(fmt_time),
-            ));
+            task_args.extend([
+                task_id.into(),
+                id.into(),
+                (w.id as i64).into(),
+                (&w.node).into(),
+                w.name.clone().unwrap_or_else(|| w.node.clone()).into(),
+                o.org.into(),
+                "open".into(),
+                holder.into(),
+                (&at).into(),
+                first_engine_seq.into(),
+                due.map(fmt_time).into(),
+                0_i64.into(),
+            ]);
         }
-        let sql = format!(
-            "INSERT INTO wf_tasks (id, instance_id, work_item, node, name, org, state, assignee, \
-             created_at, created_seq, due_at, overdue) VALUES {}",
-            values(tasks.len(), 12)
+        b.push(
+            &format!(
+                "INSERT INTO wf_tasks (id, instance_id, work_item, node, name, org, state, assignee, \
+                 created_at, created_seq, due_at, overdue) VALUES {}",
+                values(new_items.len(), 12)
+            ),
+            task_args,
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for t in &tasks {
-            q = q
-                .bind(&t.0)
-                .bind(&before.id)
-                .bind(t.1 as i64)
-                .bind(&t.2)
-                .bind(&t.3)
-                .bind(&t.4)
-                .bind("open")
-                .bind(t.5.clone())
-                .bind(&at)
-                .bind(first_engine_seq)
-                .bind(t.6.clone())
-                .bind(0_i64);
-        }
-        q.execute(&mut **tx).await?;
-        if !offers.is_empty() {
-            let sql = format!(
-                "INSERT INTO wf_offers (task_id, org, role, username) VALUES {}",
-                values(offers.len(), 4)
+        if offers > 0 {
+            b.push(
+                &format!(
+                    "INSERT INTO wf_offers (task_id, org, role, username) VALUES {}",
+                    values(offers, 4)
+                ),
+                offer_args,
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for o in &offers {
-                q = q.bind(&o.0).bind(&o.1).bind(&o.2).bind(&o.3);
-            }
-            q.execute(&mut **tx).await?;
-        }
-        for (task_id, item, node, due) in limits {
-            insert_timer(
-                tx,
-                &format!("{task_id}-limit"),
-                &before.id,
-                "limit",
-                None,
-                Some(item),
-                &node,
-                &due,
-            )
-            .await?;
         }
     }
     // New BPMN timers.
     let before_timers: HashSet<u64> = before.inst.timers.iter().map(|t| t.id).collect();
-    for t in after
-        .timers
-        .iter()
-        .filter(|t| !before_timers.contains(&t.id))
-    {
-        let due = timer_due(&t.timer, now, t.round);
-        insert_timer(
-            tx,
-            &format!("{}-t{}", before.id, t.id),
-            &before.id,
-            "timer",
-            Some(t.id),
-            None,
-            &t.node,
-            &fmt_time(due),
-        )
-        .await?;
+    for t in after.timers.iter().filter(|t| !before_timers.contains(&t.id)) {
+        timers.push([
+            format!("{id}-t{}", t.id).into(),
+            id.into(),
+            "timer".into(),
+            Arg::Int(Some(t.id as i64)),
+            Arg::Int(None),
+            (&t.node).into(),
+            fmt_time(timer_due(&t.timer, now, t.round)).into(),
+            "pending".into(),
+        ]);
+    }
+    if !timers.is_empty() {
+        let n = timers.len();
+        b.push(
+            &format!(
+                "INSERT INTO wf_timers (id, instance_id, kind, timer, work_item, node, due_at, state) VALUES {}",
+                values(n, 8)
+            ),
+            timers.into_iter().flatten().collect(),
+        );
     }
     // Outbox: platform actions and the end.
-    for (node, action) in actions {
-        outbox(
-            p,
-            tx,
-            "workflow.action",
-            json!({ "instance": before.id, "business_key": before.business_key, "node": node, "action": action, "org": before.org }),
-        )
-        .await?;
-    }
+    let mut events: Vec<(&str, Value)> = actions
+        .into_iter()
+        .map(|(node, action)| {
+            (
+                "workflow.action",
+                json!({ "instance": id, "business_key": before.business_key, "node": node, "action": action, "org": before.org }),
+            )
+        })
+        .collect();
     if ended {
-        outbox(
-            p,
-            tx,
+        events.push((
             "workflow.ended",
-            json!({ "instance": before.id, "business_key": before.business_key, "state": state, "end_event": after.end_event, "variables": after.variables }),
-        )
-        .await?;
+            json!({ "instance": id, "business_key": before.business_key, "state": state, "end_event": after.end_event, "variables": after.variables }),
+        ));
     }
-    Ok(())
+    if !events.is_empty() {
+        let mut args = Vec::new();
+        for (topic, payload) in &events {
+            args.extend([
+                uuid::Uuid::now_v7().to_string().into(),
+                (*topic).into(),
+                payload.to_string().into(),
+                (&at).into(),
+            ]);
+        }
+        b.push(
+            &format!(
+                "INSERT INTO outbox (id, topic, payload, created_at) VALUES {}",
+                values(events.len(), 4)
+            ),
+            args,
+        );
+    }
+    let guards = b.guards.len();
+    if b.run(p.db.backend(), tx).await? != guards {
+        return Err(ServiceError::Conflict(
+            "流程已被他人办理，请刷新后重试 / the case or task was changed by someone else: reload and try again".into(),
+        ));
+    }
+    Ok(Stored {
+        state: state.to_owned(),
+        inst: after,
+        rev: before.rev + 1,
+        hseq: seq,
+        ..before.clone()
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -642,21 +799,6 @@ async fn insert_timer(
     Ok(())
 }
 
-async fn outbox(
-    p: &Platform,
-    tx: &mut Transaction<'static, Any>,
-    topic: &str,
-    payload: Value,
-) -> Result<(), ServiceError> {
-    sqlx::query("INSERT INTO outbox (id, topic, payload, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(topic)
-        .bind(payload.to_string())
-        .bind(fmt_time(p.now()))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
 
 pub(super) fn engine_error(e: yiwang_workflow::EngineError) -> ServiceError {
     use yiwang_workflow::EngineError as E;
@@ -779,7 +921,7 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
         kind: "started",
         detail: json!({ "definition": loaded.definition.id, "variables": s.variables }),
     }];
-    write(p, &mut tx, &before, inst, actor, None, notes).await?;
+    let written = write(p, &mut tx, &before, inst, actor, None, notes).await?;
     if let Some(due) = due {
         insert_timer(
             &mut tx,
@@ -794,26 +936,53 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
         .await?;
     }
     tx.commit().await?;
-    get(p, &id).await
+    p.workflow.keep(&written);
+    Ok(written)
 }
 
-/// Apply an engine operation to an instance and write it (retrying is the caller's choice).
+/// Apply an engine operation to an instance and write it. The instance comes from this node's
+/// cache when it has it; when the write meets a newer `rev` (another node or a person's claim
+/// wrote since), the operation is applied once more to a fresh read.
 pub(super) async fn transition(
     p: &Platform,
     id: &str,
     actor: &str,
     done: Option<Done>,
     notes: Vec<Note>,
-    op: impl FnOnce(&Deployment, &Stored, &mut Instance) -> Result<(), ServiceError>,
+    op: impl Fn(&Deployment, &Stored, &mut Instance) -> Result<(), ServiceError>,
 ) -> Result<Stored, ServiceError> {
-    let before = get(p, id).await?;
+    let before = match p.workflow.instance(id) {
+        Some(s) => s,
+        None => get(p, id).await?,
+    };
+    // A conflict on a cached or a just-read copy (a claim or note moved `rev` meanwhile) is
+    // retried once on a fresh read; the operation decides again on what is there now.
+    match transition_from(p, before, actor, done.as_ref(), notes.clone(), &op).await {
+        Err(ServiceError::Conflict(_)) => {
+            p.workflow.forget(id);
+            let fresh = get(p, id).await?;
+            transition_from(p, fresh, actor, done.as_ref(), notes, &op).await
+        }
+        other => other,
+    }
+}
+
+async fn transition_from(
+    p: &Platform,
+    before: Stored,
+    actor: &str,
+    done: Option<&Done>,
+    notes: Vec<Note>,
+    op: &impl Fn(&Deployment, &Stored, &mut Instance) -> Result<(), ServiceError>,
+) -> Result<Stored, ServiceError> {
     let loaded = load(p, &before.definition_id).await?;
     let mut after = before.inst.clone();
     op(&loaded.deployment, &before, &mut after)?;
     let mut tx = p.db.begin().await?;
-    write(p, &mut tx, &before, after, actor, done.as_ref(), notes).await?;
+    let written = write(p, &mut tx, &before, after, actor, done, notes).await?;
     tx.commit().await?;
-    get(p, id).await
+    p.workflow.keep(&written);
+    Ok(written)
 }
 
 pub(super) fn require_running(s: &Stored) -> Result<(), ServiceError> {
@@ -898,6 +1067,7 @@ pub async fn suspend(
     )
     .await?;
     tx.commit().await?;
+    p.workflow.forget(id);
     get(p, id).await
 }
 
@@ -982,6 +1152,7 @@ pub async fn resume(p: &Platform, actor: &str, id: &str) -> Result<Stored, Servi
     )
     .await?;
     tx.commit().await?;
+    p.workflow.forget(id);
     get(p, id).await
 }
 
@@ -994,7 +1165,7 @@ pub(super) async fn note(
     n: Note,
 ) -> Result<(), ServiceError> {
     let seq: i64 =
-        sqlx::query("UPDATE wf_instances SET hseq = hseq + 1 WHERE id = $1 RETURNING hseq")
+        sqlx::query("UPDATE wf_instances SET hseq = hseq + 1, rev = rev + 1 WHERE id = $1 RETURNING hseq")
             .bind(id)
             .fetch_one(&mut **tx)
             .await?
@@ -1127,6 +1298,9 @@ pub async fn migrate(
     )
     .await?;
     tx.commit().await?;
+    for (s, _) in &moved {
+        p.workflow.forget(&s.id);
+    }
     Ok(moved.len())
 }
 

@@ -161,6 +161,13 @@ impl Db {
         &self.pool
     }
 
+    /// The pool transactions run on (on SQLite its one writer connection), for callers that
+    /// send a whole transaction as one script (`BEGIN IMMEDIATE; …; COMMIT`) and roll it back
+    /// themselves on failure.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend

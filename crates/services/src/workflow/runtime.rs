@@ -424,6 +424,68 @@ impl Batch {
         self.push(sql, args);
     }
 
+    /// Run the batch as a transaction of its own. On SQLite the whole transaction is one script
+    /// (`BEGIN IMMEDIATE; …; COMMIT`, one round trip to the connection's thread), each guard
+    /// followed by a statement that fails when the guard changed no row; it runs in a task of
+    /// its own so that a cancelled request can never leave the connection inside it. On
+    /// PostgreSQL: begin, the batch, commit.
+    async fn commit_alone(self, db: &yiwang_store::Db) -> Result<(), ServiceError> {
+        let conflict = || {
+            ServiceError::Conflict(
+                "流程已被他人办理，请刷新后重试 / the case or task was changed by someone else: reload and try again".into(),
+            )
+        };
+        if db.backend() == yiwang_store::Backend::Postgres {
+            let mut tx = db.begin().await?;
+            let guards = self.guards.len();
+            if self.run(db.backend(), &mut tx).await? != guards {
+                return Err(conflict());
+            }
+            tx.commit().await?;
+            return Ok(());
+        }
+        let mut sql = String::from("BEGIN IMMEDIATE;\n");
+        for (i, part) in self.parts.iter().enumerate() {
+            sql.push_str(part);
+            sql.push_str(";\n");
+            if self.guards.contains(&i) {
+                // json() of a malformed text raises an error: the script stops here.
+                sql.push_str("SELECT CASE WHEN changes() = 0 THEN json('yiwang-conflict') END;\n");
+            }
+        }
+        sql.push_str("COMMIT");
+        let args = self.args;
+        let writer = db.writer().clone();
+        let run = tokio::spawn(async move {
+            let mut conn = writer.acquire().await?;
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in args {
+                q = match a {
+                    Arg::Text(v) => q.bind(v),
+                    Arg::Int(v) => q.bind(v),
+                };
+            }
+            let r = q.fetch_all(&mut *conn).await.map(|_| ());
+            if r.is_err() {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            }
+            r
+        });
+        match run.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                let malformed = e.to_string().contains("malformed JSON");
+                let e = yiwang_store::StoreError::from(e);
+                if malformed || e.is_unique_violation() {
+                    Err(conflict())
+                } else {
+                    Err(e.into())
+                }
+            }
+            Err(e) => Err(ServiceError::internal(format!("transition task: {e}"))),
+        }
+    }
+
     /// Run the batch; returns how many guard rows came back (`usize::MAX` when a unique key
     /// already existed: the transition started from a stale copy).
     async fn run(
@@ -447,7 +509,11 @@ impl Batch {
                     .map(|g| format!("SELECT k FROM p{g}"))
                     .collect();
                 s.push('\n');
-                s.push_str(&selects.join(" UNION ALL "));
+                if selects.is_empty() {
+                    s.push_str("SELECT CAST('-' AS TEXT) AS k WHERE 1 = 0");
+                } else {
+                    s.push_str(&selects.join(" UNION ALL "));
+                }
                 s
             }
         };
@@ -474,20 +540,26 @@ impl Batch {
     }
 }
 
-/// Write one transition: the engine went from `before.inst` to `after`; `done` is the task a
-/// person (or an escalation) completed; `notes` are history rows written before the engine's
-/// (a `withdraw` note's `reopen_for` user holds the re-opened task at once). Every statement
-/// goes in one [`Batch`]. Fails with Conflict when somebody else changed the instance since it
-/// was read (its `rev`) or the completed task is no longer open.
-pub(super) async fn write(
+/// The statements of one transition: the engine went from `before.inst` to `after`; `done` is
+/// the task a person (or an escalation) completed; `notes` are history rows written before the
+/// engine's (a `withdraw` note's `reopen_for` user holds the re-opened task at once). Every
+/// statement goes in one [`Batch`], whose guards fail (a Conflict) when somebody else changed
+/// the instance since it was read (its `rev`) or the completed task is no longer open.
+/// What the first write of an instance needs besides the instance: its row is inserted (with
+/// the instance limit and its timer) instead of updated.
+struct Fresh {
+    limit_days: Option<u32>,
+}
+
+async fn prepare(
     p: &Platform,
-    tx: &mut Transaction<'static, Any>,
     before: &Stored,
     mut after: Instance,
     actor: &str,
     done: Option<&Done>,
     notes: Vec<Note>,
-) -> Result<Stored, ServiceError> {
+    fresh: Option<&Fresh>,
+) -> Result<(Batch, Stored), ServiceError> {
     let now = p.now();
     let at = fmt_time(now);
     let loaded = load(p, &before.definition_id).await?;
@@ -533,19 +605,45 @@ pub(super) async fn write(
         InstanceState::Terminated => "terminated",
     };
     let ended = matches!(after.state, InstanceState::Completed | InstanceState::Terminated);
-    b.guard(
-        "UPDATE wf_instances SET data = $1, state = $2, rev = rev + 1, hseq = $3, ended_at = $4, \
-         end_event = $5 WHERE id = $6 AND rev = $7 RETURNING CAST('i' AS TEXT) AS k",
-        vec![
-            serde_json::to_string(&after)?.into(),
-            state.into(),
-            seq.into(),
-            ended.then(|| at.clone()).into(),
-            after.end_event.clone().into(),
-            id.into(),
-            before.rev.into(),
-        ],
-    );
+    if let Some(f) = fresh {
+        b.push(
+            "INSERT INTO wf_instances (id, definition_id, business_key, item_code, org, state, \
+             data, rules, rev, hseq, started_at, started_by, limit_days, due_at, ended_at, \
+             end_event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14, $15)",
+            vec![
+                id.into(),
+                (&before.definition_id).into(),
+                (&before.business_key).into(),
+                before.item_code.clone().into(),
+                (&before.org).into(),
+                state.into(),
+                serde_json::to_string(&after)?.into(),
+                serde_json::to_string(&before.rules)?.into(),
+                seq.into(),
+                (&at).into(),
+                actor.into(),
+                f.limit_days.map(i64::from).into(),
+                before.due_at.map(fmt_time).into(),
+                ended.then(|| at.clone()).into(),
+                after.end_event.clone().into(),
+            ],
+        );
+    } else {
+        b.guard(
+            "UPDATE wf_instances SET data = $1, state = $2, rev = rev + 1, hseq = $3, \
+             ended_at = $4, end_event = $5 WHERE id = $6 AND rev = $7 \
+             RETURNING CAST('i' AS TEXT) AS k",
+            vec![
+                serde_json::to_string(&after)?.into(),
+                state.into(),
+                seq.into(),
+                ended.then(|| at.clone()).into(),
+                after.end_event.clone().into(),
+                id.into(),
+                before.rev.into(),
+            ],
+        );
+    }
     if !rows.is_empty() {
         let mut args = Vec::with_capacity(rows.len() * 7);
         for (s, node, kind, detail) in &rows {
@@ -699,6 +797,19 @@ pub(super) async fn write(
             );
         }
     }
+    // The instance limit (承诺时限) of a new instance.
+    if let (Some(_), Some(due), false) = (fresh, before.due_at, ended) {
+        timers.push([
+            format!("{id}-due").into(),
+            id.into(),
+            "due".into(),
+            Arg::Int(None),
+            Arg::Int(None),
+            "".into(),
+            fmt_time(due).into(),
+            "pending".into(),
+        ]);
+    }
     // New BPMN timers.
     let before_timers: HashSet<u64> = before.inst.timers.iter().map(|t| t.id).collect();
     for t in after.timers.iter().filter(|t| !before_timers.contains(&t.id)) {
@@ -757,47 +868,38 @@ pub(super) async fn write(
             args,
         );
     }
+    Ok((
+        b,
+        Stored {
+            state: state.to_owned(),
+            inst: after,
+            rev: before.rev + 1,
+            hseq: seq,
+            ..before.clone()
+        },
+    ))
+}
+
+/// [`prepare`] and run inside the caller's transaction.
+pub(super) async fn write(
+    p: &Platform,
+    tx: &mut Transaction<'static, Any>,
+    before: &Stored,
+    after: Instance,
+    actor: &str,
+    done: Option<&Done>,
+    notes: Vec<Note>,
+) -> Result<Stored, ServiceError> {
+    let (b, written) = prepare(p, before, after, actor, done, notes, None).await?;
     let guards = b.guards.len();
     if b.run(p.db.backend(), tx).await? != guards {
         return Err(ServiceError::Conflict(
             "流程已被他人办理，请刷新后重试 / the case or task was changed by someone else: reload and try again".into(),
         ));
     }
-    Ok(Stored {
-        state: state.to_owned(),
-        inst: after,
-        rev: before.rev + 1,
-        hseq: seq,
-        ..before.clone()
-    })
+    Ok(written)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_timer(
-    tx: &mut Transaction<'static, Any>,
-    id: &str,
-    instance: &str,
-    kind: &str,
-    timer: Option<u64>,
-    work_item: Option<u64>,
-    node: &str,
-    due: &str,
-) -> Result<(), ServiceError> {
-    sqlx::query(
-        "INSERT INTO wf_timers (id, instance_id, kind, timer, work_item, node, due_at, state) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')",
-    )
-    .bind(id)
-    .bind(instance)
-    .bind(kind)
-    .bind(timer.map(|t| t as i64))
-    .bind(work_item.map(|t| t as i64))
-    .bind(node)
-    .bind(due)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
 
 
 pub(super) fn engine_error(e: yiwang_workflow::EngineError) -> ServiceError {
@@ -819,9 +921,6 @@ pub(super) use engine_error as to_service_error;
 
 /// Start an instance (idempotent: the same business key returns the running instance).
 pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, ServiceError> {
-    if let Some(existing) = by_business_key(p, &s.business_key).await? {
-        return Ok(existing);
-    }
     let (loaded, rules) = match (&s.item_code, &s.process_key) {
         (Some(code), _) => {
             let b = super::binding(p, code).await?.ok_or_else(|| {
@@ -872,36 +971,6 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
     empty.work_items.clear();
     empty.timers.clear();
     empty.history.clear();
-    let placeholder = serde_json::to_string(&empty)?;
-    let mut tx = p.db.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO wf_instances (id, definition_id, business_key, item_code, org, state, data, \
-         rules, rev, hseq, started_at, started_by, limit_days, due_at) \
-         VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, 0, 0, $8, $9, $10, $11)",
-    )
-    .bind(&id)
-    .bind(&loaded.definition.id)
-    .bind(&s.business_key)
-    .bind(s.item_code.clone())
-    .bind(&s.org)
-    .bind(&placeholder)
-    .bind(serde_json::to_string(&rules)?)
-    .bind(fmt_time(now))
-    .bind(actor)
-    .bind(limit_days.map(i64::from))
-    .bind(due.map(fmt_time))
-    .execute(&mut *tx)
-    .await;
-    if let Err(e) = inserted {
-        let e = yiwang_store::StoreError::from(e);
-        if e.is_unique_violation() {
-            drop(tx);
-            return by_business_key(p, &s.business_key).await?.ok_or_else(|| {
-                ServiceError::Conflict("同时启动了同一办件的流程 / started concurrently".into())
-            });
-        }
-        return Err(e.into());
-    }
     let before = Stored {
         id: id.clone(),
         definition_id: loaded.definition.id.clone(),
@@ -921,23 +990,19 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
         kind: "started",
         detail: json!({ "definition": loaded.definition.id, "variables": s.variables }),
     }];
-    let written = write(p, &mut tx, &before, inst, actor, None, notes).await?;
-    if let Some(due) = due {
-        insert_timer(
-            &mut tx,
-            &format!("{id}-due"),
-            &id,
-            "due",
-            None,
-            None,
-            "",
-            &fmt_time(due),
-        )
-        .await?;
+    let fresh = Fresh { limit_days };
+    let (batch, written) = prepare(p, &before, inst, actor, None, notes, Some(&fresh)).await?;
+    match batch.commit_alone(&p.db).await {
+        Ok(()) => {
+            p.workflow.keep(&written);
+            Ok(written)
+        }
+        // The business key exists: this start was a retry, or raced another.
+        Err(ServiceError::Conflict(_)) => by_business_key(p, &s.business_key)
+            .await?
+            .ok_or_else(|| ServiceError::Conflict("同时启动了同一办件的流程 / started concurrently".into())),
+        Err(e) => Err(e),
     }
-    tx.commit().await?;
-    p.workflow.keep(&written);
-    Ok(written)
 }
 
 /// Apply an engine operation to an instance and write it. The instance comes from this node's
@@ -978,9 +1043,8 @@ async fn transition_from(
     let loaded = load(p, &before.definition_id).await?;
     let mut after = before.inst.clone();
     op(&loaded.deployment, &before, &mut after)?;
-    let mut tx = p.db.begin().await?;
-    let written = write(p, &mut tx, &before, after, actor, done, notes).await?;
-    tx.commit().await?;
+    let (batch, written) = prepare(p, &before, after, actor, done, notes, None).await?;
+    batch.commit_alone(&p.db).await?;
     p.workflow.keep(&written);
     Ok(written)
 }

@@ -7,7 +7,12 @@
 use std::path::{Path, PathBuf};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // The directory at run time (cargo and nextest set it), so that a test binary built from
+    // another checkout of the same sources looks at this checkout.
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../..")
 }
 
 fn dependencies(krate: &str) -> Vec<String> {

@@ -32,7 +32,10 @@ pub struct Loaded {
 /// node changed it: the `rev` guard of the next write then fails, and the caller reads it
 /// afresh — the cache saves a read, it never decides anything.
 #[derive(Default)]
-pub struct Cache(RwLock<HashMap<String, Arc<Loaded>>>, std::sync::Mutex<HashMap<String, Stored>>);
+pub struct Cache(
+    RwLock<HashMap<String, Arc<Loaded>>>,
+    std::sync::Mutex<HashMap<String, Stored>>,
+);
 
 /// Most instances kept in memory per node.
 const INSTANCE_CACHE: usize = 20_000;
@@ -78,7 +81,6 @@ impl Cache {
         };
     }
 }
-
 
 /// The compiled deployment of a definition id.
 pub async fn load(p: &Platform, id: &str) -> Result<Arc<Loaded>, ServiceError> {
@@ -569,10 +571,12 @@ async fn prepare(
     let id = before.id.as_str();
 
     // History rows, numbered after the instance's last.
-    let reopen_for: Option<(String, String)> = notes
-        .iter()
-        .find(|n| n.kind == "withdraw")
-        .and_then(|n| n.detail["reopen_for"].as_str().map(|u| (n.node.clone(), u.to_owned())));
+    let reopen_for: Option<(String, String)> =
+        notes.iter().find(|n| n.kind == "withdraw").and_then(|n| {
+            n.detail["reopen_for"]
+                .as_str()
+                .map(|u| (n.node.clone(), u.to_owned()))
+        });
     let mut seq = before.hseq;
     let mut rows: Vec<(i64, String, &'static str, String)> = Vec::new();
     for n in notes {
@@ -604,7 +608,10 @@ async fn prepare(
         InstanceState::Completed => "completed",
         InstanceState::Terminated => "terminated",
     };
-    let ended = matches!(after.state, InstanceState::Completed | InstanceState::Terminated);
+    let ended = matches!(
+        after.state,
+        InstanceState::Completed | InstanceState::Terminated
+    );
     if let Some(f) = fresh {
         b.push(
             "INSERT INTO wf_instances (id, definition_id, business_key, item_code, org, state, \
@@ -699,7 +706,11 @@ async fn prepare(
         );
     }
     let live_timers: HashSet<u64> = after.timers.iter().map(|t| t.id).collect();
-    let timers_gone = before.inst.timers.iter().any(|t| !live_timers.contains(&t.id));
+    let timers_gone = before
+        .inst
+        .timers
+        .iter()
+        .any(|t| !live_timers.contains(&t.id));
     let limits_gone = gone
         .iter()
         .any(|w| step_limit(d, &before.rules, &w.node).is_some());
@@ -735,7 +746,12 @@ async fn prepare(
         let mut offers = 0;
         for w in &new_items {
             let task_id = format!("{id}-{}", w.id);
-            let o = assign::offer(&master, &before.org, &w.assignment, before.rules.get(&w.node));
+            let o = assign::offer(
+                &master,
+                &before.org,
+                &w.assignment,
+                before.rules.get(&w.node),
+            );
             let due = step_limit(d, &before.rules, &w.node).map(|(l, _)| match l {
                 Limit::WorkingDays(n) => calendar.add_working_days(now, n),
                 Limit::WorkingHours(n) => calendar.add_working_hours(now, n),
@@ -812,7 +828,11 @@ async fn prepare(
     }
     // New BPMN timers.
     let before_timers: HashSet<u64> = before.inst.timers.iter().map(|t| t.id).collect();
-    for t in after.timers.iter().filter(|t| !before_timers.contains(&t.id)) {
+    for t in after
+        .timers
+        .iter()
+        .filter(|t| !before_timers.contains(&t.id))
+    {
         timers.push([
             format!("{id}-t{}", t.id).into(),
             id.into(),
@@ -899,8 +919,6 @@ pub(super) async fn write(
     }
     Ok(written)
 }
-
-
 
 pub(super) fn engine_error(e: yiwang_workflow::EngineError) -> ServiceError {
     use yiwang_workflow::EngineError as E;
@@ -998,9 +1016,11 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
             Ok(written)
         }
         // The business key exists: this start was a retry, or raced another.
-        Err(ServiceError::Conflict(_)) => by_business_key(p, &s.business_key)
-            .await?
-            .ok_or_else(|| ServiceError::Conflict("同时启动了同一办件的流程 / started concurrently".into())),
+        Err(ServiceError::Conflict(_)) => {
+            by_business_key(p, &s.business_key).await?.ok_or_else(|| {
+                ServiceError::Conflict("同时启动了同一办件的流程 / started concurrently".into())
+            })
+        }
         Err(e) => Err(e),
     }
 }
@@ -1228,12 +1248,13 @@ pub(super) async fn note(
     actor: &str,
     n: Note,
 ) -> Result<(), ServiceError> {
-    let seq: i64 =
-        sqlx::query("UPDATE wf_instances SET hseq = hseq + 1, rev = rev + 1 WHERE id = $1 RETURNING hseq")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get("hseq")?;
+    let seq: i64 = sqlx::query(
+        "UPDATE wf_instances SET hseq = hseq + 1, rev = rev + 1 WHERE id = $1 RETURNING hseq",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("hseq")?;
     history_row(tx, id, seq, at, &n.node, n.kind, actor, n.detail).await
 }
 

@@ -97,7 +97,8 @@ pub fn run(
         let next_item = item_due.iter().min_by_key(|(i, due)| (*due, *i)).copied();
         let next_timer = timer_dues.iter().min_by_key(|(i, due)| (*due, *i)).copied();
         match (next_item, next_timer) {
-            (Some((_, a)), Some((t, b))) if b < a => {
+            // A timer due before the next task (or with no task open) fires first.
+            (item, Some((t, b))) if item.is_none_or(|(_, a)| b < a) => {
                 now = now.max(b);
                 let node = inst
                     .timers
@@ -121,19 +122,7 @@ pub fn run(
                     steps.push(step(cal, start, now, &node, name_of(&node), "task"));
                 }
             }
-            (None, Some((t, b))) => {
-                now = now.max(b);
-                let node = inst
-                    .timers
-                    .iter()
-                    .find(|x| x.id == t)
-                    .map(|x| x.node.clone());
-                d.fire_timer(&mut inst, t)?;
-                if let Some(node) = node {
-                    steps.push(step(cal, start, now, &node, name_of(&node), "timer"));
-                }
-            }
-            (None, None) => {
+            (None, _) => {
                 let waiting = inst.tokens.iter().find_map(|t| match &t.wait {
                     Wait::Message(m) => Some((t.node.clone(), m.clone())),
                     _ => None,

@@ -565,6 +565,14 @@ pub(crate) async fn inbox_page(
     Ok(html(StatusCode::OK, &page))
 }
 
+/// Node id → name (the id when unnamed), for the timeline.
+fn node_names(p: &yiwang_workflow::Process) -> HashMap<String, String> {
+    p.nodes
+        .iter()
+        .map(|n| (n.id.clone(), n.name.clone().unwrap_or_else(|| n.id.clone())))
+        .collect()
+}
+
 struct HistoryLine {
     at: String,
     node: String,
@@ -682,13 +690,7 @@ async fn task_page(s: &Shared, session: &StaffSession, id: &str) -> Result<TaskP
         Vec::new()
     };
     let loaded = runtime::load(p, &inst.definition_id).await.map_err(err)?;
-    let names: HashMap<String, String> = loaded
-        .deployment
-        .process
-        .nodes
-        .iter()
-        .map(|n| (n.id.clone(), n.name.clone().unwrap_or_else(|| n.id.clone())))
-        .collect();
+    let names = node_names(&loaded.deployment.process);
     let history = history_lines(
         session.lang,
         runtime::history(p, &inst.id).await.map_err(err)?,
@@ -863,13 +865,7 @@ pub(crate) async fn instance(
         .await
         .map_err(err)?;
     let loaded = runtime::load(p, &inst.definition_id).await.map_err(err)?;
-    let names: HashMap<String, String> = loaded
-        .deployment
-        .process
-        .nodes
-        .iter()
-        .map(|n| (n.id.clone(), n.name.clone().unwrap_or_else(|| n.id.clone())))
-        .collect();
+    let names = node_names(&loaded.deployment.process);
     let (_, xml) = workflow::definition_xml(p, &inst.definition_id)
         .await
         .map_err(err)?;

@@ -295,7 +295,7 @@ pub async fn deploy_as(p: &Platform, by: &str, xml: &str) -> Result<Definition, 
     })
 }
 
-/// The demo province's approval process (`data/demo/approval.bpmn`, drawn in Camunda Modeler):
+/// The demo province's approval process (`data/demo/approval.bpmn`, saved by the bpmn.io modeler):
 /// deployed, bound to every item of 岳麓区市场监督管理局, with three cases waiting in its
 /// approvers' inbox.
 pub async fn load_demo(p: &Platform) -> Result<(), ServiceError> {

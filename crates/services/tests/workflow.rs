@@ -347,6 +347,18 @@ async fn journey(b: Backend) {
     let h2 = inbox::get(p, &h.id).await.unwrap();
     assert!(h2.due_at > h.due_at, "the step deadline moved too");
 
+    // The holder is told by SMS (a number set by the administrator; a bad one is refused).
+    let e = staff_admin::set_phone(p, &admin, &a.id, "12345")
+        .await
+        .unwrap_err();
+    assert_eq!(fields(e), ["phone"]);
+    staff_admin::set_phone(p, &admin, &b2.id, "13900000011")
+        .await
+        .unwrap();
+    assert_eq!(
+        staff_admin::phone_of(p, &b2.id).await.unwrap().as_deref(),
+        Some("13900000011")
+    );
     // The step limit passes: 默认同意 completes 承办 once, even with two nodes sweeping.
     t.clock.advance(chrono::Duration::days(5));
     let (x, y) = tokio::join!(
@@ -369,6 +381,21 @@ async fn journey(b: Backend) {
         ("done", Some("system"))
     );
     assert!(h3.overdue);
+    // Unclaimed, so everyone it was offered to with a number heard of it (the newest message
+    // may be about one of the demo cases that passed their limit in the same sweep).
+    let sms = p
+        .outside
+        .last_dev_message("13900000011")
+        .expect("an overdue SMS");
+    assert!(
+        sms.contains("承办") && sms.contains("超过办理时限") && sms.contains("yl.scjg.li"),
+        "{sms}"
+    );
+    assert!(
+        p.outside
+            .last_dev_message(workflow::DEMO_APPROVER_PHONE)
+            .is_some()
+    );
     open_task(p, &i3.id, "Review").await;
     assert_eq!(
         timers::fire_due(p, "n1", 100).await.unwrap(),

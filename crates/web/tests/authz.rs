@@ -225,6 +225,8 @@ const MATRIX: &[Row] = &[
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(PostForged, "/admin/processes/Nope:1/migrate", &[("to", "Nope:2")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/staff/{approver_id}/phone", &[("phone", "13900000099")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(PostForged, "/admin/tasks/nope-1/claim", &[],  [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(PostForged, "/admin/calendar", &[("year", "2027"), ("holidays", "2027-01-01 元旦")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
@@ -428,6 +430,7 @@ async fn fixture(app: &App) -> Fixture {
         ("gaj", gaj.code.clone()),
         ("rev_org", reviewer.org.clone()),
         ("l1_id", demo::DEMO_CITIZENS[0].1.to_string()),
+        ("approver_id", actor("yl.scjg.approver").await.id),
         ("authorize", authorize),
     ]);
     Fixture {

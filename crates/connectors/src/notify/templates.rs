@@ -41,6 +41,11 @@ pub const TEMPLATES: &[Template] = &[
         body: "{agent_name}，您好：{enterprise_name}已授权您作为经办人办理政务服务事项，授权有效期至{valid_until}。如有疑问，请联系单位法定代表人或管理员。",
     },
     Template {
+        name: "task_overdue",
+        subject: "审批环节超时提醒",
+        body: "{name}，您好：办件{case}的“{step}”环节已超过办理时限（{due}），请尽快办理。",
+    },
+    Template {
         name: "account_locked",
         subject: "账号锁定提醒",
         body: "您的一网通办账号因连续{attempts}次登录失败已被临时锁定，将于{unlock_at}自动解锁。如非本人操作，请解锁后及时修改密码。",

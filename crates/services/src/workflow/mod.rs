@@ -295,6 +295,9 @@ pub async fn deploy_as(p: &Platform, by: &str, xml: &str) -> Result<Definition, 
     })
 }
 
+/// The mobile number of the demo approver `yl.scjg.approver` (overdue reminders).
+pub const DEMO_APPROVER_PHONE: &str = "13900000010";
+
 /// The demo province's approval process (`data/demo/approval.bpmn`, saved by the bpmn.io modeler):
 /// deployed, bound to every item of 岳麓区市场监督管理局, with three cases waiting in its
 /// approvers' inbox.
@@ -310,6 +313,16 @@ pub async fn load_demo(p: &Platform) -> Result<(), ServiceError> {
     let Some(org) = org else {
         return Ok(());
     };
+    // The demo approver is told by SMS (development outbox) when a step passes its limit.
+    let enc = p
+        .keys
+        .pii
+        .encrypt("phone", DEMO_APPROVER_PHONE)
+        .map_err(|e| ServiceError::internal(format!("encrypt phone: {e}")))?;
+    sqlx::query("UPDATE staff SET phone_enc = $1 WHERE username = 'yl.scjg.approver'")
+        .bind(enc)
+        .execute(p.db.pool())
+        .await?;
     let codes: Vec<String> = sqlx::query("SELECT code FROM items WHERE org = $1 ORDER BY code")
         .bind(&org)
         .fetch_all(p.db.pool())

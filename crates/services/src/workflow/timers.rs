@@ -238,6 +238,7 @@ async fn fire_limit(
             .await?;
     }
     tx.commit().await?;
+    notify_overdue(p, &task, &before.business_key).await;
     // Escalations that move the process are transitions of their own.
     let open = task.state == "open" || task.state == "delegated";
     match escalation {
@@ -260,6 +261,74 @@ async fn fire_limit(
         _ => {}
     }
     Ok(true)
+}
+
+/// Tell the people who can act on an overdue task (its holder, else everyone it is offered to,
+/// at most 20) by SMS, where the platform has their mobile number. A failed message is logged;
+/// the overdue mark, history row and outbox event are already committed.
+async fn notify_overdue(p: &Platform, task: &inbox::Task, case: &str) {
+    let who = match &task.assignee {
+        Some(u) => {
+            sqlx::query("SELECT id, display_name FROM staff WHERE username = $1 AND disabled = 0")
+                .bind(u)
+                .fetch_all(p.db.pool())
+                .await
+        }
+        None => {
+            sqlx::query(
+                "SELECT DISTINCT s.id, s.display_name FROM wf_offers o \
+             JOIN staff_roles r ON r.org = o.org AND r.role = o.role \
+             JOIN staff s ON s.id = r.staff_id \
+             WHERE o.task_id = $1 AND s.disabled = 0 AND s.phone_enc IS NOT NULL LIMIT 20",
+            )
+            .bind(&task.id)
+            .fetch_all(p.db.pool())
+            .await
+        }
+    };
+    let Ok(rows) = who else {
+        tracing::warn!(task = %task.id, "overdue: recipients could not be read");
+        return;
+    };
+    let due = task
+        .due_at
+        .as_deref()
+        .and_then(yiwang_store::parse_time)
+        .map(|t| {
+            t.with_timezone(&p.calendar().offset())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    for r in rows {
+        let (Ok(id), Ok(name)) = (
+            r.try_get::<String, _>("id"),
+            r.try_get::<String, _>("display_name"),
+        ) else {
+            continue;
+        };
+        let Ok(Some(phone)) = crate::identity::staff_admin::phone_of(p, &id).await else {
+            continue;
+        };
+        if let Err(e) = p
+            .outside
+            .notifier
+            .send(
+                yiwang_connectors::Channel::Sms,
+                &phone,
+                "task_overdue",
+                &[
+                    ("name", &name),
+                    ("case", case),
+                    ("step", &task.name),
+                    ("due", &due),
+                ],
+            )
+            .await
+        {
+            tracing::warn!(task = %task.id, error = %e, "overdue notification failed");
+        }
+    }
 }
 
 /// Run the sweep every `every` until the process ends (started by `serve`).

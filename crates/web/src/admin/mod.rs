@@ -172,6 +172,7 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/staff/{id}/disable", post(staff::disable))
         .route("/admin/staff/{id}/enable", post(staff::enable))
         .route("/admin/staff/{id}/password", post(staff::reset_password))
+        .route("/admin/staff/{id}/phone", post(staff::set_phone))
         .route(
             "/admin/processes",
             get(workflow::processes).post(workflow::deploy),

@@ -59,6 +59,7 @@ fn notice(lang: Lang, done: Option<&str>) -> Option<&'static str> {
             "Password reset; the account's sessions have ended.",
         ),
         "imported" => lang.t("导入完成。", "Import finished."),
+        "phone" => lang.t("提醒手机号已保存。", "Notification number saved."),
         _ => return None,
     })
 }
@@ -522,6 +523,38 @@ pub(crate) async fn reset_password(
     session.check_csrf(&f.csrf)?;
     match admin::reset_password(&s.platform, &session.staff, &id, &f.new_password).await {
         Ok(()) => Ok(see_other(&format!("/admin/staff/{id}?done=password_reset"))),
+        Err(ServiceError::Invalid(errors)) => {
+            let msg = field_messages(session.lang, &errors)
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect::<Vec<_>>()
+                .join("；");
+            let page = detail_page(&s, &session, &id, None, Some(msg)).await?;
+            Ok(html(StatusCode::BAD_REQUEST, &page))
+        }
+        Err(e) => Err(session.err(e)),
+    }
+}
+
+/// The posted mobile number.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct PhoneForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// `POST /admin/staff/{id}/phone`: the number for 超时提醒 (empty: remove it).
+pub(crate) async fn set_phone(
+    State(s): State<Shared>,
+    session: StaffSession,
+    Path(id): Path<String>,
+    AdminForm(f): AdminForm<PhoneForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&f.csrf)?;
+    match admin::set_phone(&s.platform, &session.staff, &id, &f.phone).await {
+        Ok(()) => Ok(see_other(&format!("/admin/staff/{id}?done=phone"))),
         Err(ServiceError::Invalid(errors)) => {
             let msg = field_messages(session.lang, &errors)
                 .into_iter()

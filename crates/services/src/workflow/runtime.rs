@@ -432,11 +432,7 @@ impl Batch {
     /// its own so that a cancelled request can never leave the connection inside it. On
     /// PostgreSQL: begin, the batch, commit.
     async fn commit_alone(self, db: &yiwang_store::Db) -> Result<(), ServiceError> {
-        let conflict = || {
-            ServiceError::Conflict(
-                "流程已被他人办理，请刷新后重试 / the case or task was changed by someone else: reload and try again".into(),
-            )
-        };
+        let conflict = conflict_error;
         if db.backend() == yiwang_store::Backend::Postgres {
             let mut tx = db.begin().await?;
             let guards = self.guards.len();
@@ -913,9 +909,7 @@ pub(super) async fn write(
     let (b, written) = prepare(p, before, after, actor, done, notes, None).await?;
     let guards = b.guards.len();
     if b.run(p.db.backend(), tx).await? != guards {
-        return Err(ServiceError::Conflict(
-            "流程已被他人办理，请刷新后重试 / the case or task was changed by someone else: reload and try again".into(),
-        ));
+        return Err(conflict_error());
     }
     Ok(written)
 }
@@ -1060,6 +1054,13 @@ async fn transition_from(
     notes: Vec<Note>,
     op: &impl Fn(&Deployment, &Stored, &mut Instance) -> Result<(), ServiceError>,
 ) -> Result<Stored, ServiceError> {
+    // Nobody completes a task while the case's clock is stopped (checked again here: the case
+    // may have been suspended since the caller looked).
+    if done.is_some() && before.state != "running" {
+        return Err(require_running(&before)
+            .err()
+            .unwrap_or_else(conflict_error));
+    }
     let loaded = load(p, &before.definition_id).await?;
     let mut after = before.inst.clone();
     op(&loaded.deployment, &before, &mut after)?;
@@ -1067,6 +1068,12 @@ async fn transition_from(
     batch.commit_alone(&p.db).await?;
     p.workflow.keep(&written);
     Ok(written)
+}
+
+fn conflict_error() -> ServiceError {
+    ServiceError::Conflict(
+        "流程已被他人办理，请刷新后重试 / the case or task was changed by someone else: reload and try again".into(),
+    )
 }
 
 pub(super) fn require_running(s: &Stored) -> Result<(), ServiceError> {

@@ -538,3 +538,61 @@ async fn timers_fire_exactly_once_across_two_nodes_on_every_backend() {
         timers_once(b).await;
     }
 }
+
+async fn racing(b: Backend) {
+    let t = common::platform(b).await;
+    let p = &t.p;
+    let admin = common::staff(p, "admin").await;
+    workflow::deploy(p, &admin, &approval()).await.unwrap();
+    let org = common::staff(p, "yl.scjg.approver").await.org;
+    let s = runtime::Start {
+        business_key: "RACE-1".into(),
+        item_code: None,
+        process_key: Some("Proc_Approval".into()),
+        org: org.clone(),
+        variables: Map::new(),
+        limit_days: None,
+    };
+    // Two starts of one case at once: one instance.
+    let (x, y) = tokio::join!(
+        runtime::start(p, "a", s.clone()),
+        runtime::start(p, "b", s.clone())
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.id, y.id);
+    // Two decisions on one task at once (two nodes, say): exactly one wins, the other is a
+    // conflict, and the process moved exactly one step.
+    let other = Platform::open(p.db.clone(), t.clock.clone()).await.unwrap();
+    let h = open_task(p, &x.id, "Handle").await;
+    let (r1, r2) = tokio::join!(
+        inbox::complete_as(p, &x.id, &h.id, "n1", inbox::Outcome::Approve, "一"),
+        inbox::complete_as(&other, &x.id, &h.id, "n2", inbox::Outcome::Reject, "二")
+    );
+    let wins = [&r1, &r2].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(wins, 1, "{r1:?} {r2:?}");
+    let loser = if r1.is_ok() { r2 } else { r1 };
+    assert!(matches!(loser, Err(ServiceError::Conflict(_))), "{loser:?}");
+    let tasks = inbox::tasks_of(p, &x.id).await.unwrap();
+    assert_eq!(tasks.iter().filter(|t| t.state == "done").count(), 1);
+    assert_eq!(
+        tasks
+            .iter()
+            .filter(|t| t.node == "Review" && t.state == "open")
+            .count(),
+        1
+    );
+    let hist = runtime::history(p, &x.id).await.unwrap();
+    let seqs: Vec<i64> = hist.iter().map(|h| h.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "gapless history"
+    );
+}
+
+#[tokio::test]
+async fn racing_starts_and_decisions_on_every_backend() {
+    for b in backends() {
+        racing(b).await;
+    }
+}

@@ -122,7 +122,7 @@ async fn journey(b: Backend) {
     let e = workflow::deploy(p, &a, &good).await.unwrap_err();
     assert!(matches!(e, ServiceError::Forbidden(_)));
     assert_eq!(
-        workflow::definitions(p).await.unwrap().len(),
+        workflow::definitions(p, &admin).await.unwrap().len(),
         1,
         "only the demo process"
     );

@@ -56,6 +56,25 @@ pub struct Entry<'a> {
     pub detail: serde_json::Value,
 }
 
+impl<'a> Entry<'a> {
+    /// A successful action with no client address (an administrator's change, a system step).
+    pub fn success(
+        actor: &'a str,
+        action: &'a str,
+        target: &'a str,
+        detail: serde_json::Value,
+    ) -> Entry<'a> {
+        Entry {
+            actor,
+            action,
+            target,
+            outcome: Outcome::Success,
+            ip: "",
+            detail,
+        }
+    }
+}
+
 /// The canonical bytes of an entry: what the chain hashes.
 fn record(
     seq: i64,

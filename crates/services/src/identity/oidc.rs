@@ -526,14 +526,12 @@ pub async fn disable_client(
     audit::append(
         &mut tx,
         now,
-        &Entry {
-            actor: &actor,
-            action: "oidc.client_disable",
-            target: &format!("client:{client_id}"),
-            outcome: Outcome::Success,
-            ip: "",
-            detail: json!({}),
-        },
+        &Entry::success(
+            &actor,
+            "oidc.client_disable",
+            &format!("client:{client_id}"),
+            json!({}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -566,14 +564,12 @@ pub async fn rotate_secret(
     audit::append(
         &mut tx,
         now,
-        &Entry {
-            actor: &actor,
-            action: "oidc.client_rotate_secret",
-            target: &format!("client:{client_id}"),
-            outcome: Outcome::Success,
-            ip: "",
-            detail: json!({}),
-        },
+        &Entry::success(
+            &actor,
+            "oidc.client_rotate_secret",
+            &format!("client:{client_id}"),
+            json!({}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -632,14 +628,12 @@ async fn load_or_create_key(p: &Platform) -> Result<Arc<EcSigningKey>, ServiceEr
     audit::append(
         &mut tx,
         now,
-        &Entry {
-            actor: "system",
-            action: "oidc.signing_key_create",
-            target: &format!("key:{}", key.kid()),
-            outcome: Outcome::Success,
-            ip: "",
-            detail: json!({ "alg": "ES256" }),
-        },
+        &Entry::success(
+            "system",
+            "oidc.signing_key_create",
+            &format!("key:{}", key.kid()),
+            json!({ "alg": "ES256" }),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -1604,14 +1598,12 @@ pub async fn end_session(
     audit::append(
         &mut tx,
         now,
-        &Entry {
-            actor: sub,
-            action: "oidc.logout",
-            target: &format!("client:{client_id}"),
-            outcome: Outcome::Success,
-            ip: "",
-            detail: json!({ "refresh_tokens_revoked": revoked }),
-        },
+        &Entry::success(
+            sub,
+            "oidc.logout",
+            &format!("client:{client_id}"),
+            json!({ "refresh_tokens_revoked": revoked }),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -317,14 +317,12 @@ pub async fn set_phone(
     audit::append(
         &mut tx,
         now,
-        &Entry {
-            actor: &actor_key(actor),
-            action: "staff.phone",
-            target: &format!("staff:{}", t.id),
-            outcome: Outcome::Success,
-            ip: "",
-            detail: serde_json::json!({ "username": t.username, "set": enc.is_some() }),
-        },
+        &Entry::success(
+            &actor_key(actor),
+            "staff.phone",
+            &format!("staff:{}", t.id),
+            serde_json::json!({ "username": t.username, "set": enc.is_some() }),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -803,14 +801,12 @@ pub async fn grant(
     audit::append(
         &mut tx,
         now,
-        &Entry {
-            actor: &actor_key(actor),
-            action: "staff.role_grant",
-            target: &format!("staff:{}", t.id),
-            outcome: Outcome::Success,
-            ip: "",
-            detail: serde_json::json!({ "role": role.as_str(), "org": org }),
-        },
+        &Entry::success(
+            &actor_key(actor),
+            "staff.role_grant",
+            &format!("staff:{}", t.id),
+            serde_json::json!({ "role": role.as_str(), "org": org }),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -853,14 +849,12 @@ pub async fn revoke(
     audit::append(
         &mut tx,
         now,
-        &Entry {
-            actor: &actor_key(actor),
-            action: "staff.role_revoke",
-            target: &format!("staff:{}", t.id),
-            outcome: Outcome::Success,
-            ip: "",
-            detail: serde_json::json!({ "role": role.as_str(), "org": org }),
-        },
+        &Entry::success(
+            &actor_key(actor),
+            "staff.role_revoke",
+            &format!("staff:{}", t.id),
+            serde_json::json!({ "role": role.as_str(), "org": org }),
+        ),
     )
     .await?;
     if role == Role::SystemAdmin
@@ -986,14 +980,12 @@ pub async fn reset_password(
     audit::append(
         &mut tx,
         now,
-        &Entry {
-            actor: &actor_key(actor),
-            action: "staff.password_reset",
-            target: &format!("staff:{}", t.id),
-            outcome: Outcome::Success,
-            ip: "",
-            detail: serde_json::json!({ "username": t.username }),
-        },
+        &Entry::success(
+            &actor_key(actor),
+            "staff.password_reset",
+            &format!("staff:{}", t.id),
+            serde_json::json!({ "username": t.username }),
+        ),
     )
     .await?;
     tx.commit().await?;

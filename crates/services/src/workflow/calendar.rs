@@ -94,7 +94,8 @@ pub struct YearInfo {
 }
 
 /// Every year the calendar knows, newest first, and the first year it lacks.
-pub async fn years(p: &Platform) -> Result<(Vec<YearInfo>, i32), ServiceError> {
+pub async fn years(p: &Platform, actor: &Staff) -> Result<(Vec<YearInfo>, i32), ServiceError> {
+    super::require_designer(actor)?;
     let entered: Vec<i64> = sqlx::query("SELECT year FROM calendar_years")
         .fetch_all(p.db.pool())
         .await?
@@ -223,14 +224,12 @@ pub async fn set_year(
     crate::identity::audit::append(
         &mut tx,
         p.now(),
-        &crate::identity::audit::Entry {
-            actor: &actor.username,
-            action: "calendar.set_year",
-            target: &year.to_string(),
-            outcome: crate::identity::audit::Outcome::Success,
-            ip: "",
-            detail: serde_json::json!({ "holidays": y.holidays.len(), "workdays": y.workdays.len() }),
-        },
+        &crate::identity::audit::Entry::success(
+            &actor.username,
+            "calendar.set_year",
+            &year.to_string(),
+            serde_json::json!({ "holidays": y.holidays.len(), "workdays": y.workdays.len() }),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -188,6 +188,49 @@ pub async fn visible(p: &Platform, actor: &Staff, id: &str) -> Result<Task, Serv
     }
 }
 
+/// An instance, for staff who may see it: system administrators, staff of its organisation,
+/// and anyone who holds, held, delegated or was offered one of its tasks.
+pub async fn instance(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+) -> Result<runtime::Stored, ServiceError> {
+    let inst = runtime::get(p, id).await?;
+    if actor.has(crate::identity::staff::Role::SystemAdmin)
+        || actor.assignments.iter().any(|a| a.org == inst.org)
+    {
+        return Ok(inst);
+    }
+    let roles: Vec<&str> = actor.roles.iter().map(|r| r.as_str()).collect();
+    let role_list = if roles.is_empty() {
+        "''".to_owned()
+    } else {
+        roles
+            .iter()
+            .map(|r| format!("'{r}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let involved = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT 1 AS one FROM wf_tasks t WHERE t.instance_id = $1 AND (t.assignee = $2 \
+         OR t.owner = $2 OR t.done_by = $2 OR EXISTS (SELECT 1 FROM wf_offers o \
+         WHERE o.task_id = t.id AND (o.username = $2 OR (o.org = $3 AND o.role IN ({role_list}))))) \
+         LIMIT 1"
+    )))
+    .bind(id)
+    .bind(&actor.username)
+    .bind(&actor.org)
+    .fetch_optional(p.db.pool())
+    .await?;
+    if involved.is_some() {
+        Ok(inst)
+    } else {
+        Err(ServiceError::Forbidden(
+            "无权查看此办件 / not yours to see".into(),
+        ))
+    }
+}
+
 /// A task the approver holds (claiming it on the way when it is offered to them and free).
 async fn held(p: &Platform, actor: &Staff, id: &str) -> Result<Task, ServiceError> {
     let t = visible(p, actor, id).await?;

@@ -273,14 +273,12 @@ pub async fn deploy_as(p: &Platform, by: &str, xml: &str) -> Result<Definition, 
     crate::identity::audit::append(
         &mut tx,
         p.now(),
-        &crate::identity::audit::Entry {
-            actor: by,
-            action: "workflow.deploy",
-            target: &id,
-            outcome: crate::identity::audit::Outcome::Success,
-            ip: "",
-            detail: serde_json::json!({ "sm3": sm3 }),
-        },
+        &crate::identity::audit::Entry::success(
+            by,
+            "workflow.deploy",
+            &id,
+            serde_json::json!({ "sm3": sm3 }),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -377,8 +375,9 @@ fn definition(r: &yiwang_store::AnyRow) -> Result<Definition, ServiceError> {
     })
 }
 
-/// Every deployed version, newest first per process.
-pub async fn definitions(p: &Platform) -> Result<Vec<Definition>, ServiceError> {
+/// Every deployed version, newest first per process (系统管理员).
+pub async fn definitions(p: &Platform, actor: &Staff) -> Result<Vec<Definition>, ServiceError> {
+    require_designer(actor)?;
     let rows = sqlx::query(
         "SELECT id, process_key, version, name, sm3, deployed_at, deployed_by FROM wf_definitions \
          ORDER BY process_key, version DESC",
@@ -388,7 +387,18 @@ pub async fn definitions(p: &Platform) -> Result<Vec<Definition>, ServiceError> 
     rows.iter().map(definition).collect()
 }
 
-/// One version with its file.
+/// One version with its file, for its designers (系统管理员).
+pub async fn view(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+) -> Result<(Definition, String), ServiceError> {
+    require_designer(actor)?;
+    definition_xml(p, id).await
+}
+
+/// One version with its file (no authorization: for the runtime and for pages that already
+/// established that the reader may see one of its instances).
 pub async fn definition_xml(p: &Platform, id: &str) -> Result<(Definition, String), ServiceError> {
     let r = sqlx::query(
         "SELECT id, process_key, version, name, sm3, deployed_at, deployed_by, xml \
@@ -487,14 +497,12 @@ pub async fn bind(
     crate::identity::audit::append(
         &mut tx,
         p.now(),
-        &crate::identity::audit::Entry {
-            actor: &actor.username,
-            action: "workflow.bind",
-            target: process_key,
-            outcome: crate::identity::audit::Outcome::Success,
-            ip: "",
-            detail: serde_json::json!({ "items": item_codes, "rules": rules }),
-        },
+        &crate::identity::audit::Entry::success(
+            &actor.username,
+            "workflow.bind",
+            process_key,
+            serde_json::json!({ "items": item_codes, "rules": rules }),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -32,23 +32,23 @@ pub struct Loaded {
 /// node changed it: the `rev` guard of the next write then fails, and the caller reads it
 /// afresh — the cache saves a read, it never decides anything.
 #[derive(Default)]
-pub struct Cache(
-    RwLock<HashMap<String, Arc<Loaded>>>,
-    std::sync::Mutex<HashMap<String, Stored>>,
-);
+pub struct Cache {
+    deployments: RwLock<HashMap<String, Arc<Loaded>>>,
+    instances: std::sync::Mutex<HashMap<String, Stored>>,
+}
 
 /// Most instances kept in memory per node.
 const INSTANCE_CACHE: usize = 20_000;
 
 impl Cache {
     fn instance(&self, id: &str) -> Option<Stored> {
-        match self.1.lock() {
+        match self.instances.lock() {
             Ok(g) => g.get(id).cloned(),
             Err(p) => p.into_inner().get(id).cloned(),
         }
     }
     pub(super) fn keep(&self, s: &Stored) {
-        let mut g = match self.1.lock() {
+        let mut g = match self.instances.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
@@ -62,20 +62,20 @@ impl Cache {
         }
     }
     pub(super) fn forget(&self, id: &str) {
-        match self.1.lock() {
+        match self.instances.lock() {
             Ok(mut g) => g.remove(id),
             Err(p) => p.into_inner().remove(id),
         };
     }
     fn get(&self, id: &str) -> Option<Arc<Loaded>> {
-        match self.0.read() {
+        match self.deployments.read() {
             Ok(g) => g.get(id).cloned(),
             Err(p) => p.into_inner().get(id).cloned(),
         }
     }
     fn put(&self, l: Arc<Loaded>) {
         let id = l.definition.id.clone();
-        match self.0.write() {
+        match self.deployments.write() {
             Ok(mut g) => g.insert(id, l),
             Err(p) => p.into_inner().insert(id, l),
         };
@@ -1379,14 +1379,12 @@ pub async fn migrate(
     crate::identity::audit::append(
         &mut tx,
         p.now(),
-        &crate::identity::audit::Entry {
-            actor: &actor.username,
-            action: "workflow.migrate",
-            target: to,
-            outcome: crate::identity::audit::Outcome::Success,
-            ip: "",
-            detail: json!({ "from": from, "instances": moved.len(), "mapping": mapping }),
-        },
+        &crate::identity::audit::Entry::success(
+            &actor.username,
+            "workflow.migrate",
+            to,
+            json!({ "from": from, "instances": moved.len(), "mapping": mapping }),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -133,11 +133,7 @@ pub(crate) async fn add(
         }
         Err(ServiceError::Invalid(errs)) => {
             let mut p = page(&s, &session).await?;
-            let lang = session.lang;
-            p.errors = errs
-                .into_iter()
-                .map(|e| (e.field, lang.t(&e.message_zh, &e.message_en).to_string()))
-                .collect();
+            p.errors = super::field_messages(session.lang, &errs);
             p.name = f.name;
             p.redirect_uris = f.redirect_uris;
             p.post_logout_redirect_uris = f.post_logout_redirect_uris;

@@ -321,6 +321,19 @@ pub(crate) fn done_notice(lang: Lang, done: Option<&str>) -> Option<&'static str
     })
 }
 
+/// Each bad field with its message in the page's language: (field, message).
+pub(crate) fn field_messages(lang: Lang, errors: &[FieldError]) -> Vec<(String, String)> {
+    errors
+        .iter()
+        .map(|e| {
+            (
+                e.field.clone(),
+                lang.t(&e.message_zh, &e.message_en).to_string(),
+            )
+        })
+        .collect()
+}
+
 /// The `done` flag of a page's query.
 #[derive(Debug, Default, serde::Deserialize)]
 pub(crate) struct DoneQuery {

@@ -85,10 +85,7 @@ pub(crate) async fn change(
     {
         Ok(()) => Ok(see_other("/admin?done=password")),
         Err(ServiceError::Invalid(errs)) => {
-            let e = errs
-                .into_iter()
-                .map(|e| (e.field, lang.t(&e.message_zh, &e.message_en).to_owned()))
-                .collect();
+            let e = super::field_messages(lang, &errs);
             Ok(html(StatusCode::BAD_REQUEST, &page(&session, e)))
         }
         Err(e) => Err(session.err(e)),

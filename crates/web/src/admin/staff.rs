@@ -36,7 +36,7 @@ use yiwang_services::identity::staff_admin::{
 };
 use yiwang_services::{FieldError, ServiceError};
 
-use super::{AdminForm, CsrfForm, chrome, local_time, role_label, see_other};
+use super::{AdminForm, CsrfForm, chrome, field_messages, local_time, role_label, see_other};
 use crate::Shared;
 use crate::error::PageError;
 use crate::i18n::Lang;
@@ -62,18 +62,6 @@ fn notice(lang: Lang, done: Option<&str>) -> Option<&'static str> {
         "phone" => lang.t("提醒手机号已保存。", "Notification number saved."),
         _ => return None,
     })
-}
-
-fn field_messages(lang: Lang, errors: &[FieldError]) -> Vec<(String, String)> {
-    errors
-        .iter()
-        .map(|e| {
-            (
-                e.field.clone(),
-                lang.t(&e.message_zh, &e.message_en).to_string(),
-            )
-        })
-        .collect()
 }
 
 fn assignments_text(lang: Lang, r: &StaffRecord) -> String {
@@ -521,15 +509,28 @@ pub(crate) async fn reset_password(
     AdminForm(f): AdminForm<PasswordForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&f.csrf)?;
-    match admin::reset_password(&s.platform, &session.staff, &id, &f.new_password).await {
-        Ok(()) => Ok(see_other(&format!("/admin/staff/{id}?done=password_reset"))),
+    let r = admin::reset_password(&s.platform, &session.staff, &id, &f.new_password).await;
+    answer_change(&s, &session, &id, r, "password_reset").await
+}
+
+/// The answer to a change on a staff member's page: 303 back with `done`, or the page again
+/// (400) with the bad fields' messages.
+async fn answer_change(
+    s: &Shared,
+    session: &StaffSession,
+    id: &str,
+    result: Result<(), ServiceError>,
+    done: &str,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/admin/staff/{id}?done={done}"))),
         Err(ServiceError::Invalid(errors)) => {
             let msg = field_messages(session.lang, &errors)
                 .into_iter()
                 .map(|(_, m)| m)
                 .collect::<Vec<_>>()
                 .join("；");
-            let page = detail_page(&s, &session, &id, None, Some(msg)).await?;
+            let page = detail_page(s, session, id, None, Some(msg)).await?;
             Ok(html(StatusCode::BAD_REQUEST, &page))
         }
         Err(e) => Err(session.err(e)),
@@ -553,19 +554,8 @@ pub(crate) async fn set_phone(
     AdminForm(f): AdminForm<PhoneForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&f.csrf)?;
-    match admin::set_phone(&s.platform, &session.staff, &id, &f.phone).await {
-        Ok(()) => Ok(see_other(&format!("/admin/staff/{id}?done=phone"))),
-        Err(ServiceError::Invalid(errors)) => {
-            let msg = field_messages(session.lang, &errors)
-                .into_iter()
-                .map(|(_, m)| m)
-                .collect::<Vec<_>>()
-                .join("；");
-            let page = detail_page(&s, &session, &id, None, Some(msg)).await?;
-            Ok(html(StatusCode::BAD_REQUEST, &page))
-        }
-        Err(e) => Err(session.err(e)),
-    }
+    let r = admin::set_phone(&s.platform, &session.staff, &id, &f.phone).await;
+    answer_change(&s, &session, &id, r, "phone").await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,21 +27,14 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use yiwang_services::identity::staff::{Role, Staff};
 use yiwang_services::workflow::{self, calendar, inbox, runtime};
 use yiwang_services::{FieldError, ServiceError};
 
-use super::{AdminForm, DoneQuery, chrome, local_time, local_time_opt, see_other};
+use super::{AdminForm, DoneQuery, chrome, field_messages, local_time, local_time_opt, see_other};
 use crate::Shared;
 use crate::error::PageError;
 use crate::pages::{Chrome, html};
 use crate::session::StaffSession;
-
-fn problems_of(lang: crate::i18n::Lang, errs: Vec<FieldError>) -> Vec<(String, String)> {
-    errs.into_iter()
-        .map(|e| (e.field, lang.t(&e.message_zh, &e.message_en).to_string()))
-        .collect()
-}
 
 fn notice(lang: crate::i18n::Lang, done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
@@ -100,11 +93,7 @@ struct DefRow {
 }
 
 async fn processes_page(s: &Shared, session: &StaffSession) -> Result<ProcessesPage, PageError> {
-    session
-        .staff
-        .require(Role::SystemAdmin)
-        .map_err(|e| session.err(e))?;
-    let defs = workflow::definitions(&s.platform)
+    let defs = workflow::definitions(&s.platform, &session.staff)
         .await
         .map_err(|e| session.err(e))?;
     let mut rows: Vec<DefRow> = Vec::new();
@@ -190,7 +179,7 @@ pub(crate) async fn deploy(
         ))),
         Err(ServiceError::Invalid(errs)) => {
             let mut p = processes_page(&s, &session).await?;
-            p.problems = problems_of(lang, errs);
+            p.problems = field_messages(lang, &errs);
             Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &p))
         }
         Err(e) => Err(session.err(e)),
@@ -230,12 +219,8 @@ async fn process_page(
     session: &StaffSession,
     id: &str,
 ) -> Result<ProcessPage, PageError> {
-    session
-        .staff
-        .require(Role::SystemAdmin)
-        .map_err(|e| session.err(e))?;
     let p = &s.platform;
-    let (d, xml) = workflow::definition_xml(p, id)
+    let (d, xml) = workflow::view(p, &session.staff, id)
         .await
         .map_err(|e| session.err(e))?;
     let loaded = runtime::load(p, id).await.map_err(|e| session.err(e))?;
@@ -283,7 +268,7 @@ async fn process_page(
     let items = workflow::bound_items(p, &d.process_key)
         .await
         .map_err(|e| session.err(e))?;
-    let versions: Vec<(String, i64)> = workflow::definitions(p)
+    let versions: Vec<(String, i64)> = workflow::definitions(p, &session.staff)
         .await
         .map_err(|e| session.err(e))?
         .into_iter()
@@ -346,9 +331,9 @@ pub(crate) async fn diagram(
 ) -> Result<Response, PageError> {
     let q = super::query(q, session.lang)?;
     let p = &s.platform;
-    let marks = match q.instance.as_deref() {
+    let (marks, xml) = match q.instance.as_deref() {
         Some(i) => {
-            let inst = may_see_instance(p, &session.staff, i)
+            let inst = inbox::instance(p, &session.staff, i)
                 .await
                 .map_err(|e| session.err(e))?;
             if inst.definition_id != id {
@@ -357,19 +342,19 @@ pub(crate) async fn diagram(
                     key: i.to_owned(),
                 }));
             }
-            runtime::marks(p, &inst).await.map_err(|e| session.err(e))?
+            let marks = runtime::marks(p, &inst).await.map_err(|e| session.err(e))?;
+            let (_, xml) = workflow::definition_xml(p, &id)
+                .await
+                .map_err(|e| session.err(e))?;
+            (marks, xml)
         }
         None => {
-            session
-                .staff
-                .require(Role::SystemAdmin)
+            let (_, xml) = workflow::view(p, &session.staff, &id)
+                .await
                 .map_err(|e| session.err(e))?;
-            Default::default()
+            (Default::default(), xml)
         }
     };
-    let (_, xml) = workflow::definition_xml(p, &id)
-        .await
-        .map_err(|e| session.err(e))?;
     let svg = yiwang_workflow::diagram::render(&xml, &marks).map_err(|e| {
         session.err(ServiceError::invalid(
             "diagram",
@@ -432,7 +417,7 @@ pub(crate) async fn bind(
         Ok(_) => Ok(see_other(&format!("/admin/processes/{id}?done=bound"))),
         Err(ServiceError::Invalid(errs)) => {
             let mut p = process_page(&s, &session, &id).await?;
-            p.errors = problems_of(lang, errs);
+            p.errors = field_messages(lang, &errs);
             p.items_text = f.items;
             p.rules_text = f.rules;
             Ok(html(StatusCode::BAD_REQUEST, &p))
@@ -489,7 +474,7 @@ pub(crate) async fn migrate(
         ))),
         Err(ServiceError::Invalid(errs)) => {
             let mut p = process_page(&s, &session, &id).await?;
-            p.errors = problems_of(session.lang, errs);
+            p.errors = field_messages(session.lang, &errs);
             p.mapping_text = f.mapping;
             Ok(html(StatusCode::BAD_REQUEST, &p))
         }
@@ -587,7 +572,6 @@ fn history_lines(
     names: &HashMap<String, String>,
 ) -> Vec<HistoryLine> {
     rows.into_iter()
-        .filter(|r| r.kind != "entered" && r.kind != "left" || names.contains_key(&r.node))
         .filter(|r| r.kind != "entered")
         .map(|r| {
             let what = match r.kind.as_str() {
@@ -812,32 +796,11 @@ pub(crate) async fn act(
         Ok((tid, done)) => Ok(see_other(&format!("/admin/tasks/{tid}?done={done}"))),
         Err(ServiceError::Invalid(errs)) => {
             let mut page = task_page(&s, &session, &id).await?;
-            page.errors = problems_of(session.lang, errs);
+            page.errors = field_messages(session.lang, &errs);
             Ok(html(StatusCode::BAD_REQUEST, &page))
         }
         Err(e) => Err(session.err(e)),
     }
-}
-
-/// Staff who may see an instance: system administrators, staff of its organisation, and anyone
-/// who holds, held or was offered one of its tasks.
-async fn may_see_instance(
-    p: &yiwang_services::Platform,
-    staff: &Staff,
-    id: &str,
-) -> Result<runtime::Stored, ServiceError> {
-    let inst = runtime::get(p, id).await?;
-    if staff.has(Role::SystemAdmin) || staff.assignments.iter().any(|a| a.org == inst.org) {
-        return Ok(inst);
-    }
-    for t in inbox::tasks_of(p, id).await? {
-        if inbox::visible(p, staff, &t.id).await.is_ok() {
-            return Ok(inst);
-        }
-    }
-    Err(ServiceError::Forbidden(
-        "无权查看此办件 / not yours to see".into(),
-    ))
 }
 
 #[derive(Template)]
@@ -861,9 +824,7 @@ pub(crate) async fn instance(
 ) -> Result<Response, PageError> {
     let p = &s.platform;
     let err = |e| session.err(e);
-    let inst = may_see_instance(p, &session.staff, &id)
-        .await
-        .map_err(err)?;
+    let inst = inbox::instance(p, &session.staff, &id).await.map_err(err)?;
     let loaded = runtime::load(p, &inst.definition_id).await.map_err(err)?;
     let names = node_names(&loaded.deployment.process);
     let (_, xml) = workflow::definition_xml(p, &inst.definition_id)
@@ -926,11 +887,7 @@ struct YearRow {
 }
 
 async fn calendar_page(s: &Shared, session: &StaffSession) -> Result<CalendarPage, PageError> {
-    session
-        .staff
-        .require(Role::SystemAdmin)
-        .map_err(|e| session.err(e))?;
-    let (years, next) = calendar::years(&s.platform)
+    let (years, next) = calendar::years(&s.platform, &session.staff)
         .await
         .map_err(|e| session.err(e))?;
     let cal = s.platform.calendar();
@@ -1017,7 +974,7 @@ pub(crate) async fn calendar_set(
         Ok(()) => Ok(see_other("/admin/calendar?done=calendar")),
         Err(ServiceError::Invalid(errs)) => {
             let mut p = calendar_page(&s, &session).await?;
-            p.errors = problems_of(session.lang, errs);
+            p.errors = field_messages(session.lang, &errs);
             p.year = f.year;
             p.holidays = f.holidays;
             p.workdays = f.workdays;
@@ -1048,7 +1005,7 @@ pub(crate) async fn calendar_local(
         Ok(()) => Ok(see_other("/admin/calendar?done=calendar")),
         Err(ServiceError::Invalid(errs)) => {
             let mut p = calendar_page(&s, &session).await?;
-            p.errors = problems_of(session.lang, errs);
+            p.errors = field_messages(session.lang, &errs);
             p.regional = f.regional;
             p.hours = f.hours;
             Ok(html(StatusCode::BAD_REQUEST, &p))

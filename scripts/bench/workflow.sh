@@ -8,6 +8,7 @@
 #   scripts/bench/workflow.sh              3 s per case and engine
 #   DUR=10 scripts/bench/workflow.sh
 #   SKIP_BUILD=1 scripts/bench/workflow.sh  reuse the built example
+#   CONC="4 16" scripts/bench/workflow.sh  persisted part at these worker counts (default 1 4 16 64)
 #
 # Rust side: crates/workflow/examples/workflow_bench.rs; Python side: scripts/bench/spiff_bench.py
 # in the venv of scripts/install-deps.sh (spiffworkflow pinned in scripts/bench/requirements.txt).
@@ -43,15 +44,19 @@ PERSISTED="$CARGO_TARGET_DIR/release/examples/workflow_persisted"
 if [[ -z "${SKIP_BUILD:-}" || ! -x "$PERSISTED" ]]; then
   (cd "$BENCH_ROOT" && cargo build --release -p yiwang-services --example workflow_persisted >&2)
 fi
-CONC="${CONC:-4}"
-echo "persisted, ${DUR} s per backend, ${CONC} workers" >&2
-"$PERSISTED" --backend sqlite --seconds "$DUR" --concurrency "$CONC" --json >>"$out/persisted.jsonl"
+CONC="${CONC:-1 4 16 64}"
+echo "persisted, ${DUR} s per backend and concurrency, workers: ${CONC}" >&2
+for c in $CONC; do
+  "$PERSISTED" --backend sqlite --seconds "$DUR" --concurrency "$c" --json >>"$out/persisted.jsonl"
+done
 if [[ -z "${YIWANG_TEST_PG_URL:-}" ]]; then
   source "$BENCH_ROOT/scripts/lib/pg.sh"
   pg_start >&2
   trap 'pg_stop >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
 fi
-"$PERSISTED" --backend postgres --seconds "$DUR" --concurrency "$CONC" --json >>"$out/persisted.jsonl"
+for c in $CONC; do
+  "$PERSISTED" --backend postgres --seconds "$DUR" --concurrency "$c" --json >>"$out/persisted.jsonl"
+done
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 "$PY_VENV/bin/python" - "$out/yiwang.jsonl" "$out/spiff.jsonl" <<'EOF'

@@ -9,6 +9,10 @@
 //! **Invariant:** every state change is one transaction (`Db::begin`); nothing here commits on
 //! its own behalf.
 
+mod group;
+
+pub use group::{Bind, MAX_GROUP, bind_all};
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -69,6 +73,7 @@ pub struct Db {
     pool: AnyPool,
     writer: AnyPool,
     backend: Backend,
+    group: Option<group::GroupWriter>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -100,7 +105,7 @@ impl Db {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;",
                     )
                     .await?;
                     Ok(())
@@ -129,10 +134,12 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
+        let group = (backend == Backend::Sqlite).then(|| group::GroupWriter::start(writer.clone()));
         Ok(Db {
             pool,
             writer,
             backend,
+            group,
         })
     }
 
@@ -161,11 +168,19 @@ impl Db {
         &self.pool
     }
 
-    /// The pool transactions run on (on SQLite its one writer connection), for callers that
-    /// send a whole transaction as one script (`BEGIN IMMEDIATE; …; COMMIT`) and roll it back
-    /// themselves on failure.
-    pub fn writer(&self) -> &AnyPool {
-        &self.writer
+    /// SQLite only: runs `script` (statements separated by `;`, with `$n` placeholders bound
+    /// to `binds` in order) as one atomic unit on the writer connection, committed — possibly
+    /// in one database transaction with other callers' scripts, each in its own savepoint (see
+    /// the `group` module) — before this returns. An error means nothing of the script stands.
+    /// On PostgreSQL, which takes no multi-statement script with parameters, this is an error:
+    /// run the statements in [`Db::begin`]'s transaction instead.
+    pub async fn commit_script(&self, script: String, binds: Vec<Bind>) -> Result<(), StoreError> {
+        match &self.group {
+            Some(g) => g.commit(script, binds).await,
+            None => Err(StoreError::Db(sqlx::Error::Protocol(
+                "commit_script is for SQLite; use a transaction".into(),
+            ))),
+        }
     }
 
     /// Which database this is.

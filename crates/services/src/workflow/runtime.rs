@@ -347,43 +347,7 @@ fn id_list(ids: impl Iterator<Item = u64>) -> String {
     }
 }
 
-/// One bound value of a [`Batch`].
-#[derive(Debug, Clone)]
-enum Arg {
-    Text(Option<String>),
-    Int(Option<i64>),
-}
-
-impl From<&str> for Arg {
-    fn from(s: &str) -> Arg {
-        Arg::Text(Some(s.to_owned()))
-    }
-}
-impl From<String> for Arg {
-    fn from(s: String) -> Arg {
-        Arg::Text(Some(s))
-    }
-}
-impl From<&String> for Arg {
-    fn from(s: &String) -> Arg {
-        Arg::Text(Some(s.clone()))
-    }
-}
-impl From<Option<String>> for Arg {
-    fn from(s: Option<String>) -> Arg {
-        Arg::Text(s)
-    }
-}
-impl From<i64> for Arg {
-    fn from(n: i64) -> Arg {
-        Arg::Int(Some(n))
-    }
-}
-impl From<Option<i64>> for Arg {
-    fn from(n: Option<i64>) -> Arg {
-        Arg::Int(n)
-    }
-}
+use yiwang_store::Bind as Arg;
 
 /// The statements of one transition, sent to the database in one round trip: on SQLite as one
 /// multi-statement query (run in order), on PostgreSQL as one statement of data-modifying
@@ -426,11 +390,11 @@ impl Batch {
         self.push(sql, args);
     }
 
-    /// Run the batch as a transaction of its own. On SQLite the whole transaction is one script
-    /// (`BEGIN IMMEDIATE; …; COMMIT`, one round trip to the connection's thread), each guard
-    /// followed by a statement that fails when the guard changed no row; it runs in a task of
-    /// its own so that a cancelled request can never leave the connection inside it. On
-    /// PostgreSQL: begin, the batch, commit.
+    /// Run the batch as a transaction of its own. On SQLite the batch is one script for the
+    /// store's group commit (`Db::commit_script`: atomic in its own savepoint, committed before
+    /// this returns, the writer task owning it so that a cancelled request never leaves the
+    /// connection inside it), each guard followed by a statement that fails when the guard
+    /// changed no row. On PostgreSQL: begin, the batch, commit.
     async fn commit_alone(self, db: &yiwang_store::Db) -> Result<(), ServiceError> {
         let conflict = conflict_error;
         if db.backend() == yiwang_store::Backend::Postgres {
@@ -442,45 +406,26 @@ impl Batch {
             tx.commit().await?;
             return Ok(());
         }
-        let mut sql = String::from("BEGIN IMMEDIATE;\n");
+        let mut sql = String::new();
         for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(";\n");
+            }
             sql.push_str(part);
-            sql.push_str(";\n");
             if self.guards.contains(&i) {
                 // json() of a malformed text raises an error: the script stops here.
-                sql.push_str("SELECT CASE WHEN changes() = 0 THEN json('yiwang-conflict') END;\n");
+                sql.push_str(";\nSELECT CASE WHEN changes() = 0 THEN json('yiwang-conflict') END");
             }
         }
-        sql.push_str("COMMIT");
-        let args = self.args;
-        let writer = db.writer().clone();
-        let run = tokio::spawn(async move {
-            let mut conn = writer.acquire().await?;
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for a in args {
-                q = match a {
-                    Arg::Text(v) => q.bind(v),
-                    Arg::Int(v) => q.bind(v),
-                };
-            }
-            let r = q.fetch_all(&mut *conn).await.map(|_| ());
-            if r.is_err() {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            }
-            r
-        });
-        match run.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                let malformed = e.to_string().contains("malformed JSON");
-                let e = yiwang_store::StoreError::from(e);
-                if malformed || e.is_unique_violation() {
+        match db.commit_script(sql, self.args).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if e.to_string().contains("malformed JSON") || e.is_unique_violation() {
                     Err(conflict())
                 } else {
                     Err(e.into())
                 }
             }
-            Err(e) => Err(ServiceError::internal(format!("transition task: {e}"))),
         }
     }
 
@@ -515,13 +460,7 @@ impl Batch {
                 s
             }
         };
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for a in self.args {
-            q = match a {
-                Arg::Text(v) => q.bind(v),
-                Arg::Int(v) => q.bind(v),
-            };
-        }
+        let q = yiwang_store::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), self.args);
         match q.fetch_all(&mut **tx).await {
             Ok(rows) => Ok(rows.len()),
             // Rows keyed by the instance's history sequence or work-item numbers exist already:

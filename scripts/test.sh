@@ -37,6 +37,9 @@ done
 # build of the whole stack costs minutes.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/yiwang-target}"
 mkdir -p "$CARGO_TARGET_DIR"
+# Test binaries in a shared target dir may have been compiled from another checkout of the same
+# sources (cargo reuses them): snapshot tests must find their files in this one.
+export INSTA_WORKSPACE_ROOT="$PWD"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 if [[ -t 1 ]]; then export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"; fi
 

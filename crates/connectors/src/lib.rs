@@ -9,6 +9,7 @@
 //!   accounts.
 //! - [`http`] — [`HttpLibrary`], the same questions asked of a real library over HTTP (the
 //!   protocol is in this crate's `README.md`).
+//! - [`objects`] — the object store for files (a local directory; SM3 checked on every read).
 //! - [`notify`] — SMS and e-mail from built-in Chinese templates through pluggable providers
 //!   (a developer's JSON-lines file, SMTP, an HTTP SMS gateway).
 //!
@@ -22,6 +23,7 @@ mod error;
 pub mod http;
 pub mod legal_person;
 pub mod notify;
+pub mod objects;
 pub mod population;
 
 pub use demo::{DemoLibrary, fixed_enterprises, fixed_residents};
@@ -29,4 +31,5 @@ pub use error::ConnectorError;
 pub use http::HttpLibrary;
 pub use legal_person::{EnterpriseRecord, EnterpriseStatus, LegalPersonLibrary};
 pub use notify::{Channel, Notifier, NotifierConfig, ProviderConfig, Recipient};
+pub use objects::ObjectStore;
 pub use population::{Gender, PersonCheck, PersonRecord, PopulationLibrary};

@@ -5,6 +5,7 @@
 //! so the layers above never re-check a string.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod case;
 pub mod codes;
 pub mod contact;
 pub mod dict;

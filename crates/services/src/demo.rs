@@ -119,6 +119,13 @@ pub const DEMO_STAFF: &[DemoStaff] = &[
         &[("shichang", "430104", Role::Approver)],
     ),
     (
+        "yl.rsj.approver",
+        "岳麓区人社局审批人员 周敏",
+        "renshe",
+        "430104",
+        &[("renshe", "430104", Role::Approver)],
+    ),
+    (
         "cs.scjg.admin",
         "长沙市市场监管局部门管理员 吴刚",
         "shichang",

@@ -10,12 +10,15 @@
 //!   accounts with real-name levels, sessions, throttling, the hash-chained audit log.
 //! - [`workflow`]: 审批流程 — BPMN process versions bound to items, instances, the approvers'
 //!   inbox, durable timers and step limits, the working-day calendar.
+//! - [`cases`]: 办件 (运行管理) — online application and one-window acceptance, corrections,
+//!   approval on the workflow engine, decision and delivery, SM3-chained process records.
 //! - [`demo`]: the demo province.
 //!
 //! **Invariant:** every state change is one database transaction that also writes its history
 //! record and its outbox event; in-memory views and the search index are refreshed only after
 //! the commit, from what was committed.
 
+pub mod cases;
 pub mod catalogue;
 pub mod clock;
 pub mod demo;

@@ -82,7 +82,8 @@ pub async fn open_db(args: &DbArgs) -> anyhow::Result<Db> {
 }
 
 /// The outside systems: library connectors by URL (built-in demo library without), and the
-/// notifier (`dev-file`, or a JSON configuration file as described in the connectors README).
+/// notifier (`dev-file`, or a JSON configuration file as described in the connectors README);
+/// files under the data directory's `files/`.
 pub fn outside(args: &IdentityArgs) -> anyhow::Result<Outside> {
     use yiwang_connectors::{HttpLibrary, LegalPersonLibrary, NotifierConfig, PopulationLibrary};
     let (notifier, dev_outbox) = if args.notifier == "dev-file" {
@@ -130,5 +131,6 @@ pub fn outside(args: &IdentityArgs) -> anyhow::Result<Outside> {
         notifier: yiwang_connectors::Notifier::new(&notifier)
             .map_err(|e| anyhow::anyhow!("notifier: {e}"))?,
         dev_outbox,
+        files: yiwang_connectors::ObjectStore::local(args.db.data_dir.join("files")),
     })
 }

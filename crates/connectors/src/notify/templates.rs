@@ -46,6 +46,11 @@ pub const TEMPLATES: &[Template] = &[
         body: "{name}，您好：办件{case}的“{step}”环节已超过办理时限（{due}），请尽快办理。",
     },
     Template {
+        name: "case_progress",
+        subject: "办件进度通知",
+        body: "{name}，您好：您申请的“{item}”（办件编号{case}）{progress}。详情请登录一网通办查看“我的办件”。",
+    },
+    Template {
         name: "account_locked",
         subject: "账号锁定提醒",
         body: "您的一网通办账号因连续{attempts}次登录失败已被临时锁定，将于{unlock_at}自动解锁。如非本人操作，请解锁后及时修改密码。",

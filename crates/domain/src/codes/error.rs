@@ -27,6 +27,8 @@ pub enum CodeKind {
     LicenceId,
     /// 投资项目代码 (GB/T 40058).
     ProjectCode,
+    /// 办件编号 (实施编码 + date + daily sequence).
+    CaseNumber,
 }
 
 impl CodeKind {
@@ -42,6 +44,7 @@ impl CodeKind {
             CodeKind::BusinessItemCode => "业务办理项编码",
             CodeKind::LicenceId => "电子证照标识",
             CodeKind::ProjectCode => "投资项目代码",
+            CodeKind::CaseNumber => "办件编号",
         }
     }
 
@@ -57,6 +60,7 @@ impl CodeKind {
             CodeKind::BusinessItemCode => "business item code",
             CodeKind::LicenceId => "e-licence identifier",
             CodeKind::ProjectCode => "investment project code",
+            CodeKind::CaseNumber => "case number",
         }
     }
 }

@@ -20,6 +20,7 @@
 //! where (1-based character positions in the trimmed input), in English (`Display`) and Chinese
 //! ([`CodeError::message_zh`]).
 
+mod case_number;
 mod credit_code;
 mod error;
 mod id_card;
@@ -33,6 +34,7 @@ mod region;
 #[cfg(test)]
 mod testgen;
 
+pub use case_number::{CaseNumber, MAX_DAILY_SEQUENCE};
 pub use credit_code::CreditCode;
 pub use error::{CodeError, CodeKind, CodePart};
 pub use id_card::{IdCardNumber, MAX_BIRTH_YEAR, MIN_BIRTH_YEAR};

@@ -46,11 +46,14 @@ pub struct Outside {
     pub notifier: Notifier,
     /// Where the development notifier writes messages, when it is the one in use.
     pub dev_outbox: Option<std::path::PathBuf>,
+    /// Where files (materials, notices, decisions) are kept.
+    pub files: yiwang_connectors::ObjectStore,
 }
 
 impl Outside {
     /// The built-in demo libraries (fixed demo people and enterprises plus `residents` and
-    /// `enterprises` generated ones) and the given notifier.
+    /// `enterprises` generated ones) and the given notifier; files in a fresh temporary
+    /// directory until [`Outside::with_files`].
     pub fn built_in(
         residents: usize,
         enterprises: usize,
@@ -64,7 +67,18 @@ impl Outside {
             notifier: Notifier::new(notifier)
                 .map_err(|e| crate::ServiceError::internal(format!("notifier: {e}")))?,
             dev_outbox,
+            files: yiwang_connectors::ObjectStore::local(
+                std::env::temp_dir()
+                    .join(format!("yiwang-files-{}", uuid::Uuid::new_v4().simple())),
+            ),
         })
+    }
+
+    /// The same outside systems keeping files in `files` (the server sets its data directory's
+    /// `files/`; without this, files go to a fresh temporary directory).
+    pub fn with_files(mut self, files: yiwang_connectors::ObjectStore) -> Outside {
+        self.files = files;
+        self
     }
 
     /// For tests: the built-in libraries with a few generated records, messages written to a

@@ -260,8 +260,29 @@ pub(crate) async fn insert_user(
     Ok(id)
 }
 
-/// The phone number of an account (decrypted), for sending it codes.
-async fn phone_of(p: &Platform, user_id: &str) -> Result<MobileNumber, ServiceError> {
+/// The name and full ID number of an account (decrypted), for an application in its name.
+pub(crate) async fn identity_of(
+    p: &Platform,
+    user_id: &str,
+) -> Result<(String, String), ServiceError> {
+    let r = sqlx::query("SELECT name, id_number_enc FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(p.db.pool())
+        .await?
+        .ok_or(ServiceError::NotFound {
+            what: "用户",
+            key: user_id.into(),
+        })?;
+    let id_number = p
+        .keys
+        .pii
+        .decrypt("id_number", &r.try_get::<String, _>("id_number_enc")?)
+        .map_err(|e| ServiceError::internal(format!("decrypt id: {e}")))?;
+    Ok((r.try_get("name")?, id_number))
+}
+
+/// The phone number of an account (decrypted), for sending it codes and notices.
+pub(crate) async fn phone_of(p: &Platform, user_id: &str) -> Result<MobileNumber, ServiceError> {
     let r = sqlx::query("SELECT phone_enc FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(p.db.pool())

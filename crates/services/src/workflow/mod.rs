@@ -297,8 +297,8 @@ pub async fn deploy_as(p: &Platform, by: &str, xml: &str) -> Result<Definition, 
 pub const DEMO_APPROVER_PHONE: &str = "13900000010";
 
 /// The demo province's approval process (`data/demo/approval.bpmn`, saved by the bpmn.io modeler):
-/// deployed, bound to every item of 岳麓区市场监督管理局, with three cases waiting in its
-/// approvers' inbox.
+/// deployed, bound to every item of 岳麓区市场监督管理局 and 岳麓区人社局 (the organisations of
+/// the demo approvers), with three cases waiting in the market regulator's inbox.
 pub async fn load_demo(p: &Platform) -> Result<(), ServiceError> {
     const XML: &str = include_str!("../../../../data/demo/approval.bpmn");
     let d = deploy_as(p, "demo", XML).await?;
@@ -321,13 +321,18 @@ pub async fn load_demo(p: &Platform) -> Result<(), ServiceError> {
         .bind(enc)
         .execute(p.db.pool())
         .await?;
-    let codes: Vec<String> = sqlx::query("SELECT code FROM items WHERE org = $1 ORDER BY code")
-        .bind(&org)
-        .fetch_all(p.db.pool())
-        .await?
-        .iter()
-        .map(|r| r.try_get("code"))
-        .collect::<Result<_, _>>()?;
+    // Every item of the organisations the demo approvers work in (岳麓区市场监督管理局 and
+    // 岳麓区人力资源和社会保障局).
+    let codes: Vec<String> = sqlx::query(
+        "SELECT i.code FROM items i WHERE i.org IN (SELECT r.org FROM staff_roles r \
+         JOIN staff s ON s.id = r.staff_id WHERE r.role = 'approver' AND s.username LIKE 'yl.%') \
+         ORDER BY i.code",
+    )
+    .fetch_all(p.db.pool())
+    .await?
+    .iter()
+    .map(|r| r.try_get("code"))
+    .collect::<Result<_, _>>()?;
     let now = fmt_time(p.now());
     let mut tx = p.db.begin().await?;
     for code in &codes {

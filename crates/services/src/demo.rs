@@ -666,6 +666,7 @@ pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
     tx.commit().await?;
     p.reload().await?;
     crate::workflow::load_demo(p).await?;
+    crate::cases::demo_forms(p).await?;
     Ok(Some(counts))
 }
 

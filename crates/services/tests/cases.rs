@@ -22,7 +22,8 @@ const PDF: &[u8] = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 /// An active, online item of 岳麓区市场监督管理局 for natural persons, bound to the demo process.
 async fn online_item(p: &Platform) -> (String, Vec<usize>) {
     let rows = sqlx::query(
-        "SELECT i.code FROM items i JOIN wf_bindings b ON b.item_code = i.code ORDER BY i.code",
+        "SELECT i.code FROM items i JOIN wf_bindings b ON b.item_code = i.code \
+         JOIN item_forms f ON f.item_code = i.code ORDER BY i.code",
     )
     .fetch_all(p.db.pool())
     .await
@@ -51,6 +52,26 @@ async fn online_item(p: &Platform) -> (String, Vec<usize>) {
         }
     }
     panic!("the demo province has no online 承诺件 for persons bound to a process");
+}
+
+/// Good values for every field of a form (the first choice, so conditional fields stay hidden).
+fn fill(spec: &yiwang_domain::form::FormSpec) -> Map<String, serde_json::Value> {
+    use yiwang_domain::form::FieldKind;
+    let mut m = Map::new();
+    for f in spec.fields() {
+        if f.when.is_some() {
+            continue;
+        }
+        let v: serde_json::Value = match &f.kind {
+            FieldKind::Text { .. } | FieldKind::Address { .. } => "测试内容".into(),
+            FieldKind::Date { .. } => "2026-11-02".into(),
+            FieldKind::Number { .. } => 1200.into(),
+            FieldKind::Choice { options, .. } => options[0].value.clone().into(),
+            _ => continue,
+        };
+        m.insert(f.key.clone(), v);
+    }
+    m
 }
 
 async fn citizen(p: &Platform, phone: &str) -> users::User {
@@ -87,22 +108,35 @@ async fn journey(b: Backend) {
     assert_eq!(draft.state, CaseState::Draft);
     assert_eq!(draft.applicant_name, "王小明");
     assert!(draft.applicant_id_masked.contains('*'));
-    if !required.is_empty() {
-        match apply::submit(p, &wang, &draft.id, "k1", None).await {
-            Err(ServiceError::Invalid(e)) => assert_eq!(e.len(), required.len(), "{e:?}"),
-            other => panic!("expected the missing materials, got {other:?}"),
+    match apply::submit(p, &wang, &draft.id, "k1", None).await {
+        Err(ServiceError::Invalid(e)) => {
+            let materials = e
+                .iter()
+                .filter(|x| x.field.starts_with("material["))
+                .count();
+            assert_eq!(materials, required.len(), "{e:?}");
+            assert!(e.iter().any(|x| x.field == "form.employer"), "{e:?}");
         }
-        assert_eq!(
-            cases::for_staff(p, &clerk, &draft.id)
-                .await
-                .unwrap()
-                .0
-                .state,
-            CaseState::Draft
-        );
+        other => panic!("expected the missing materials and fields, got {other:?}"),
     }
-    let mut values = Map::new();
-    values.insert("note".into(), "测试申请".into());
+    assert_eq!(
+        cases::for_staff(p, &clerk, &draft.id)
+            .await
+            .unwrap()
+            .0
+            .state,
+        CaseState::Draft
+    );
+    // A malformed or unknown value is refused even in a draft; good ones are kept.
+    let spec = apply::form_spec(p, &code).await.unwrap();
+    let mut bad = Map::new();
+    bad.insert("no_such_field".into(), "x".into());
+    bad.insert("ended_on".into(), "2099-01-01".into());
+    match apply::save_form(p, &wang, &draft.id, &bad).await {
+        Err(ServiceError::Invalid(e)) => assert_eq!(e.len(), 2, "{e:?}"),
+        other => panic!("expected two field errors, got {other:?}"),
+    }
+    let values = fill(&spec);
     apply::save_form(p, &wang, &draft.id, &values)
         .await
         .unwrap();
@@ -357,6 +391,16 @@ async fn window_case(b: Backend) {
             .await
             .unwrap();
     }
+    // A PNG named .pdf is refused by its content.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
+    assert!(matches!(
+        window::attach(p, &clerk, &c.id, 0, "scan.pdf", png).await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let spec = apply::form_spec(p, &code).await.unwrap();
+    window::save_form(p, &clerk, &c.id, &fill(&spec))
+        .await
+        .unwrap();
     let c = window::submit(p, &clerk, &c.id, "w1", None).await.unwrap();
     // Two at once on the same case: one wins, the other is told.
     let (a, r) = tokio::join!(

@@ -9,6 +9,8 @@ use serde_json::{Map, Value, json};
 use yiwang_domain::case::{CaseAction, CaseState};
 use yiwang_domain::codes::{CaseNumber, ImplementationCode, MAX_DAILY_SEQUENCE};
 use yiwang_domain::dict::HandlingForm;
+use yiwang_domain::form::FormSpec;
+use yiwang_domain::upload::UploadPolicy;
 use yiwang_store::{Any, Bind, Row, Transaction, fmt_time};
 
 use super::{ApplicantKind, Case, Change, NewRecord, check_rev, load, not_found};
@@ -171,16 +173,134 @@ pub async fn list_mine(p: &Platform, user: &User) -> Result<Vec<Case>, ServiceEr
     rows.iter().map(|r| super::case_row(p, r)).collect()
 }
 
+/// The form used for items without one of their own: a free-text statement of what is applied
+/// for (申请事项说明), optional.
+pub const DEFAULT_FORM: &str = r#"{"fields": [{"key": "note", "label": "申请事项说明", "kind": {"type": "text", "max_chars": 2000}, "help": "简要说明申请的内容和理由"}]}"#;
+
+/// The application form of an item: its own (`item_forms`), else [`DEFAULT_FORM`].
+pub async fn form_spec(p: &Platform, item_code: &str) -> Result<FormSpec, ServiceError> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT spec FROM item_forms WHERE item_code = $1")
+            .bind(item_code)
+            .fetch_optional(p.db.pool())
+            .await?;
+    FormSpec::parse_spec(text.as_deref().unwrap_or(DEFAULT_FORM)).map_err(|e| {
+        ServiceError::internal(format!(
+            "the stored form of {item_code} does not parse: {}",
+            e.iter()
+                .map(|x| x.message_en())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })
+}
+
+/// Sets an item's application form from its JSON definition (事项管理员 of the item's
+/// organisation); every problem of the definition is reported, nothing is stored then.
+pub async fn set_form_spec(
+    p: &Platform,
+    actor: &crate::identity::staff::Staff,
+    item_code: &str,
+    spec: &str,
+) -> Result<FormSpec, ServiceError> {
+    let item = crate::catalogue::published(p, item_code).await?;
+    if !crate::identity::authz::may_manage_items(actor, &item.summary.org) {
+        return Err(ServiceError::Forbidden(
+            "只有该事项所属部门的事项管理员可以设置申请表单 / only the item's managers set its form".into(),
+        ));
+    }
+    let parsed = FormSpec::parse_spec(spec).map_err(|problems| {
+        ServiceError::Invalid(
+            problems
+                .iter()
+                .map(|x| {
+                    FieldError::new(
+                        format!("spec.{}", x.field.clone().unwrap_or_default()),
+                        x.message_zh(),
+                        x.message_en(),
+                    )
+                })
+                .collect(),
+        )
+    })?;
+    let at = p.now();
+    let now = fmt_time(at);
+    let mut tx = p.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO item_forms (item_code, spec, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (item_code) DO UPDATE SET spec = $2, updated_at = $3, updated_by = $4",
+    )
+    .bind(item_code)
+    .bind(serde_json::to_string(&parsed)?)
+    .bind(&now)
+    .bind(&actor.id)
+    .execute(&mut *tx)
+    .await?;
+    crate::identity::audit::append(
+        &mut tx,
+        at,
+        &crate::identity::audit::Entry::success(
+            &actor.username,
+            "item.form_set",
+            item_code,
+            serde_json::json!({ "fields": parsed.fields().len() }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(parsed)
+}
+
 /// Checks and normalises form values against the item's form (all problems at once); `draft`
-/// accepts missing required values.
+/// accepts missing required values. Returns the normalised values as stored.
 pub(crate) async fn check_form(
     p: &Platform,
     item_code: &str,
     values: &Map<String, Value>,
     draft: bool,
 ) -> Result<Value, ServiceError> {
-    let _ = (p, item_code, draft);
-    Ok(Value::Object(values.clone()))
+    let spec = form_spec(p, item_code).await?;
+    let today = p.now().with_timezone(&p.calendar().offset()).date_naive();
+    let parsed = if draft {
+        spec.parse_draft(values, today)
+    } else {
+        spec.parse_values(values, today)
+    };
+    parsed.map(|d| d.to_json()).map_err(|errs| {
+        ServiceError::Invalid(
+            errs.iter()
+                .map(|e| {
+                    FieldError::new(format!("form.{}", e.name()), e.message_zh(), e.message_en())
+                })
+                .collect(),
+        )
+    })
+}
+
+/// Form values from an HTML form's pairs (the page's own fields removed), as a draft: malformed
+/// values are refused, missing ones are fine. The JSON the other functions take.
+pub async fn values_from_pairs(
+    p: &Platform,
+    item_code: &str,
+    pairs: &[(String, String)],
+) -> Result<Map<String, Value>, ServiceError> {
+    let spec = form_spec(p, item_code).await?;
+    let today = p.now().with_timezone(&p.calendar().offset()).date_naive();
+    spec.parse_draft_pairs(pairs, today)
+        .map(|d| d.to_json_map())
+        .map_err(|errs| {
+            ServiceError::Invalid(
+                errs.iter()
+                    .map(|e| {
+                        FieldError::new(
+                            format!("form.{}", e.name()),
+                            e.message_zh(),
+                            e.message_en(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
 }
 
 /// Saves the form of a draft (or of a case awaiting corrections).
@@ -311,17 +431,19 @@ pub(crate) async fn store_upload(
     Ok((id, kind, stored))
 }
 
-/// The content type of an upload, or why it is refused.
+/// The content type of an upload (by its bytes, never its name: PDF, JPEG, PNG or OFD, at most
+/// 20 MiB, an extension that does not contradict the content), or why it is refused.
 pub(crate) fn check_upload(name: &str, bytes: &[u8]) -> Result<String, ServiceError> {
-    let _ = name;
-    if bytes.is_empty() {
-        return Err(ServiceError::Invalid(vec![FieldError::new(
-            "file",
-            "文件为空",
-            "the file is empty",
-        )]));
-    }
-    Ok("pdf".into())
+    UploadPolicy::default()
+        .check(name, bytes)
+        .map(|k| k.extension().replace("jpg", "jpeg"))
+        .map_err(|e| {
+            ServiceError::Invalid(vec![FieldError::new(
+                "file",
+                e.message_zh(),
+                e.message_en(),
+            )])
+        })
 }
 
 /// Adds a file to a material of the applicant's draft (or of a case awaiting corrections).

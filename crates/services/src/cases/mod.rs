@@ -599,3 +599,95 @@ pub async fn public_status(
         steps,
     })
 }
+
+/// The demo province's application forms: 失业保险金申领 asks for the last employer, the date
+/// employment ended (not in the future), why, the monthly benefit base and, when the reason is
+/// 其他, an explanation; other items keep the default form.
+pub(crate) async fn demo_forms(p: &Platform) -> Result<(), ServiceError> {
+    const UNEMPLOYMENT: &str = r#"{"fields": [
+      {"key": "employer", "label": "失业前工作单位", "kind": {"type": "text", "max_chars": 100}, "required": true},
+      {"key": "ended_on", "label": "终止或解除劳动合同日期", "kind": {"type": "date", "not_after_today": true}, "required": true},
+      {"key": "reason", "label": "失业原因", "kind": {"type": "choice", "options": [
+        {"value": "contract_end", "label": "劳动合同期满终止"},
+        {"value": "dismissed", "label": "用人单位解除劳动合同"},
+        {"value": "other", "label": "其他"}]}, "required": true},
+      {"key": "reason_detail", "label": "其他原因说明", "kind": {"type": "text", "max_chars": 500}, "required": true,
+       "when": {"field": "reason", "equals": ["other"]}},
+      {"key": "amount", "label": "缴费基数（元/月）", "kind": {"type": "number", "min": 0, "max": 100000, "decimals": 2}},
+      {"key": "note", "label": "申请事项说明", "kind": {"type": "text", "max_chars": 2000}}
+    ]}"#;
+    let spec = yiwang_domain::form::FormSpec::parse_spec(UNEMPLOYMENT).map_err(|e| {
+        ServiceError::internal(format!(
+            "demo form: {}",
+            e.iter()
+                .map(|x| x.message_en())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    })?;
+    let codes: Vec<String> = sqlx::query_scalar(
+        "SELECT i.code FROM items i JOIN item_versions v ON v.item_code = i.code \
+         WHERE v.guide LIKE '%\"name\":\"失业保险金申领\"%' GROUP BY i.code",
+    )
+    .fetch_all(p.db.pool())
+    .await?;
+    let now = fmt_time(p.now());
+    let text = serde_json::to_string(&spec)?;
+    for code in codes {
+        sqlx::query(
+            "INSERT INTO item_forms (item_code, spec, updated_at, updated_by) VALUES ($1, $2, $3, 'demo') \
+             ON CONFLICT (item_code) DO NOTHING",
+        )
+        .bind(&code)
+        .bind(&text)
+        .bind(&now)
+        .execute(p.db.pool())
+        .await?;
+    }
+    Ok(())
+}
+
+/// One in-site message (站内消息) to an applicant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    /// Id.
+    pub id: String,
+    /// The case it is about.
+    pub case_id: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// When (stored UTC timestamp).
+    pub created_at: String,
+    /// When read.
+    pub read_at: Option<String>,
+}
+
+/// The applicant's newest `limit` in-site messages.
+pub async fn messages(
+    p: &Platform,
+    user: &crate::identity::users::User,
+    limit: i64,
+) -> Result<Vec<Message>, ServiceError> {
+    let rows = sqlx::query(
+        "SELECT id, case_id, title, body, created_at, read_at FROM user_messages \
+         WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(&user.id)
+    .bind(limit.clamp(1, 200))
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Message {
+                id: r.try_get("id")?,
+                case_id: r.try_get("case_id")?,
+                title: r.try_get("title")?,
+                body: r.try_get("body")?,
+                created_at: r.try_get("created_at")?,
+                read_at: r.try_get("read_at")?,
+            })
+        })
+        .collect()
+}

@@ -32,11 +32,13 @@
 //! | POST | `/account/verify` | `csrf` | 303 to `/account?done=verified` or `?done=not_matched`; 503 library unavailable |
 //! | POST | `/account/password` | `csrf`, `old_password`, `new_password`, `new_password2` | 303 to `/account?done=password`; 400 with the problems |
 //! | POST | `/account/logout` | `csrf` | 303 to `/`, cookie expired |
+//! | GET, POST | `/account/cases…`, `/cases/query` | see [`cases`] | 我的办件, 网上申报, 办件查询 |
 //! | GET | `/account/enterprise` | `done` | 法人与经办人: enterprises the citizen represents with their grants, the bind and grant forms, grants held as an agent |
 //! | POST | `/account/enterprise/bind` | `csrf`, `credit_code` | 303 `?done=bound`; 400 unknown/inactive code; 403 not the legal representative or below L2 |
 //! | POST | `/account/enterprise/grant` | `csrf`, `credit_code`, `agent_name`, `agent_id_number`, `scope` (`all`/`items`), `items` (基本编码), `until` (YYYY-MM-DD) | 303 `?done=granted`; 400 with the problems; 404 not the citizen's enterprise |
 //! | POST | `/account/enterprise/grants/{id}/revoke` | `csrf` | 303 `?done=revoked`; 404 not the citizen's grant; 409 already revoked |
 
+mod cases;
 mod enterprise;
 mod login;
 mod profile;
@@ -69,6 +71,20 @@ pub fn routes() -> Router<Shared> {
         .route("/account/verify", post(profile::verify))
         .route("/account/password", post(profile::change_password))
         .route("/account/logout", post(login::sign_out))
+        .route("/account/cases", get(cases::list))
+        .route(
+            "/account/cases/new",
+            get(cases::new_form).post(cases::start),
+        )
+        .route("/account/cases/{id}", get(cases::page))
+        .route("/account/cases/{id}/upload", post(cases::upload))
+        .route("/account/cases/{id}/files/{file}", get(cases::file))
+        .route(
+            "/account/cases/{id}/files/{file}/delete",
+            post(cases::remove),
+        )
+        .route("/account/cases/{id}/{action}", post(cases::act))
+        .route("/cases/query", get(cases::public_query))
         .route("/account/enterprise", get(enterprise::page))
         .route("/account/enterprise/bind", post(enterprise::bind))
         .route("/account/enterprise/grant", post(enterprise::grant))
@@ -323,10 +339,12 @@ async fn personalise(res: Response, u: &UserSession) -> Response {
     }
     let lang = u.lang;
     let me = format!(
-        "<a class=\"me\" href=\"/account\"><span class=\"visually-hidden\">{}</span>{}</a>\
+        "<a href=\"/account/cases\">{}</a><span aria-hidden=\"true\"> | </span>\
+         <a class=\"me\" href=\"/account\"><span class=\"visually-hidden\">{}</span>{}</a>\
          <form class=\"signout\" method=\"post\" action=\"/account/logout\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\">{}</button></form>",
+        lang.t("我的办件", "My cases"),
         lang.t("我的账号：", "My account: "),
         escape(&u.user.name_masked()),
         escape(&u.csrf),

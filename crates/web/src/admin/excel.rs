@@ -38,7 +38,7 @@ fn rfc5987(s: &str) -> String {
 }
 
 /// The `Content-Disposition` of a download: an ASCII fallback name and the Chinese one.
-fn disposition(ascii: &str, chinese: &str) -> String {
+pub(crate) fn disposition(ascii: &str, chinese: &str) -> String {
     format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
         rfc5987(chinese)

@@ -70,6 +70,7 @@
 //! `places[i][name|address|hours]`; `consult_phone`, `complaint_phone`. Rows whose first field
 //! is empty are dropped. See [`guide_form`].
 
+pub(crate) mod cases;
 mod clients;
 mod editor;
 mod excel;
@@ -181,6 +182,11 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/processes/{id}/diagram.svg", get(workflow::diagram))
         .route("/admin/processes/{id}/bind", post(workflow::bind))
         .route("/admin/processes/{id}/migrate", post(workflow::migrate))
+        .route("/admin/cases", get(cases::queue).post(cases::register))
+        .route("/admin/cases/{id}", get(cases::page))
+        .route("/admin/cases/{id}/upload", post(cases::upload))
+        .route("/admin/cases/{id}/files/{file}", get(cases::file))
+        .route("/admin/cases/{id}/{action}", post(cases::act))
         .route("/admin/inbox", get(workflow::inbox_page))
         .route("/admin/tasks/{id}", get(workflow::task))
         .route("/admin/tasks/{id}/{action}", post(workflow::act))

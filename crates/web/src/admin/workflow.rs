@@ -791,6 +791,13 @@ pub(crate) async fn act(
             ) =>
         {
             let _ = tid;
+            // A process that just ended decides its case at once (the server's event loop
+            // would otherwise do it within seconds); a failure there is logged and retried.
+            if done == "completed"
+                && let Err(e) = yiwang_services::cases::events::drain(&s.platform).await
+            {
+                tracing::warn!(error = %e, "case events after a completion");
+            }
             Ok(see_other(&format!("/admin/inbox?done={done}")))
         }
         Ok((tid, done)) => Ok(see_other(&format!("/admin/tasks/{tid}?done={done}"))),

@@ -35,7 +35,14 @@ fn dependencies(krate: &str) -> Vec<String> {
 
 #[test]
 fn engines_and_domain_know_no_framework() {
-    for krate in ["domain", "search", "crypto", "workflow", "calendar"] {
+    for krate in [
+        "domain",
+        "search",
+        "crypto",
+        "workflow",
+        "calendar",
+        "documents",
+    ] {
         for dep in dependencies(krate) {
             assert!(
                 ![

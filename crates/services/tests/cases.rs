@@ -287,6 +287,21 @@ async fn journey(b: Backend) {
     assert_eq!(c.state, CaseState::Delivered);
     assert_eq!(c.delivery.tracking_no.as_deref(), Some("1234567890123"));
 
+    // The notices, as PDF, in the order they were issued; each comes back intact.
+    let docs = cases::notices::of_case(p, &c.id).await.unwrap();
+    let kinds: Vec<&str> = docs.iter().map(|d| d.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["correction", "acceptance", "approval", "delivery"],
+        "{docs:?}"
+    );
+    for d in &docs {
+        let (_, kind, bytes) = apply::file(p, &c.id, &d.file_id).await.unwrap();
+        assert_eq!(kind, "pdf");
+        assert!(bytes.starts_with(b"%PDF-"), "{}", d.title);
+        assert!(d.doc_no.contains('〔'), "{}", d.doc_no);
+    }
+
     // 办件查询: the number and the ID's last digits show the status and nothing personal; a
     // wrong tail is the same answer as no case.
     let tail = &yiwang_connectors::demo::WANG_XIAOMING_ID[12..];

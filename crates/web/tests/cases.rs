@@ -268,11 +268,11 @@ async fn journey(app: &App) {
     for step in ["申请", "补正告知", "受理", "承办", "办结", "送达"] {
         assert!(page.body.contains(step), "timeline has {step}");
     }
-    let at = page
-        .body
+    let materials = page.body.split("id=\"materials\"").nth(1).unwrap();
+    let at = materials
         .find(&format!("/account/cases/{id}/files/"))
         .unwrap();
-    let link = page.body[at..].split('"').next().unwrap().to_string();
+    let link = materials[at..].split('"').next().unwrap().to_string();
     let file = citizen
         .http
         .get(format!("{}{link}", app.base))
@@ -281,6 +281,28 @@ async fn journey(app: &App) {
         .unwrap();
     assert_eq!(file.headers()["content-type"], "application/pdf");
     assert_eq!(file.bytes().await.unwrap().as_ref(), PDF);
+    // The decision as a PDF the citizen downloads.
+    let at = page
+        .body
+        .find("id=\"documents\"")
+        .expect("documents listed");
+    assert!(page.body[at..].contains("准予许可决定书"));
+    let href = page.body[at..]
+        .split("href=\"")
+        .nth(2)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let pdf = citizen
+        .http
+        .get(format!("{}{href}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
     let list = citizen.get("/account/cases").await;
     assert!(list.body.contains("申请已受理"), "in-site message");
     // Another citizen cannot see it.

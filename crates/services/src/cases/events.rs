@@ -203,6 +203,7 @@ async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool,
         "不予许可"
     };
     super::notify_applicant(p, &c, &format!("已办结（{result}）")).await;
+    super::notices::issue_for_state(p, &c).await;
     Ok(true)
 }
 

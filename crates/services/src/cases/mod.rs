@@ -7,6 +7,7 @@
 //!   delivery (送达).
 //! - [`events`]: consumers of outbox events — an accepted 承诺件 starts its item's approval
 //!   process; an ended process decides the case.
+//! - [`notices`]: the notices and decisions as PDF (受理通知书, 补正材料通知书, 决定书, 送达回证).
 //! - [`records`]: the 办件过程信息 (GB/T 39046), append-only and SM3-chained per case, and
 //!   `verify`.
 //!
@@ -18,6 +19,7 @@
 
 pub mod apply;
 pub mod events;
+pub mod notices;
 pub mod records;
 pub mod window;
 

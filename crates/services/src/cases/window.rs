@@ -335,6 +335,7 @@ pub async fn accept(
     .commit(p)
     .await?;
     super::notify_applicant(p, &c, "已受理").await;
+    super::notices::issue_for_state(p, &c).await;
     if c.case_type == "2" {
         // Start the approval process now (the event consumer would otherwise do it shortly).
         super::events::drain(p).await?;
@@ -385,6 +386,7 @@ pub async fn refuse(
     .commit(p)
     .await?;
     super::notify_applicant(p, &c, "不予受理，请查看理由").await;
+    super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }
 
@@ -471,6 +473,7 @@ pub async fn request_correction(
     .commit(p)
     .await?;
     super::notify_applicant(p, &c, "需要补正材料，请一次补齐后重新提交").await;
+    super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }
 
@@ -522,6 +525,7 @@ pub(crate) async fn decide(
         .commit(p)
         .await?;
     super::notify_applicant(p, &c, &format!("已办结（{result}）")).await;
+    super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }
 
@@ -754,5 +758,6 @@ pub async fn deliver(
     .commit(p)
     .await?;
     super::notify_applicant(p, &c, "办理结果已送达").await;
+    super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }

@@ -185,9 +185,15 @@ async fn case_page(
     let c = apply::mine(&s.platform, &session.user, id)
         .await
         .map_err(|e| session.err(e))?;
-    let v = view(&s.platform, lang, &c, &errors)
-        .await
-        .map_err(|e| session.err(e))?;
+    let v = view(
+        &s.platform,
+        lang,
+        &c,
+        &errors,
+        &format!("/account/cases/{id}/files"),
+    )
+    .await
+    .map_err(|e| session.err(e))?;
     Ok(CasePage {
         chrome: Chrome::new(
             lang,

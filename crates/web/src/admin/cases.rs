@@ -159,6 +159,8 @@ pub(crate) struct CaseView {
     pub materials: Vec<MaterialRow>,
     pub records: Vec<RecordRow>,
     pub fields: Vec<FieldView>,
+    pub documents: Vec<(String, String, String)>,
+    pub files_base: String,
     pub wf_instance: String,
     pub immediate: bool,
 }
@@ -182,7 +184,13 @@ pub(crate) async fn view(
     lang: Lang,
     c: &Case,
     errors: &[(String, String)],
+    files_base: &str,
 ) -> Result<CaseView, ServiceError> {
+    let documents = cases::notices::of_case(p, &c.id)
+        .await?
+        .into_iter()
+        .map(|d| (d.title, d.doc_no, d.file_id))
+        .collect();
     let item = yiwang_services::catalogue::published(p, &c.item_code).await?;
     let files = apply::materials(p, &c.id).await?;
     let materials = item
@@ -269,6 +277,8 @@ pub(crate) async fn view(
         materials,
         records,
         fields,
+        documents,
+        files_base: files_base.to_owned(),
         wf_instance: c.wf_instance.clone().unwrap_or_default(),
         immediate: c.case_type == "1",
     })
@@ -466,9 +476,15 @@ async fn case_page(
     let (c, access) = cases::for_staff(&s.platform, &session.staff, id)
         .await
         .map_err(|e| session.err(e))?;
-    let v = view(&s.platform, lang, &c, &errors)
-        .await
-        .map_err(|e| session.err(e))?;
+    let v = view(
+        &s.platform,
+        lang,
+        &c,
+        &errors,
+        &format!("/admin/cases/{id}/files"),
+    )
+    .await
+    .map_err(|e| session.err(e))?;
     Ok(CasePage {
         chrome: chrome(session, format!("{} {}", lang.t("办件", "Case"), v.case_no)),
         notice: notice(lang, done),

@@ -311,6 +311,16 @@ pub async fn save_form(
     values: &Map<String, Value>,
 ) -> Result<Case, ServiceError> {
     let c = mine(p, user, id).await?;
+    store_form(p, &c, values).await
+}
+
+/// Checks (as a draft) and stores the form of a case still open to changes (a draft, or one
+/// awaiting corrections), under its `rev`.
+pub(crate) async fn store_form(
+    p: &Platform,
+    c: &Case,
+    values: &Map<String, Value>,
+) -> Result<Case, ServiceError> {
     if !matches!(c.state, CaseState::Draft | CaseState::Correction) {
         return Err(ServiceError::Conflict(
             "办件已提交，不能修改 / the case was submitted and cannot be changed".into(),
@@ -329,14 +339,14 @@ pub async fn save_form(
     .bind(enc)
     .bind(p.keys.pii.current_id())
     .bind(fmt_time(p.now()))
-    .bind(id)
+    .bind(&c.id)
     .bind(c.rev)
     .execute(p.db.pool())
     .await?;
     if done.rows_affected() != 1 {
         return Err(super::conflict());
     }
-    load(p, id).await
+    load(p, &c.id).await
 }
 
 /// One file handed in for a material.
@@ -628,8 +638,25 @@ pub async fn submit(
     rev: Option<i64>,
 ) -> Result<Case, ServiceError> {
     let c = mine(p, user, id).await?;
+    let who = yiwang_crypto::mask::mask_name(&c.applicant_name);
+    let c = submit_as(p, c, (&who, &user.id), "网上申报", submit_key, rev).await?;
+    super::notify_applicant(p, &c, "已提交，等待受理").await;
+    Ok(c)
+}
+
+/// Submits a draft (online or at a window): the same `submit_key` again returns the case it
+/// submitted; otherwise every problem of the form and the materials is reported, or the case
+/// gets its number and its first process record (申请) by `who` with `how` as the opinion.
+pub(crate) async fn submit_as(
+    p: &Platform,
+    c: Case,
+    who: (&str, &str),
+    how: &str,
+    submit_key: &str,
+    rev: Option<i64>,
+) -> Result<Case, ServiceError> {
     if c.state != CaseState::Draft {
-        if c.state == CaseState::Submitted && submitted_with(p, id, submit_key).await? {
+        if c.state == CaseState::Submitted && submitted_with(p, &c.id, submit_key).await? {
             return Ok(c);
         }
         return Err(ServiceError::Conflict(format!(
@@ -639,12 +666,10 @@ pub async fn submit(
         )));
     }
     check_rev(&c, rev)?;
-    let form = completeness(p, &c).await?;
-    let _ = form;
+    completeness(p, &c).await?;
     let now = fmt_time(p.now());
     let mut tx = p.db.begin().await?;
     let no = next_case_number(p, &mut tx, &c.item_code).await?;
-    let who = yiwang_crypto::mask::mask_name(&c.applicant_name);
     Change {
         case: &c,
         action: CaseAction::Submit,
@@ -655,8 +680,8 @@ pub async fn submit(
         ],
         records: vec![NewRecord::done(
             CaseAction::Submit,
-            (&who, &user.id),
-            "网上申报",
+            who,
+            how,
             &fmt_time(c.created_at),
             &now,
         )],
@@ -674,9 +699,7 @@ pub async fn submit(
     .write(p, &mut tx)
     .await?;
     tx.commit().await?;
-    let c = load(p, id).await?;
-    super::notify_applicant(p, &c, "已提交，等待受理").await;
-    Ok(c)
+    load(p, &c.id).await
 }
 
 fn submit_key_value(key: &str) -> Bind {

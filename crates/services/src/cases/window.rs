@@ -160,27 +160,7 @@ pub async fn save_form(
             "办件已提交，不能修改 / already submitted".into(),
         ));
     }
-    let form = super::apply::check_form(p, &c.item_code, values, true).await?;
-    let enc = p
-        .keys
-        .pii
-        .encrypt("case_form", &form.to_string())
-        .map_err(|e| ServiceError::internal(format!("encrypt form: {e}")))?;
-    let done = sqlx::query(
-        "UPDATE cases SET form_enc = $1, key_id = $2, rev = rev + 1, updated_at = $3 \
-         WHERE id = $4 AND rev = $5 AND state = 'draft'",
-    )
-    .bind(enc)
-    .bind(p.keys.pii.current_id())
-    .bind(fmt_time(p.now()))
-    .bind(id)
-    .bind(c.rev)
-    .execute(p.db.pool())
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(super::conflict());
-    }
-    load(p, id).await
+    super::apply::store_form(p, &c, values).await
 }
 
 /// The clerk adds a material file to a case registered at the window.
@@ -210,64 +190,7 @@ pub async fn submit(
     rev: Option<i64>,
 ) -> Result<Case, ServiceError> {
     let c = as_window(p, actor, id).await?;
-    if c.state == CaseState::Submitted {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE id = $1 AND submit_key = $2")
-                .bind(id)
-                .bind(submit_key.trim())
-                .fetch_one(p.db.pool())
-                .await?;
-        if n > 0 {
-            return Ok(c);
-        }
-    }
-    check_rev(&c, rev)?;
-    super::apply::completeness(p, &c).await?;
-    let now = fmt_time(p.now());
-    let mut tx = p.db.begin().await?;
-    let no = super::apply::next_case_number(p, &mut tx, &c.item_code).await?;
-    Change {
-        case: &c,
-        action: CaseAction::Submit,
-        sets: vec![
-            ("case_no", Bind::from(no.as_str())),
-            ("submitted_at", now.clone().into()),
-            (
-                "submit_key",
-                if submit_key.trim().is_empty() {
-                    Bind::Text(None)
-                } else {
-                    submit_key
-                        .trim()
-                        .chars()
-                        .take(64)
-                        .collect::<String>()
-                        .into()
-                },
-            ),
-        ],
-        records: vec![NewRecord::done(
-            CaseAction::Submit,
-            who(actor),
-            "窗口收件",
-            &fmt_time(c.created_at),
-            &now,
-        )],
-        case_no: Some(no.as_str().to_owned()),
-        event: json!({ "channel": c.channel }),
-        message: Some((
-            "窗口已收件".into(),
-            format!(
-                "您在窗口申请的“{}”已收件，办件编号{}。",
-                c.item_name,
-                no.as_str()
-            ),
-        )),
-    }
-    .write(p, &mut tx)
-    .await?;
-    tx.commit().await?;
-    load(p, id).await
+    super::apply::submit_as(p, c, who(actor), "窗口收件", submit_key, rev).await
 }
 
 /// 受理: accepts a submitted case. A 承诺件 gets its promised completion date and starts its

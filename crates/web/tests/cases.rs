@@ -233,6 +233,9 @@ async fn journey(app: &App) {
         };
         let task = open[at + 19..].split('"').next().unwrap().to_string();
         let tp = approver.get(&format!("/admin/tasks/{task}")).await;
+        // The task names the case by its number and links to the case page.
+        assert!(tp.body.contains(&case_no), "the task shows the case number");
+        assert!(tp.body.contains(&format!("/admin/cases/{id}")));
         let r = approver
             .post(
                 &format!("/admin/tasks/{task}/complete"),

@@ -23,6 +23,8 @@ pub struct Task {
     pub instance_id: String,
     /// The case number.
     pub business_key: String,
+    /// The 办件编号 when the instance is a case's approval (its business key is the case id).
+    pub case_no: Option<String>,
     /// The item, if any.
     pub item_code: Option<String>,
     /// The user task id.
@@ -59,13 +61,15 @@ pub struct Task {
 
 const COLUMNS: &str = "t.id, t.instance_id, i.business_key, i.item_code, t.node, t.name, t.org, \
     t.state, t.assignee, t.owner, t.created_at, t.due_at, t.overdue, i.state AS instance_state, \
-    i.due_at AS instance_due_at, t.outcome, t.opinion, t.done_by, t.done_at";
+    i.due_at AS instance_due_at, t.outcome, t.opinion, t.done_by, t.done_at, \
+    (SELECT c.case_no FROM cases c WHERE c.id = i.business_key) AS case_no";
 
 fn task(r: &yiwang_store::AnyRow) -> Result<Task, ServiceError> {
     Ok(Task {
         id: r.try_get("id")?,
         instance_id: r.try_get("instance_id")?,
         business_key: r.try_get("business_key")?,
+        case_no: r.try_get("case_no")?,
         item_code: r.try_get("item_code")?,
         node: r.try_get("node")?,
         name: r.try_get("name")?,

@@ -461,6 +461,9 @@ struct CasePage {
     notice: Option<&'static str>,
     c: CaseView,
     handler: bool,
+    /// Window clerks act as the window (受理, 补正, 送达…); approvers only start and end
+    /// special procedures here.
+    clerk: bool,
     errors: Vec<(String, String)>,
     submit_key: String,
 }
@@ -489,6 +492,9 @@ async fn case_page(
         chrome: chrome(session, format!("{} {}", lang.t("办件", "Case"), v.case_no)),
         notice: notice(lang, done),
         handler: access == Access::Handler,
+        clerk: session
+            .staff
+            .has(yiwang_services::identity::staff::Role::WindowClerk),
         c: v,
         errors,
         submit_key: yiwang_services::identity::staff::random_token(),

@@ -486,7 +486,10 @@ pub(crate) async fn migrate(
 
 struct TaskRow {
     id: String,
+    /// What names the case: its 办件编号, else the instance's business key.
     business_key: String,
+    /// The case id, when the instance is a case's approval (link to the case page).
+    case_id: String,
     name: String,
     state: String,
     held: bool,
@@ -502,7 +505,12 @@ struct TaskRow {
 fn task_row(t: &inbox::Task, me: &str, now: &str) -> TaskRow {
     TaskRow {
         id: t.id.clone(),
-        business_key: t.business_key.clone(),
+        business_key: t.case_no.clone().unwrap_or_else(|| t.business_key.clone()),
+        case_id: if t.case_no.is_some() {
+            t.business_key.clone()
+        } else {
+            String::new()
+        },
         name: t.name.clone(),
         state: t.state.clone(),
         held: t.assignee.as_deref() == Some(me),

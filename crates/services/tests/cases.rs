@@ -268,6 +268,28 @@ async fn journey(b: Backend) {
     // A second drain finds nothing left to do.
     assert_eq!(events::drain(p).await.unwrap(), 0);
 
+    // The applicant chooses post with an address (too short first); it is kept encrypted.
+    assert!(matches!(
+        apply::choose_delivery(p, &wang, &c.id, "post", "长沙").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let chosen = apply::choose_delivery(p, &wang, &c.id, "post", "长沙市岳麓区麓山南路932号")
+        .await
+        .unwrap();
+    assert_eq!(
+        chosen.delivery.address.as_deref(),
+        Some("长沙市岳麓区麓山南路932号")
+    );
+    let raw: String = sqlx::query_scalar("SELECT delivery FROM cases WHERE id = $1")
+        .bind(&c.id)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        !raw.contains("麓山南路"),
+        "the address is encrypted at rest"
+    );
+    let c = chosen;
     // 送达 by post needs the carrier and the tracking number.
     assert!(matches!(
         window::deliver(p, &clerk, &c.id, Some(c.rev), "post", "", "").await,

@@ -791,3 +791,67 @@ pub async fn withdraw(
     .commit(p)
     .await
 }
+
+/// The applicant chooses how the result reaches them: collected at the window, or posted to an
+/// address (5–200 characters, encrypted at rest), any time before delivery.
+pub async fn choose_delivery(
+    p: &Platform,
+    user: &User,
+    id: &str,
+    method: &str,
+    address: &str,
+) -> Result<Case, ServiceError> {
+    let c = mine(p, user, id).await?;
+    if c.state.is_final() {
+        return Err(ServiceError::Conflict(format!(
+            "办件当前状态为“{}”，不能再选择送达方式 / the case is {}",
+            c.state.label_zh(),
+            c.state.label_en()
+        )));
+    }
+    let mut d = c.delivery.clone();
+    match method {
+        "window" => {
+            d.method = "window".into();
+            d.address = None;
+        }
+        "post" => {
+            let a = address.trim();
+            let n = a.chars().count();
+            if !(5..=200).contains(&n) || a.chars().any(char::is_control) {
+                return Err(ServiceError::Invalid(vec![FieldError::new(
+                    "address",
+                    "请填写完整的邮寄地址（5至200字）",
+                    "give the full postal address (5 to 200 characters)",
+                )]));
+            }
+            d.method = "post".into();
+            d.address = Some(
+                p.keys
+                    .pii
+                    .encrypt("address", a)
+                    .map_err(|e| ServiceError::internal(format!("encrypt address: {e}")))?,
+            );
+        }
+        _ => {
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "method",
+                "请选择送达方式（窗口领取或邮寄）",
+                "choose window or post",
+            )]));
+        }
+    }
+    let done = sqlx::query(
+        "UPDATE cases SET delivery = $1, rev = rev + 1, updated_at = $2 WHERE id = $3 AND rev = $4",
+    )
+    .bind(serde_json::to_string(&d)?)
+    .bind(fmt_time(p.now()))
+    .bind(&c.id)
+    .bind(c.rev)
+    .execute(p.db.pool())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(super::conflict());
+    }
+    load(p, &c.id).await
+}

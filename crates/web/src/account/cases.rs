@@ -17,6 +17,7 @@
 //! | POST | `/account/cases/{id}/submit` | `csrf`, `rev`, `key` | 303 `?done=submitted`; 400 with everything missing |
 //! | POST | `/account/cases/{id}/resubmit` | `csrf`, `rev` | 303 `?done=resubmitted` |
 //! | POST | `/account/cases/{id}/withdraw` | `csrf`, `reason` | 303 `?done=withdrawn` |
+//! | POST | `/account/cases/{id}/delivery` | `csrf`, `method` (`window`/`post`), `address` | 303 `?done=delivery`; 400 without a full address |
 //! | GET | `/account/cases/{id}/files/{file}` | | the file (SM3 checked) |
 //! | GET | `/cases/query` | `case_no`, `id_tail` | 办件查询 form and result; 429 when asked too often |
 
@@ -53,6 +54,7 @@ fn notice(lang: Lang, done: Option<&str>) -> Option<&'static str> {
         ),
         "resubmitted" => lang.t("补正材料已提交。", "Corrections handed in."),
         "withdrawn" => lang.t("申请已撤回。", "Application withdrawn."),
+        "delivery" => lang.t("送达方式已保存。", "Delivery choice saved."),
         _ => return None,
     })
 }

@@ -155,6 +155,8 @@ pub(crate) struct CaseView {
     pub delivered_at: String,
     pub decision_opinion: String,
     pub delivery: String,
+    pub delivery_method: String,
+    pub delivery_address: String,
     pub corrections: Vec<(String, String)>,
     pub materials: Vec<MaterialRow>,
     pub records: Vec<RecordRow>,
@@ -269,6 +271,8 @@ pub(crate) async fn view(
         delivered_at: t(c.delivered_at),
         decision_opinion: c.decision_opinion.clone(),
         delivery,
+        delivery_method: d.method.clone(),
+        delivery_address: d.address.clone().unwrap_or_default(),
         corrections: c
             .corrections
             .iter()

@@ -102,7 +102,7 @@ test('a citizen applies, corrects, is accepted, approved and served; without Jav
     assert.equal(await ended.evaluate((el) => el.validity.valid), false, 'a future date is invalid in the browser');
     await ended.fill('2026-10-31');
     await citizen.getByLabel(/失业原因/).selectOption('contract_end');
-    const res = await go(citizen, () => citizen.getByRole('button', { name: '保存' }).click());
+    const res = await go(citizen, () => citizen.getByRole('button', { name: '保存', exact: true }).click());
     assert.equal(res?.status(), 200);
     assert.match(await citizen.locator('[role="status"]').innerText(), /申请表已保存/);
 

@@ -16,38 +16,12 @@ use yiwang_services::cases::{apply, events, window};
 use yiwang_services::identity::{staff, users};
 use yiwang_services::workflow::inbox;
 use yiwang_services::{Platform, SystemClock, demo};
-use yiwang_store::Db;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
+mod common;
 
-async fn database(backend: &str) -> anyhow::Result<(Db, Option<std::path::PathBuf>)> {
-    let name = format!("yiwang_casebench_{}", uuid::Uuid::new_v4().simple());
-    match backend {
-        "postgres" => {
-            let url = std::env::var("YIWANG_TEST_PG_URL")
-                .map_err(|_| anyhow::anyhow!("set YIWANG_TEST_PG_URL to a PostgreSQL server"))?;
-            let admin = Db::connect(&url).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(admin.pool())
-                .await?;
-            admin.close().await;
-            let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-            Ok((Db::connect(&format!("{base}/{name}")).await?, None))
-        }
-        _ => {
-            let dir = std::env::temp_dir().join(name);
-            std::fs::create_dir_all(&dir)?;
-            Ok((Db::open_data_dir(&dir).await?, Some(dir)))
-        }
-    }
-}
+use common::{arg, database};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
@@ -55,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let secs: u64 = arg("--seconds").map_or(Ok(10), |v| v.parse())?;
     let workers: usize = arg("--concurrency").map_or(Ok(8), |v| v.parse())?;
     let json = std::env::args().any(|a| a == "--json");
-    let (db, dir) = database(&backend).await?;
+    let (db, dir) = database(&backend, "yiwang_casebench").await?;
     db.migrate().await?;
     let p: Arc<Platform> = Platform::open(db, Arc::new(SystemClock)).await?;
     demo::load(&p).await?;

@@ -125,11 +125,7 @@ pub async fn start_draft(p: &Platform, user: &User, item_code: &str) -> Result<C
             "该事项面向法人，请以企业身份办理 / this item is for legal persons".into(),
         ));
     }
-    let (name, id_number) = crate::identity::users::identity_of(p, &user.id).await?;
-    let phone = crate::identity::users::phone_of(p, &user.id)
-        .await?
-        .as_str()
-        .to_owned();
+    let (name, id_number, phone) = crate::identity::users::identity_of(p, &user.id).await?;
     let a = NewApplicant {
         kind: ApplicantKind::Person,
         name,
@@ -332,21 +328,15 @@ pub(crate) async fn store_form(
         .pii
         .encrypt("case_form", &form.to_string())
         .map_err(|e| ServiceError::internal(format!("encrypt form: {e}")))?;
-    let done = sqlx::query(
-        "UPDATE cases SET form_enc = $1, key_id = $2, rev = rev + 1, updated_at = $3 \
-         WHERE id = $4 AND rev = $5 AND state IN ('draft', 'correction')",
+    super::update_fields(
+        p,
+        c,
+        vec![
+            ("form_enc", enc.into()),
+            ("key_id", p.keys.pii.current_id().into()),
+        ],
     )
-    .bind(enc)
-    .bind(p.keys.pii.current_id())
-    .bind(fmt_time(p.now()))
-    .bind(&c.id)
-    .bind(c.rev)
-    .execute(p.db.pool())
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(super::conflict());
-    }
-    load(p, &c.id).await
+    .await
 }
 
 /// One file handed in for a material.
@@ -446,7 +436,7 @@ pub(crate) async fn store_upload(
 pub(crate) fn check_upload(name: &str, bytes: &[u8]) -> Result<String, ServiceError> {
     UploadPolicy::default()
         .check(name, bytes)
-        .map(|k| k.extension().replace("jpg", "jpeg"))
+        .map(|k| k.name().to_ascii_lowercase())
         .map_err(|e| {
             ServiceError::Invalid(vec![FieldError::new(
                 "file",
@@ -841,17 +831,5 @@ pub async fn choose_delivery(
             )]));
         }
     }
-    let done = sqlx::query(
-        "UPDATE cases SET delivery = $1, rev = rev + 1, updated_at = $2 WHERE id = $3 AND rev = $4",
-    )
-    .bind(serde_json::to_string(&d)?)
-    .bind(fmt_time(p.now()))
-    .bind(&c.id)
-    .bind(c.rev)
-    .execute(p.db.pool())
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(super::conflict());
-    }
-    load(p, &c.id).await
+    super::update_fields(p, &c, vec![("delivery", serde_json::to_string(&d)?.into())]).await
 }

@@ -355,26 +355,13 @@ impl Change<'_> {
             .unwrap_or_default();
         let (rseq, rhash) =
             records::append(tx, &c.id, &case_no, c.rseq, &c.rhash, &self.records).await?;
-        let mut sql = String::from(
-            "UPDATE cases SET state = $1, rev = rev + 1, rseq = $2, rhash = $3, updated_at = $4",
-        );
-        let mut binds: Vec<Bind> = vec![
-            to.as_str().into(),
-            rseq.into(),
-            rhash.into(),
-            now.clone().into(),
+        let mut sets = vec![
+            ("state", Bind::from(to.as_str())),
+            ("rseq", rseq.into()),
+            ("rhash", rhash.into()),
         ];
-        for (col, v) in self.sets {
-            binds.push(v);
-            sql.push_str(&format!(", {col} = ${}", binds.len()));
-        }
-        binds.push(c.id.clone().into());
-        binds.push(c.rev.into());
-        sql.push_str(&format!(
-            " WHERE id = ${} AND rev = ${}",
-            binds.len() - 1,
-            binds.len()
-        ));
+        sets.extend(self.sets);
+        let (sql, binds) = guarded_update(c, &now, sets);
         let done = yiwang_store::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
             .execute(&mut **tx)
             .await
@@ -419,6 +406,42 @@ impl Change<'_> {
         }
         Ok(())
     }
+}
+
+/// `UPDATE cases SET <sets>, rev = rev + 1, updated_at = now WHERE id = … AND rev = …` with
+/// its binds: every write of a case goes through its `rev` (a stale writer changes no row).
+fn guarded_update(c: &Case, now: &str, sets: Vec<(&'static str, Bind)>) -> (String, Vec<Bind>) {
+    let mut sql = String::from("UPDATE cases SET rev = rev + 1, updated_at = $1");
+    let mut binds: Vec<Bind> = vec![now.into()];
+    for (col, v) in sets {
+        binds.push(v);
+        sql.push_str(&format!(", {col} = ${}", binds.len()));
+    }
+    binds.push(c.id.clone().into());
+    binds.push(c.rev.into());
+    sql.push_str(&format!(
+        " WHERE id = ${} AND rev = ${}",
+        binds.len() - 1,
+        binds.len()
+    ));
+    (sql, binds)
+}
+
+/// Sets columns of a case that are not a move of its state (its form, the delivery choice),
+/// under its `rev`; returns the case as it now is.
+pub(crate) async fn update_fields(
+    p: &Platform,
+    c: &Case,
+    sets: Vec<(&'static str, Bind)>,
+) -> Result<Case, ServiceError> {
+    let (sql, binds) = guarded_update(c, &fmt_time(p.now()), sets);
+    let done = yiwang_store::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+        .execute(p.db.pool())
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(conflict());
+    }
+    load(p, &c.id).await
 }
 
 /// The outbox topic suffix of an action.

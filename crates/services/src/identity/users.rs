@@ -260,12 +260,13 @@ pub(crate) async fn insert_user(
     Ok(id)
 }
 
-/// The name and full ID number of an account (decrypted), for an application in its name.
+/// The name, full ID number and phone of an account (decrypted, one read), for an
+/// application in its name.
 pub(crate) async fn identity_of(
     p: &Platform,
     user_id: &str,
-) -> Result<(String, String), ServiceError> {
-    let r = sqlx::query("SELECT name, id_number_enc FROM users WHERE id = $1")
+) -> Result<(String, String, String), ServiceError> {
+    let r = sqlx::query("SELECT name, id_number_enc, phone_enc FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(p.db.pool())
         .await?
@@ -273,12 +274,17 @@ pub(crate) async fn identity_of(
             what: "用户",
             key: user_id.into(),
         })?;
-    let id_number = p
-        .keys
-        .pii
-        .decrypt("id_number", &r.try_get::<String, _>("id_number_enc")?)
-        .map_err(|e| ServiceError::internal(format!("decrypt id: {e}")))?;
-    Ok((r.try_get("name")?, id_number))
+    let decrypt = |field: &str, col: &str| -> Result<String, ServiceError> {
+        p.keys
+            .pii
+            .decrypt(field, &r.try_get::<String, _>(col)?)
+            .map_err(|e| ServiceError::internal(format!("decrypt {field}: {e}")))
+    };
+    Ok((
+        r.try_get("name")?,
+        decrypt("id_number", "id_number_enc")?,
+        decrypt("phone", "phone_enc")?,
+    ))
 }
 
 /// The phone number of an account (decrypted), for sending it codes and notices.

@@ -772,13 +772,10 @@ pub(crate) async fn upload(
 
 /// A file as an attachment, its name RFC 5987-encoded.
 pub(crate) fn file_response(name: &str, kind: &str, bytes: Vec<u8>) -> Response {
-    let mime = match kind {
-        "pdf" => "application/pdf",
-        "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "ofd" => "application/ofd",
-        _ => "application/octet-stream",
-    };
+    let mime = yiwang_domain::upload::FileKind::from_extension(kind).map_or(
+        "application/octet-stream",
+        yiwang_domain::upload::FileKind::mime,
+    );
     let ascii = format!("file.{kind}");
     let mut res = (
         [

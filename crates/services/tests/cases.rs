@@ -309,7 +309,8 @@ async fn journey(b: Backend) {
     assert_eq!(c.state, CaseState::Delivered);
     assert_eq!(c.delivery.tracking_no.as_deref(), Some("1234567890123"));
 
-    // The notices, as PDF, in the order they were issued; each comes back intact.
+    // The notices, as PDF, in the order they were issued; each is rendered when first read
+    // and comes back intact.
     let docs = cases::notices::of_case(p, &c.id).await.unwrap();
     let kinds: Vec<&str> = docs.iter().map(|d| d.kind.as_str()).collect();
     assert_eq!(
@@ -322,6 +323,9 @@ async fn journey(b: Backend) {
         assert_eq!(kind, "pdf");
         assert!(bytes.starts_with(b"%PDF-"), "{}", d.title);
         assert!(d.doc_no.contains('〔'), "{}", d.doc_no);
+        // Rendered on the first read, then stored: the second read is the same document.
+        let (_, _, again) = apply::file(p, &c.id, &d.file_id).await.unwrap();
+        assert_eq!(again, bytes, "{}", d.title);
     }
 
     // 办件查询: the number and the ID's last digits show the status and nothing personal; a
@@ -476,4 +480,87 @@ async fn window_registration_and_racing_decisions_on_every_backend() {
     for b in backends() {
         window_case(b).await;
     }
+}
+
+/// `yiwang keys rotate` covers cases: after rotation a ring with only the new key reads the
+/// applicant's data, the form, the postal address and the notices, and the window still finds
+/// the case by the applicant's ID number (its blind index was recomputed).
+#[tokio::test]
+async fn rotating_keys_re_encrypts_cases_and_notices() {
+    use std::sync::Arc;
+    use yiwang_services::identity::{Keys, Outside, rotate_keys};
+    let (db, _dir) = common::fresh_db(Backend::Sqlite).await;
+    db.migrate().await.unwrap();
+    let clock = Arc::new(yiwang_services::FixedClock::new(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 27, 1, 0, 0).unwrap(),
+    ));
+    let files = Outside::for_tests().unwrap().files;
+    let open = |spec: String| {
+        let (db, clock, files) = (db.clone(), clock.clone(), files.clone());
+        async move {
+            Platform::open_with(
+                db,
+                clock,
+                Keys::from_spec(&spec).unwrap(),
+                Outside::for_tests().unwrap().with_files(files),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let k1 = format!("k1:{}", yiwang_crypto::pii::KeyRing::generate_secret_hex());
+    let k2 = format!("k2:{}", yiwang_crypto::pii::KeyRing::generate_secret_hex());
+    let p1 = open(k1.clone()).await;
+    demo::load(&p1).await.unwrap();
+    let (code, required) = online_item(&p1).await;
+    let wang = citizen(&p1, "13800000002").await;
+    let c = apply::start_draft(&p1, &wang, &code).await.unwrap();
+    let values = fill(&apply::form_spec(&p1, &code).await.unwrap());
+    apply::save_form(&p1, &wang, &c.id, &values).await.unwrap();
+    apply::choose_delivery(&p1, &wang, &c.id, "post", "长沙市岳麓区麓山南路 1 号")
+        .await
+        .unwrap();
+    for slot in &required {
+        apply::attach(&p1, &wang, &c.id, *slot, "m.pdf", PDF)
+            .await
+            .unwrap();
+    }
+    let c = apply::submit(&p1, &wang, &c.id, "k", None).await.unwrap();
+    let clerk = common::staff(&p1, "yl.window").await;
+    window::refuse(&p1, &clerk, &c.id, Some(c.rev), "材料不属实")
+        .await
+        .unwrap();
+    assert_eq!(cases::notices::of_case(&p1, &c.id).await.unwrap().len(), 1);
+
+    let p2 = open(format!("{k2},{k1}")).await;
+    assert!(
+        rotate_keys(&p2).await.unwrap() >= 2,
+        "the case and its notice"
+    );
+    assert_eq!(rotate_keys(&p2).await.unwrap(), 0, "nothing left under k1");
+    let p3 = open(k2).await;
+    let wang = citizen(&p3, "13800000002").await;
+    let c = apply::mine(&p3, &wang, &c.id).await.unwrap();
+    assert_eq!(
+        c.delivery.address.as_deref(),
+        Some("长沙市岳麓区麓山南路 1 号")
+    );
+    let form = cases::form_values(&p3, &c.id).await.unwrap();
+    assert_eq!(form.as_object().unwrap().len(), values.len());
+    let doc = &cases::notices::of_case(&p3, &c.id).await.unwrap()[0];
+    if std::env::var_os("YIWANG_FONT").is_none_or(|f| std::path::Path::new(&f).exists()) {
+        let (_, kind, bytes) = apply::file(&p3, &c.id, &doc.file_id).await.unwrap();
+        assert_eq!(kind, "pdf");
+        assert!(bytes.starts_with(b"%PDF-"));
+    }
+    let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE applicant_id_bidx = $1")
+        .bind(
+            p3.keys
+                .pii
+                .blind_index("applicant_id", yiwang_connectors::demo::WANG_XIAOMING_ID),
+        )
+        .fetch_one(p3.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(found, 1);
 }

@@ -328,15 +328,9 @@ pub(crate) async fn store_form(
         .pii
         .encrypt("case_form", &form.to_string())
         .map_err(|e| ServiceError::internal(format!("encrypt form: {e}")))?;
-    super::update_fields(
-        p,
-        c,
-        vec![
-            ("form_enc", enc.into()),
-            ("key_id", p.keys.pii.current_id().into()),
-        ],
-    )
-    .await
+    // `key_id` stays: it names the oldest key the row's fields may be under (see
+    // `rotate_keys`), and the new form is under the current one.
+    super::update_fields(p, c, vec![("form_enc", enc.into())]).await
 }
 
 /// One file handed in for a material.
@@ -384,6 +378,7 @@ pub async fn materials(p: &Platform, case_id: &str) -> Result<Vec<MaterialFile>,
 
 /// A file's bytes, checked against its recorded SM3 (the caller has checked access to the
 /// case); only files of that case.
+/// A notice not yet read is rendered now (see [`super::notices`]).
 pub async fn file(
     p: &Platform,
     case_id: &str,
@@ -392,16 +387,20 @@ pub async fn file(
     let r = sqlx::query(
         "SELECT f.name, f.kind, f.sm3 FROM files f WHERE f.id = $1 AND (EXISTS (SELECT 1 FROM \
          case_materials m WHERE m.case_id = $2 AND m.file_id = f.id) OR EXISTS (SELECT 1 FROM \
-         case_documents d WHERE d.case_id = $2 AND d.file_id = f.id))",
+         case_notices d WHERE d.case_id = $2 AND d.file_id = f.id))",
     )
     .bind(file_id)
     .bind(case_id)
     .fetch_optional(p.db.pool())
-    .await?
-    .ok_or_else(|| ServiceError::NotFound {
-        what: "文件",
-        key: file_id.to_owned(),
-    })?;
+    .await?;
+    let Some(r) = r else {
+        return super::notices::render_pending(p, case_id, file_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound {
+                what: "文件",
+                key: file_id.to_owned(),
+            });
+    };
     let sm3: String = r.try_get("sm3")?;
     let bytes = p
         .outside

@@ -716,3 +716,74 @@ pub async fn messages(
         })
         .collect()
 }
+
+/// Re-encrypts the personal data of cases and notices not yet under the current key (applicant
+/// ID number with its blind index, phone, form, postal address; notice contents), one case per
+/// transaction. A case's `key_id` names the oldest key any of its fields may be under. Returns
+/// the number of rows rewritten.
+pub(crate) async fn rotate_keys(p: &Platform) -> Result<u64, ServiceError> {
+    let pii = &p.keys.pii;
+    let current = pii.current_id().to_owned();
+    let fail = |e: yiwang_crypto::CryptoError| ServiceError::internal(format!("rotate: {e}"));
+    let mut done = 0u64;
+    let rows = sqlx::query(
+        "SELECT id, applicant_id_enc, phone_enc, form_enc, delivery FROM cases WHERE key_id <> $1",
+    )
+    .bind(&current)
+    .fetch_all(p.db.pool())
+    .await?;
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let applicant_id = pii
+            .decrypt("applicant_id", &r.try_get::<String, _>("applicant_id_enc")?)
+            .map_err(fail)?;
+        let rewrap = |field: &str, sealed: String| -> Result<String, ServiceError> {
+            Ok(pii.rewrap(field, &sealed).map_err(fail)?.unwrap_or(sealed))
+        };
+        let phone = rewrap("phone", r.try_get("phone_enc")?)?;
+        let form = rewrap("case_form", r.try_get("form_enc")?)?;
+        let mut delivery: Value = serde_json::from_str(&r.try_get::<String, _>("delivery")?)?;
+        if let Some(a) = delivery
+            .get("address")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        {
+            delivery["address"] = Value::String(rewrap("address", a)?);
+        }
+        sqlx::query(
+            "UPDATE cases SET applicant_id_enc = $1, applicant_id_bidx = $2, phone_enc = $3, \
+             form_enc = $4, delivery = $5, key_id = $6 WHERE id = $7",
+        )
+        .bind(pii.encrypt("applicant_id", &applicant_id).map_err(fail)?)
+        .bind(pii.blind_index("applicant_id", &applicant_id))
+        .bind(phone)
+        .bind(form)
+        .bind(delivery.to_string())
+        .bind(&current)
+        .bind(&id)
+        .execute(p.db.pool())
+        .await?;
+        done += 1;
+    }
+    let notices = sqlx::query(
+        "SELECT file_id, notice_enc FROM case_notices WHERE key_id <> $1 AND notice_enc <> ''",
+    )
+    .bind(&current)
+    .fetch_all(p.db.pool())
+    .await?;
+    for r in notices {
+        let sealed: String = r.try_get("notice_enc")?;
+        let new = pii
+            .rewrap("case_notice", &sealed)
+            .map_err(fail)?
+            .unwrap_or(sealed);
+        sqlx::query("UPDATE case_notices SET notice_enc = $1, key_id = $2 WHERE file_id = $3")
+            .bind(new)
+            .bind(&current)
+            .bind(r.try_get::<String, _>("file_id")?)
+            .execute(p.db.pool())
+            .await?;
+        done += 1;
+    }
+    Ok(done)
+}

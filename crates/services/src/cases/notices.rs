@@ -1,10 +1,15 @@
 //! The notices of a case as PDF (受理通知书, 不予受理通知书, 补正材料通知书, 准予 / 不予许可决定书,
-//! 送达回证), rendered by `yiwang-documents` after the change they announce has committed,
-//! kept in the object store and listed in `case_documents`.
+//! 送达回证).
 //!
-//! A notice is derived from the committed case and its records, so it is issued after the
-//! commit: when rendering cannot happen (no CJK font installed) the case still moves, the
-//! failure is logged, and [`issue`] can be run again for that state.
+//! A notice is *issued* right after the change it announces has committed: its number (文号)
+//! and its content — derived from the committed case and its records — are fixed then and kept
+//! in `case_notices` (encrypted: it names the applicant), with the id its PDF will have. The PDF
+//! is *rendered* by `yiwang-documents` when the notice is first read ([`file`]), stored in the
+//! object store with its SM3 and served from there afterwards. Rendering is the costly part
+//! (milliseconds of CPU per page), and most notices of a busy day are never opened on screen,
+//! so it stays off the path of the state changes; the document is the same whenever it is
+//! rendered, since its content was fixed at issue. Without a CJK font the notice is still
+//! issued; reading it reports the font as unavailable.
 
 use std::sync::{Arc, OnceLock};
 
@@ -50,7 +55,7 @@ pub struct Document {
 /// The documents issued for a case (the caller has checked access).
 pub async fn of_case(p: &Platform, case_id: &str) -> Result<Vec<Document>, ServiceError> {
     let rows = sqlx::query(
-        "SELECT kind, doc_no, file_id, created_at FROM case_documents WHERE case_id = $1 \
+        "SELECT kind, doc_no, file_id, created_at FROM case_notices WHERE case_id = $1 \
          ORDER BY created_at, file_id",
     )
     .bind(case_id)
@@ -94,18 +99,12 @@ pub async fn issue_for_state(p: &Platform, c: &Case) -> Option<Document> {
     }
 }
 
-/// Renders, stores and lists the notice of the case's current state.
+/// Issues the notice of the case's current state (numbers it and fixes its content), once per
+/// state and number. Returns the document, or `None` when the state has no notice or it was
+/// already issued.
 pub async fn issue(p: &Platform, c: &Case) -> Result<Option<Document>, ServiceError> {
     let Some(case_no) = c.case_no.clone() else {
         return Ok(None);
-    };
-    let renderer = match renderer() {
-        Ok(r) => r.clone(),
-        Err(e) => {
-            return Err(ServiceError::Unavailable(format!(
-                "文书无法生成（字体）：{e}"
-            )));
-        }
     };
     let cal = p.calendar();
     let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&cal.offset()).date_naive();
@@ -230,52 +229,96 @@ pub async fn issue(p: &Platform, c: &Case) -> Result<Option<Document>, ServiceEr
             query_url: format!("{}/cases/query?case_no={case_no}", p.oidc.issuer()),
         },
     };
-    let bytes = tokio::task::spawn_blocking(move || renderer.render(&notice))
-        .await
-        .map_err(|e| ServiceError::internal(format!("rendering task: {e}")))?
-        .map_err(|e| ServiceError::internal(format!("notice: {e}")))?;
+    let sealed = p
+        .keys
+        .pii
+        .encrypt("case_notice", &serde_json::to_string(&notice)?)
+        .map_err(|e| ServiceError::internal(format!("encrypt notice: {e}")))?;
     let file_id = uuid::Uuid::now_v7().simple().to_string();
-    let stored = p
-        .outside
-        .files
-        .put(&file_id, &bytes)
-        .await
-        .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
     let now = fmt_time(p.now());
-    let title = title_of(kind);
-    let mut tx = p.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) VALUES ($1, $2, 'pdf', $3, $4, 'system', $5)",
-    )
-    .bind(&file_id)
-    .bind(format!("{title}-{case_no}.pdf"))
-    .bind(i64::try_from(stored.size).unwrap_or(i64::MAX))
-    .bind(&stored.sm3)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
     let inserted = sqlx::query(
-        "INSERT INTO case_documents (case_id, kind, doc_no, file_id, created_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (case_id, kind, doc_no) DO NOTHING",
+        "INSERT INTO case_notices (case_id, kind, doc_no, file_id, notice_enc, key_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, kind, doc_no) DO NOTHING",
     )
     .bind(&c.id)
     .bind(kind)
     .bind(&doc_no)
     .bind(&file_id)
+    .bind(&sealed)
+    .bind(p.keys.pii.current_id())
     .bind(&now)
-    .execute(&mut *tx)
+    .execute(p.db.pool())
     .await?;
-    tx.commit().await?;
     if inserted.rows_affected() == 0 {
         return Ok(None);
     }
     Ok(Some(Document {
         kind: kind.to_owned(),
         doc_no,
-        title: title.to_owned(),
+        title: title_of(kind).to_owned(),
         file_id,
         created_at: now,
     }))
+}
+
+/// The PDF of an issued notice of the case, rendered and stored on its first read: (file name,
+/// `pdf`, bytes). `None` when `file_id` is not a notice of this case or was rendered already
+/// (it is then an ordinary file). Two first reads at once both render; one stores its row.
+pub(crate) async fn render_pending(
+    p: &Platform,
+    case_id: &str,
+    file_id: &str,
+) -> Result<Option<(String, String, Vec<u8>)>, ServiceError> {
+    let Some(r) = sqlx::query(
+        "SELECT n.kind, n.notice_enc FROM case_notices n WHERE n.case_id = $1 \
+         AND n.file_id = $2 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.id = n.file_id)",
+    )
+    .bind(case_id)
+    .bind(file_id)
+    .fetch_optional(p.db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let kind: String = r.try_get("kind")?;
+    let sealed: String = r.try_get("notice_enc")?;
+    let json = p
+        .keys
+        .pii
+        .decrypt("case_notice", &sealed)
+        .map_err(|e| ServiceError::internal(format!("notice {file_id}: {e}")))?;
+    let notice: Notice = serde_json::from_str(&json)?;
+    let name = format!("{}-{}.pdf", title_of(&kind), notice.header.case_number);
+    let renderer = match renderer() {
+        Ok(r) => r.clone(),
+        Err(e) => {
+            return Err(ServiceError::Unavailable(format!(
+                "文书无法生成（字体）：{e}"
+            )));
+        }
+    };
+    let bytes = tokio::task::spawn_blocking(move || renderer.render(&notice))
+        .await
+        .map_err(|e| ServiceError::internal(format!("rendering task: {e}")))?
+        .map_err(|e| ServiceError::internal(format!("notice: {e}")))?;
+    let stored = p
+        .outside
+        .files
+        .put(file_id, &bytes)
+        .await
+        .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
+    sqlx::query(
+        "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) \
+         VALUES ($1, $2, 'pdf', $3, $4, 'system', $5) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(file_id)
+    .bind(&name)
+    .bind(i64::try_from(stored.size).unwrap_or(i64::MAX))
+    .bind(&stored.sm3)
+    .bind(fmt_time(p.now()))
+    .execute(p.db.pool())
+    .await?;
+    Ok(Some((name, "pdf".to_owned(), bytes)))
 }
 
 fn lines(text: &str) -> Vec<String> {

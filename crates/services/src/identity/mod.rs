@@ -219,6 +219,7 @@ pub async fn rotate_keys(p: &crate::Platform) -> Result<u64, crate::ServiceError
             done += 1;
         }
     }
+    done += crate::cases::rotate_keys(p).await?;
     Ok(done)
 }
 

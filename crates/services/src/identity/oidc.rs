@@ -56,7 +56,8 @@ pub const REFRESH_DAYS: i64 = 30;
 /// The issuer when none is configured.
 pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080";
 /// The scopes the provider knows.
-pub const SCOPES: [&str; 3] = ["openid", "profile", "phone"];
+/// `cases`: the REST API's case and task operations as the signed-in citizen or staff member.
+pub const SCOPES: [&str; 4] = ["openid", "profile", "phone", "cases"];
 /// The scopes of a client registered without any.
 pub const DEFAULT_SCOPE: &str = "openid profile";
 /// The claims ID tokens and userinfo may carry.
@@ -363,8 +364,8 @@ fn parse_client_scope(scope: &str) -> Result<Vec<String>, ServiceError> {
         if !SCOPES.contains(&s) {
             return Err(ServiceError::invalid(
                 "scope",
-                &format!("未知的授权范围“{s}”（可用：openid profile phone）"),
-                &format!("unknown scope `{s}` (known: openid profile phone)"),
+                &format!("未知的授权范围“{s}”（可用：openid profile phone cases）"),
+                &format!("unknown scope `{s}` (known: openid profile phone cases)"),
             ));
         }
         if !out.iter().any(|o| o == s) {
@@ -1504,6 +1505,44 @@ pub fn verify_access_token(p: &Platform, token: &str) -> Result<AccessClaims, Oi
         return Err(bad("access token expired"));
     }
     Ok(claims)
+}
+
+/// Who a call to the REST API acts as: the access token's subject, loaded.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A citizen's account.
+    User(super::users::User),
+    /// A staff member, acting in their home organisation (or `org` when they hold a role
+    /// there).
+    Staff(super::staff::Staff),
+}
+
+/// The principal of an API call: a valid access token (see [`verify_access_token`]) that
+/// grants `scope`, for an account that still exists and is active. `Unauthenticated` for a
+/// bad, expired or orphaned token; `Forbidden` when the token lacks the scope.
+pub async fn api_principal(
+    p: &Platform,
+    token: &str,
+    scope: &str,
+    org: Option<&str>,
+) -> Result<Principal, ServiceError> {
+    let t = verify_access_token(p, token).map_err(|_| ServiceError::Unauthenticated)?;
+    if !t.scope.split_whitespace().any(|s| s == scope) {
+        return Err(ServiceError::Forbidden(format!(
+            "访问令牌未授予“{scope}”范围 / the access token does not grant the `{scope}` scope"
+        )));
+    }
+    match t.sub.split_once(':') {
+        Some(("user", id)) => match users::load_user(p, id).await? {
+            Some(u) if u.status == "active" => Ok(Principal::User(u)),
+            _ => Err(ServiceError::Unauthenticated),
+        },
+        Some(("staff", id)) => super::staff::load_staff(p, id, org)
+            .await?
+            .map(Principal::Staff)
+            .ok_or(ServiceError::Unauthenticated),
+        _ => Err(ServiceError::Unauthenticated),
+    }
 }
 
 /// The userinfo response of an access token: the subject's claims for the token's scope.

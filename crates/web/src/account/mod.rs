@@ -77,7 +77,10 @@ pub fn routes() -> Router<Shared> {
             get(cases::new_form).post(cases::start),
         )
         .route("/account/cases/{id}", get(cases::page))
-        .route("/account/cases/{id}/upload", post(cases::upload))
+        .route(
+            "/account/cases/{id}/upload",
+            post(cases::upload).layer(crate::admin::cases::material_body_limit()),
+        )
         .route("/account/cases/{id}/files/{file}", get(cases::file))
         .route(
             "/account/cases/{id}/files/{file}/delete",

@@ -634,6 +634,13 @@ pub(crate) async fn act(
     }
 }
 
+/// The body limit of a route that takes a material: the upload policy's maximum plus room for
+/// the multipart envelope (the router's default limit is lower).
+pub(crate) fn material_body_limit() -> axum::extract::DefaultBodyLimit {
+    let max = usize::try_from(yiwang_domain::upload::DEFAULT_MAX_BYTES).unwrap_or(usize::MAX);
+    axum::extract::DefaultBodyLimit::max(max.saturating_add(64 * 1024))
+}
+
 /// What a material upload form brought: CSRF token, slot, file name and bytes.
 pub(crate) struct MaterialUpload {
     pub csrf: String,

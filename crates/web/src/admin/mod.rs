@@ -184,7 +184,10 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/processes/{id}/migrate", post(workflow::migrate))
         .route("/admin/cases", get(cases::queue).post(cases::register))
         .route("/admin/cases/{id}", get(cases::page))
-        .route("/admin/cases/{id}/upload", post(cases::upload))
+        .route(
+            "/admin/cases/{id}/upload",
+            post(cases::upload).layer(cases::material_body_limit()),
+        )
         .route("/admin/cases/{id}/files/{file}", get(cases::file))
         .route("/admin/cases/{id}/{action}", post(cases::act))
         .route("/admin/inbox", get(workflow::inbox_page))

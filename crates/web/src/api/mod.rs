@@ -1,5 +1,6 @@
-//! The REST API under `/api/v1`: items and master data for systems, described by an OpenAPI 3
-//! document generated from this code (`/api/v1/openapi.json`).
+//! The REST API under `/api/v1`: items and master data for systems, and cases ([`cases`]) for
+//! apps and department systems, described by an OpenAPI 3 document generated from this code
+//! (`/api/v1/openapi.json`).
 //!
 //! Wire types live here, apart from the domain types: the API's shape is a promise to other
 //! systems and changes only on purpose. Errors are RFC 9457 problem documents.
@@ -14,6 +15,8 @@ use yiwang_search::FacetCount;
 use yiwang_services::ServiceError;
 use yiwang_services::catalogue::{self, ItemSummary, PublishedItem};
 
+pub mod cases;
+
 use crate::Shared;
 use crate::error::{ApiError, Problem, ProblemField};
 use crate::query::SearchParams;
@@ -27,6 +30,7 @@ pub fn routes() -> Router<Shared> {
         .route("/organisations", get(list_organisations))
         .route("/themes", get(list_themes))
         .route("/openapi.json", get(openapi))
+        .merge(cases::routes())
 }
 
 /// The OpenAPI document of the API.
@@ -37,15 +41,54 @@ pub fn routes() -> Router<Shared> {
         version = "1.0.0",
         description = "Service items (政务服务事项) and master data of the integrated online government service platform. Errors are RFC 9457 problem documents (application/problem+json)."
     ),
-    paths(list_items, get_item, list_regions, list_organisations, list_themes),
+    paths(
+        list_items, get_item, list_regions, list_organisations, list_themes,
+        cases::list_mine, cases::start, cases::get_case, cases::save_form, cases::upload,
+        cases::remove_file, cases::download, cases::submit, cases::resubmit, cases::withdraw,
+        cases::choose_delivery, cases::queue, cases::register, cases::accept, cases::refuse,
+        cases::corrections, cases::decide, cases::start_special, cases::end_special,
+        cases::deliver, cases::tasks, cases::claim, cases::complete, cases::send_back
+    ),
     components(schemas(
         ItemList, ItemBrief, ItemDetail, Code, Named, FacetValue, ItemFacets, LegalBasisDto,
         MaterialDto, StepDto, FeeDto, PlaceDto, RegionDto, OrganisationDto, ThemeDto, Problem,
-        ProblemField
+        ProblemField, cases::CaseDto, cases::CaseDetail, cases::CorrectionDto, cases::DeliveryDto,
+        cases::FileDto, cases::RecordDto, cases::DocumentDto, cases::TaskDto, cases::StartCase,
+        cases::FormValues, cases::Rev, cases::Withdraw, cases::ChooseDelivery, cases::Register,
+        cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd,
+        cases::Deliver, cases::Complete, cases::SendBack
     )),
-    tags((name = "items", description = "政务服务事项"), (name = "master-data", description = "基础数据"))
+    modifiers(&BearerScheme),
+    tags(
+        (name = "items", description = "政务服务事项"),
+        (name = "master-data", description = "基础数据"),
+        (name = "cases", description = "办件：申请人（网上申报、补正、撤回、送达方式）"),
+        (name = "window", description = "一窗受理：受理、不予受理、补正、即办、特别程序、送达"),
+        (name = "tasks", description = "审批待办：签收、办理、退回")
+    )
 )]
 pub struct ApiDoc;
+
+/// The `bearer` security scheme: an access token of this platform's OpenID Connect provider.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An access token from /oidc/token with the `cases` scope (citizen or staff).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

@@ -244,6 +244,60 @@ impl Browser {
         Page::of(request.send().await.unwrap()).await
     }
 
+    /// An access token for this browser's signed-in subject, through the authorization code
+    /// flow with PKCE of a client registered with `redirect_uri` and `scope`.
+    pub async fn access_token(
+        &self,
+        client: (&str, &str),
+        redirect_uri: &str,
+        scope: &str,
+    ) -> String {
+        use base64ct::{Base64UrlUnpadded, Encoding};
+        use sha2::{Digest, Sha256};
+        let verifier = "verifier-verifier-verifier-verifier-verifier-4567";
+        let challenge = Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()));
+        let enc = yiwang_services::identity::oidc::urlencode;
+        let r = self
+            .get(&format!(
+                "/oidc/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}\
+                 &state=s&code_challenge={challenge}&code_challenge_method=S256",
+                client.0,
+                enc(redirect_uri),
+                enc(scope)
+            ))
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let code = r
+            .location
+            .split_once("code=")
+            .expect("a code")
+            .1
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        let t: serde_json::Value = self
+            .http
+            .post(format!("{}/oidc/token", self.base))
+            .basic_auth(client.0, Some(client.1))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        t["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
     /// Signs a demo staff member in through the form; returns where the sign-in leads.
     pub async fn staff_sign_in(&self, username: &str) -> String {
         let form = self.get("/admin/login").await;

@@ -1,0 +1,447 @@
+//! The case API over real HTTP with access tokens from the platform's own OpenID Connect
+//! provider (SQLite, and PostgreSQL when the test script provides one): a citizen applies
+//! (a bad form and a PNG called .pdf refused first), submits twice with one Idempotency-Key
+//! (one case), the window asks for a correction, the citizen resubmits, a stale accept gets
+//! 409, the window accepts, the approver claims and completes every step, the window delivers
+//! and the citizen reads the records and downloads the decision. Tokens: none (401 with a
+//! Bearer challenge), without the `cases` scope (403), the wrong kind of caller (403), someone
+//! else's case (404). The OpenAPI document lists the operations.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{App, Backend, Time};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Row;
+use yiwang_services::identity::oidc;
+
+const CB: &str = "http://127.0.0.1:9/cb";
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
+
+/// A caller of the API with one access token.
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    token: String,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut r = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::PUT, path, Some(body)).await
+    }
+    async fn upload(
+        &self,
+        case: &str,
+        slot: usize,
+        name: &str,
+        bytes: &'static [u8],
+    ) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .put(format!(
+                "{}/api/v1/cases/{case}/materials/{slot}?name={}",
+                self.base,
+                oidc::urlencode(name)
+            ))
+            .bearer_auth(&self.token)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+}
+
+async fn api(app: &App, client: (&str, &str), scope: &str, sign_in: Who<'_>) -> Api {
+    let b = app.browser();
+    match sign_in {
+        Who::Citizen(phone) => {
+            b.citizen_sign_in(phone, "/account").await;
+        }
+        Who::Staff(name) => {
+            b.staff_sign_in(name).await;
+        }
+    }
+    let token = b.access_token(client, CB, scope).await;
+    Api {
+        base: app.base.clone(),
+        http: reqwest::Client::new(),
+        token,
+    }
+}
+
+enum Who<'a> {
+    Citizen(&'a str),
+    Staff(&'a str),
+}
+
+fn problem_fields(v: &Value) -> Vec<String> {
+    v["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn journey(app: &App) {
+    let p = &app.platform;
+    let item: String = sqlx::query(
+        "SELECT i.code FROM items i JOIN item_forms f ON f.item_code = i.code \
+         JOIN wf_bindings b ON b.item_code = i.code ORDER BY i.code LIMIT 1",
+    )
+    .fetch_one(p.db.pool())
+    .await
+    .unwrap()
+    .get("code");
+    let required: Vec<usize> = yiwang_services::catalogue::published(p, &item)
+        .await
+        .unwrap()
+        .guide
+        .materials
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.required && m.condition.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    let (id, secret) = oidc::add_client(p, None, "办件 App", &[CB.into()], &[], "openid cases")
+        .await
+        .unwrap();
+    let (pid, psecret) = oidc::add_client(p, None, "只读系统", &[CB.into()], &[], "openid profile")
+        .await
+        .unwrap();
+    let client = (id.as_str(), secret.as_str());
+    let citizen = api(app, client, "openid cases", Who::Citizen("13800000002")).await;
+    let window = api(app, client, "openid cases", Who::Staff("yl.window")).await;
+    let approver = api(app, client, "openid cases", Who::Staff("yl.rsj.approver")).await;
+
+    // No token: 401 with a Bearer challenge, as a problem document.
+    let r = reqwest::get(format!("{}/api/v1/cases", app.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    // A forged token: 401 too.
+    let forged = Api {
+        token: "x.y".into(),
+        ..api_clone(&citizen)
+    };
+    assert_eq!(forged.get("/cases").await.0, 401);
+    // A token without the `cases` scope: 403.
+    let profile_only = api(
+        app,
+        (pid.as_str(), psecret.as_str()),
+        "openid profile",
+        Who::Citizen("13800000002"),
+    )
+    .await;
+    assert_eq!(profile_only.get("/cases").await.0, 403);
+
+    // Start a draft; a bad body is a problem document naming it.
+    let (s, v) = citizen.post("/cases", json!({ "item": item })).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(problem_fields(&v), ["body"]);
+    let (s, v) = citizen.post("/cases", json!({ "item_code": "nope" })).await;
+    assert_eq!(s, 404, "{v}");
+    let (s, v) = citizen.post("/cases", json!({ "item_code": item })).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["state"], "draft");
+    let case = v["id"].as_str().unwrap().to_owned();
+    // Staff do not apply as citizens.
+    assert_eq!(
+        window.post("/cases", json!({ "item_code": item })).await.0,
+        403
+    );
+
+    // The form: every bad field named, nothing saved; then the right values.
+    let (s, v) = citizen
+        .put(
+            &format!("/cases/{case}/form"),
+            json!({ "values": { "employer": "长沙某公司", "ended_on": "2099-01-01", "bogus": "x" } }),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let fields = problem_fields(&v);
+    assert!(
+        fields.contains(&"form.ended_on".to_owned()) && fields.contains(&"form.bogus".to_owned()),
+        "{v}"
+    );
+    let (s, v) = citizen
+        .put(
+            &format!("/cases/{case}/form"),
+            json!({ "values": { "employer": "长沙某科技有限公司", "ended_on": "2026-10-31",
+                                "reason": "contract_end", "amount": 4500 } }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    // Submitting with materials missing lists them all.
+    let (s, v) = citizen
+        .post(&format!("/cases/{case}/submit"), json!({}))
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(problem_fields(&v).len() >= required.len(), "{v}");
+
+    // A PNG called .pdf is refused by content; PDFs are taken.
+    let (s, v) = citizen.upload(&case, required[0], "证明.pdf", PNG).await;
+    assert_eq!(s, 400, "{v}");
+    for slot in &required {
+        let (s, v) = citizen.upload(&case, *slot, "证明.pdf", PDF).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(v["kind"], "pdf");
+        assert_eq!(v["sm3"].as_str().unwrap().len(), 64);
+    }
+
+    // Submit twice with one Idempotency-Key: one case, one number.
+    let submit = |key: &'static str| {
+        citizen
+            .http
+            .post(format!("{}/api/v1/cases/{case}/submit", citizen.base))
+            .bearer_auth(&citizen.token)
+            .header("idempotency-key", key)
+            .json(&json!({}))
+            .send()
+    };
+    let first: Value = submit("k-1").await.unwrap().json().await.unwrap();
+    assert_eq!(first["state"], "submitted", "{first}");
+    let case_no = first["case_no"].as_str().unwrap().to_owned();
+    assert_eq!(case_no.len(), 43);
+    let again = submit("k-1").await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["case_no"],
+        case_no.as_str()
+    );
+    assert_eq!(submit("k-2").await.unwrap().status(), 409);
+
+    // The window: the queue has it; someone else's account cannot see it.
+    let (s, q) = window.get("/window/cases").await;
+    assert_eq!(s, 200);
+    assert!(
+        q.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case.as_str())
+    );
+    assert_eq!(citizen.get("/window/cases").await.0, 403);
+    let other = api(app, client, "openid cases", Who::Citizen("13800000003")).await;
+    assert_eq!(other.get(&format!("/cases/{case}")).await.0, 404);
+
+    // 补正: the citizen uploads again and resubmits.
+    let rev = first["rev"].as_i64().unwrap();
+    let (s, v) = window
+        .post(
+            &format!("/cases/{case}/corrections"),
+            json!({ "rev": rev, "items": [{ "slot": required[0], "problem": "扫描件不清晰" }] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "correction");
+    let (s, v) = citizen.upload(&case, required[0], "清晰件.pdf", PDF).await;
+    assert_eq!(s, 201, "{v}");
+    let (_, c) = citizen.get(&format!("/cases/{case}")).await;
+    let (s, v) = citizen
+        .post(
+            &format!("/cases/{case}/resubmit"),
+            json!({ "rev": c["rev"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "submitted");
+
+    // A stale rev: 409, nothing changed; then accept.
+    let (s, v) = window
+        .post(&format!("/cases/{case}/accept"), json!({ "rev": rev }))
+        .await;
+    assert_eq!(s, 409, "{v}");
+    let (s, v) = window
+        .post(
+            &format!("/cases/{case}/accept"),
+            json!({ "rev": v_rev(&window, &case).await }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "handling");
+    assert!(v["due_at"].is_string());
+
+    // The approver works every step of the case's process.
+    assert_eq!(citizen.get("/tasks").await.0, 403);
+    let mut steps = 0;
+    loop {
+        let (s, tasks) = approver.get("/tasks").await;
+        assert_eq!(s, 200);
+        let Some(t) = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["case_id"] == case.as_str())
+        else {
+            break;
+        };
+        assert_eq!(t["case_no"], case_no.as_str());
+        let tid = t["id"].as_str().unwrap().to_owned();
+        let (s, v) = approver
+            .post(&format!("/tasks/{tid}/claim"), json!({}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = approver
+            .post(
+                &format!("/tasks/{tid}/complete"),
+                json!({ "outcome": "maybe" }),
+            )
+            .await;
+        assert_eq!(s, 400, "{v}");
+        let (s, v) = approver
+            .post(
+                &format!("/tasks/{tid}/complete"),
+                json!({ "outcome": "approve", "opinion": "同意" }),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        steps += 1;
+        assert!(steps < 10, "the process ends");
+    }
+    assert!(steps >= 1);
+    let (_, c) = citizen.get(&format!("/cases/{case}")).await;
+    assert_eq!(c["state"], "approved", "{c}");
+
+    // 送达 at the window; the citizen sees every record and the documents.
+    let (s, v) = window
+        .post(
+            &format!("/cases/{case}/deliver"),
+            json!({ "rev": c["rev"], "method": "post", "carrier": "", "tracking_no": "" }),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = window
+        .post(
+            &format!("/cases/{case}/deliver"),
+            json!({ "rev": c["rev"], "method": "window" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "delivered");
+    let (s, c) = citizen.get(&format!("/cases/{case}")).await;
+    assert_eq!(s, 200);
+    let records = c["records"].as_array().unwrap();
+    assert!(records.len() >= 5 + steps, "{c}");
+    assert!(
+        records
+            .windows(2)
+            .all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64())
+    );
+    assert_eq!(c["form"]["employer"], "长沙某科技有限公司");
+    assert_eq!(c["files"].as_array().unwrap().len(), required.len() + 1);
+    let file = c["files"][0]["file_id"].as_str().unwrap();
+    let r = citizen
+        .http
+        .get(format!("{}/api/v1/cases/{case}/files/{file}", citizen.base))
+        .bearer_auth(&citizen.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
+    // Notices are PDFs when a CJK font is installed (the test script installs one).
+    if let Some(d) = c["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "decision")
+    {
+        let r = citizen
+            .http
+            .get(format!(
+                "{}/api/v1/cases/{case}/files/{}",
+                citizen.base,
+                d["file_id"].as_str().unwrap()
+            ))
+            .bearer_auth(&citizen.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    }
+
+    // The OpenAPI document describes the case API and its security scheme.
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/cases",
+        "/api/v1/cases/{id}/submit",
+        "/api/v1/tasks/{id}/complete",
+        "/api/v1/window/cases",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+fn api_clone(a: &Api) -> Api {
+    Api {
+        base: a.base.clone(),
+        http: a.http.clone(),
+        token: a.token.clone(),
+    }
+}
+
+async fn v_rev(a: &Api, case: &str) -> i64 {
+    let (s, c) = a.get(&format!("/cases/{case}")).await;
+    assert_eq!(s, 200, "{c}");
+    c["rev"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn case_api_end_to_end_on_every_backend() {
+    let app = common::spawn(Backend::Sqlite, Time::System).await;
+    journey(&app).await;
+    if common::pg_url().is_some() {
+        let app = common::spawn(Backend::Postgres, Time::System).await;
+        journey(&app).await;
+    }
+}

@@ -401,6 +401,40 @@ async fn journey(app: &App) {
         assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
     }
 
+    // 我的材料: a second application hands in the earlier files again instead of uploading.
+    let (s, mine) = citizen.get("/me/files").await;
+    assert_eq!(s, 200, "{mine}");
+    let first_file = mine[0]["file_id"].as_str().unwrap().to_owned();
+    assert!(mine.as_array().unwrap().len() >= required.len());
+    let (_, second) = citizen.post("/cases", json!({ "item_code": item })).await;
+    let second = second["id"].as_str().unwrap().to_owned();
+    let (s, v) = citizen
+        .post(
+            &format!("/cases/{second}/materials/{}/reuse", required[0]),
+            json!({ "file_id": first_file }),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["file_id"], first_file.as_str());
+    // Somebody else's file is not theirs to hand in; a submitted case takes no more files.
+    let (_, theirs) = other.post("/cases", json!({ "item_code": item })).await;
+    let theirs = theirs["id"].as_str().unwrap().to_owned();
+    let (s, v) = other
+        .post(
+            &format!("/cases/{theirs}/materials/{}/reuse", required[0]),
+            json!({ "file_id": first_file }),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(problem_fields(&v), ["file"]);
+    let (s, v) = citizen
+        .post(
+            &format!("/cases/{case}/materials/{}/reuse", required[0]),
+            json!({ "file_id": first_file }),
+        )
+        .await;
+    assert_eq!(s, 409, "{v}");
+
     // The OpenAPI document describes the case API and its security scheme.
     let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
         .await

@@ -520,6 +520,119 @@ pub(crate) async fn attach_as(
     })
 }
 
+/// A file the applicant handed in for one of their cases (我的材料), offered for a new one.
+#[derive(Debug, Clone, Serialize)]
+pub struct MyFile {
+    /// File id.
+    pub file_id: String,
+    /// File name as uploaded.
+    pub name: String,
+    /// Content type found.
+    pub kind: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// The material it was handed in for.
+    pub material: String,
+    /// The case's number (none for a draft).
+    pub case_no: Option<String>,
+    /// When it was handed in.
+    pub added_at: String,
+}
+
+/// 我的材料: the files of the applicant's cases, newest first, each once (at most 200).
+pub async fn my_files(p: &Platform, user: &User) -> Result<Vec<MyFile>, ServiceError> {
+    let rows = sqlx::query(
+        "SELECT f.id, f.name, f.kind, f.size, m.material, c.case_no, m.added_at \
+         FROM case_materials m JOIN cases c ON c.id = m.case_id JOIN files f ON f.id = m.file_id \
+         WHERE c.owner_user = $1 ORDER BY m.added_at DESC, f.id LIMIT 1000",
+    )
+    .bind(&user.id)
+    .fetch_all(p.db.pool())
+    .await?;
+    let mut out: Vec<MyFile> = Vec::new();
+    for r in rows {
+        let file_id: String = r.try_get("id")?;
+        if out.iter().any(|f| f.file_id == file_id) {
+            continue;
+        }
+        out.push(MyFile {
+            file_id,
+            name: r.try_get("name")?,
+            kind: r.try_get("kind")?,
+            size: r.try_get("size")?,
+            material: r.try_get("material")?,
+            case_no: r.try_get("case_no")?,
+            added_at: r.try_get("added_at")?,
+        });
+        if out.len() == 200 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Hands in a file from 我的材料 for a material of the applicant's draft (or of a case awaiting
+/// corrections) instead of uploading it again: the file must belong to one of the applicant's
+/// cases; it is linked, not copied, so its recorded SM3 still vouches for it.
+pub async fn reuse(
+    p: &Platform,
+    user: &User,
+    id: &str,
+    slot: usize,
+    file_id: &str,
+) -> Result<MaterialFile, ServiceError> {
+    let c = mine(p, user, id).await?;
+    if !matches!(c.state, CaseState::Draft | CaseState::Correction) {
+        return Err(ServiceError::Conflict(
+            "办件已提交，不能再添加材料 / the case was submitted: no more materials".into(),
+        ));
+    }
+    let item = crate::catalogue::published(p, &c.item_code).await?;
+    let Some(material) = item.guide.materials.get(slot) else {
+        return Err(ServiceError::invalid(
+            "slot",
+            "没有这项申请材料",
+            "no such material",
+        ));
+    };
+    let Some(f) = my_files(p, user)
+        .await?
+        .into_iter()
+        .find(|f| f.file_id == file_id)
+    else {
+        return Err(ServiceError::invalid(
+            "file",
+            "“我的材料”中没有这个文件",
+            "no such file among your materials",
+        ));
+    };
+    sqlx::query(
+        "INSERT INTO case_materials (case_id, slot, file_id, material, added_at, added_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, slot, file_id) DO NOTHING",
+    )
+    .bind(&c.id)
+    .bind(i64::try_from(slot).unwrap_or(0))
+    .bind(file_id)
+    .bind(&material.name)
+    .bind(fmt_time(p.now()))
+    .bind(&user.id)
+    .execute(p.db.pool())
+    .await?;
+    let sm3: String = sqlx::query_scalar("SELECT sm3 FROM files WHERE id = $1")
+        .bind(file_id)
+        .fetch_one(p.db.pool())
+        .await?;
+    Ok(MaterialFile {
+        slot,
+        material: material.name.clone(),
+        file_id: f.file_id,
+        name: f.name,
+        kind: f.kind,
+        size: f.size,
+        sm3,
+    })
+}
+
 /// A file name fit to show and to send back in a download header: no path, no control
 /// characters, at most 100 characters.
 fn clean_name(name: &str) -> String {

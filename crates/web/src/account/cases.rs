@@ -17,6 +17,7 @@
 //! | POST | `/account/cases/{id}/submit` | `csrf`, `rev`, `key` | 303 `?done=submitted`; 400 with everything missing |
 //! | POST | `/account/cases/{id}/resubmit` | `csrf`, `rev` | 303 `?done=resubmitted` |
 //! | POST | `/account/cases/{id}/withdraw` | `csrf`, `reason` | 303 `?done=withdrawn` |
+//! | POST | `/account/cases/{id}/reuse` | `csrf`, `slot`, `file` | 303 `?done=uploaded`: a file of 我的材料 handed in again |
 //! | POST | `/account/cases/{id}/delivery` | `csrf`, `method` (`window`/`post`), `address` | 303 `?done=delivery`; 400 without a full address |
 //! | GET | `/account/cases/{id}/files/{file}` | | the file (SM3 checked) |
 //! | GET | `/cases/query` | `case_no`, `id_tail` | 办件查询 form and result; 429 when asked too often |
@@ -174,6 +175,8 @@ struct CasePage {
     errors: Vec<(String, String)>,
     c: CaseView,
     submit_key: String,
+    /// 我的材料 offered for reuse: (file id, label).
+    my_files: Vec<(String, String)>,
 }
 
 async fn case_page(
@@ -196,7 +199,31 @@ async fn case_page(
     )
     .await
     .map_err(|e| session.err(e))?;
+    let my_files = if matches!(v.state, "draft" | "correction") {
+        apply::my_files(&s.platform, &session.user)
+            .await
+            .map_err(|e| session.err(e))?
+            .into_iter()
+            .filter(|f| {
+                !v.materials
+                    .iter()
+                    .any(|m| m.files.iter().any(|x| x.file_id == f.file_id))
+            })
+            .map(|f| {
+                let label = format!(
+                    "{} — {}{}",
+                    f.name,
+                    f.material,
+                    f.case_no.map(|n| format!("（{n}）")).unwrap_or_default()
+                );
+                (f.file_id, label)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(CasePage {
+        my_files,
         chrome: Chrome::new(
             lang,
             format!("{} · {}", lang.t("我的办件", "My case"), v.item_name),
@@ -256,6 +283,19 @@ pub(crate) async fn act(
                 .await
                 .map(|_| ()),
             "withdrawn",
+        ),
+        "reuse" => (
+            match field(&f, "slot").parse::<usize>() {
+                Ok(slot) => apply::reuse(p, u, &id, slot, field(&f, "file"))
+                    .await
+                    .map(|_| ()),
+                Err(_) => Err(ServiceError::invalid(
+                    "slot",
+                    "请选择材料",
+                    "choose the material",
+                )),
+            },
+            "uploaded",
         ),
         _ => {
             return Err(session.err(ServiceError::NotFound {

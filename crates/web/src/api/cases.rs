@@ -10,6 +10,8 @@
 //! | GET | `/cases/{id}` | owner, handling staff | the case with form, materials, records, documents |
 //! | PUT | `/cases/{id}/form` | owner, window | save the form (draft or awaiting corrections) |
 //! | PUT | `/cases/{id}/materials/{slot}?name=` | owner, window | add a file to a material; the body is the file |
+//! | GET | `/me/files` | citizen | 我的材料: files handed in for earlier cases |
+//! | POST | `/cases/{id}/materials/{slot}/reuse` | owner | hand in a file of 我的材料 again |
 //! | DELETE | `/cases/{id}/files/{file}` | owner | remove a file of a draft |
 //! | GET | `/cases/{id}/files/{file}` | owner, handling staff | a file (SM3 checked) |
 //! | POST | `/cases/{id}/submit` | owner, window | submit; `Idempotency-Key` makes retries safe |
@@ -55,6 +57,8 @@ pub fn routes() -> Router<Shared> {
             "/cases/{id}/materials/{slot}",
             put(upload).layer(crate::admin::cases::material_body_limit()),
         )
+        .route("/cases/{id}/materials/{slot}/reuse", post(reuse))
+        .route("/me/files", get(my_files))
         .route(
             "/cases/{id}/files/{file}",
             get(download).delete(remove_file),
@@ -570,6 +574,69 @@ async fn upload(
         Principal::User(u) => apply::attach(p, u, &id, slot, &q.name, &bytes).await?,
         Principal::Staff(st) => window::attach(p, st, &id, slot, &q.name, &bytes).await?,
     };
+    Ok((StatusCode::CREATED, Json(f.into())))
+}
+
+/// A file of 我的材料.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyFileDto {
+    /// File id (pass it to `…/reuse`).
+    pub file_id: String,
+    /// Name as uploaded.
+    pub name: String,
+    /// pdf, jpeg, png, ofd.
+    pub kind: String,
+    /// Bytes.
+    pub size: i64,
+    /// The material it was handed in for.
+    pub material: String,
+    /// That case's number.
+    pub case_no: Option<String>,
+    /// When.
+    pub added_at: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/me/files", tag = "cases",
+    responses((status = 200, body = [MyFileDto], description = "Files of the caller's cases, newest first"),
+        (status = 403, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn my_files(State(s): State<Shared>, who: Caller) -> Answer<Vec<MyFileDto>> {
+    let list = apply::my_files(&s.platform, who.user()?).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|f| MyFileDto {
+                file_id: f.file_id,
+                name: f.name,
+                kind: f.kind,
+                size: f.size,
+                material: f.material,
+                case_no: f.case_no,
+                added_at: f.added_at,
+            })
+            .collect(),
+    ))
+}
+
+/// `POST /cases/{id}/materials/{slot}/reuse`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Reuse {
+    /// A file of `GET /me/files`.
+    pub file_id: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/materials/{slot}/reuse", tag = "cases", request_body = Reuse,
+    params(("id" = String, Path, description = "Case id"),
+        ("slot" = usize, Path, description = "The material's position in the guide, from 0")),
+    responses((status = 201, body = FileDto, description = "Linked (not copied): its SM3 is the one recorded"),
+        (status = 400, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn reuse(
+    State(s): State<Shared>,
+    who: Caller,
+    Path((id, slot)): Path<(String, usize)>,
+    Body(b): Body<Reuse>,
+) -> Result<(StatusCode, Json<FileDto>), Refused> {
+    let f = apply::reuse(&s.platform, who.user()?, &id, slot, &b.file_id).await?;
     Ok((StatusCode::CREATED, Json(f.into())))
 }
 

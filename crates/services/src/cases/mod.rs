@@ -391,21 +391,37 @@ impl Change<'_> {
             .execute(&mut **tx)
             .await?;
         if let (Some(user), Some((title, body))) = (&c.owner_user, self.message) {
-            sqlx::query(
-                "INSERT INTO user_messages (id, user_id, case_id, title, body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(user)
-            .bind(&c.id)
-            .bind(title)
-            .bind(body)
-            .bind(&now)
-            .execute(&mut **tx)
-            .await?;
+            post_message(tx, user, Some(&c.id), &title, &body, &now).await?;
         }
         Ok(())
     }
+}
+
+/// Writes an in-site message (站内消息) to a citizen's account inside the caller's
+/// transaction: the one way a use-case tells a citizen something on the site (a case that
+/// moved, a question answered). Bodies are stored in clear, so they name what happened and
+/// where to look, never personal data.
+pub(crate) async fn post_message(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+    case_id: Option<&str>,
+    title: &str,
+    body: &str,
+    now: &str,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO user_messages (id, user_id, case_id, title, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(user_id)
+    .bind(case_id)
+    .bind(title)
+    .bind(body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// `UPDATE cases SET <sets>, rev = rev + 1, updated_at = now WHERE id = … AND rev = …` with

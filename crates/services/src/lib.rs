@@ -12,6 +12,8 @@
 //!   inbox, durable timers and step limits, the working-day calendar.
 //! - [`cases`]: 办件 (运行管理) — online application and one-window acceptance, corrections,
 //!   approval on the workflow engine, decision and delivery, SM3-chained process records.
+//! - [`questions`]: 我要问 — citizens' questions about an item, answered by its organisation
+//!   within working days, published on the guide as 常见问题.
 //! - [`demo`]: the demo province.
 //!
 //! **Invariant:** every state change is one database transaction that also writes its history
@@ -25,6 +27,7 @@ pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod masterdata;
+pub mod questions;
 pub mod workflow;
 
 use std::sync::Arc;
@@ -57,6 +60,8 @@ pub struct Platform {
     pub workflow: workflow::runtime::Cache,
     /// The working-day calendar.
     pub calendar_cache: workflow::calendar::CalendarCache,
+    /// The published 常见问题 of each item.
+    pub faq: questions::FaqCache,
 }
 
 impl Platform {
@@ -93,16 +98,19 @@ impl Platform {
             oidc: identity::oidc::OidcState::default(),
             workflow: workflow::runtime::Cache::default(),
             calendar_cache: workflow::calendar::CalendarCache::default(),
+            faq: questions::FaqCache::default(),
         });
         platform.reload().await?;
         Ok(platform)
     }
 
-    /// Reloads master data, summaries and the search index from the database.
+    /// Reloads master data, summaries, the search index, the calendar and the published 常见问题
+    /// from the database.
     pub async fn reload(&self) -> Result<(), ServiceError> {
         masterdata::reload(self).await?;
         catalogue::rebuild_index(self).await?;
         workflow::calendar::reload(self).await?;
+        self.faq.reload(self).await?;
         Ok(())
     }
 

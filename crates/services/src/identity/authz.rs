@@ -14,6 +14,9 @@
 //! | manage staff accounts and roles | 系统管理员: everyone, any role anywhere; 部门管理员: accounts whose home organisation is the one the session acts in, non-administrative roles in it only ([`StaffScope`]) |
 //! | read and verify the audit log; register client systems | 系统管理员 |
 //! | raise a citizen to L3 | 窗口人员 |
+//! | answer or close citizens' questions about an organisation's items (我要问) | 事项管理员 and 审批人员 of that organisation; to other staff with one of those roles a question of another organisation does not exist (404) |
+//! | publish an answer on the item's guide as 常见问题, or take it down | 事项管理员 of that organisation (the guide is theirs) |
+//! | a citizen's own questions | that citizen only; anyone else's does not exist (404) |
 //! | act for an enterprise | its legal representative; an agent within a live grant's scope (`enterprises::may_act_for`) |
 //! | a citizen's own data, sessions, grants | that citizen only; someone else's grant or enterprise does not exist (404) |
 //!
@@ -143,4 +146,53 @@ impl StaffScope {
 /// Fails unless the staff member is a system administrator (audit log, client systems).
 pub fn require_system_admin(actor: &Staff) -> Result<(), ServiceError> {
     actor.require(Role::SystemAdmin)
+}
+
+/// Whether the staff member answers citizens' questions about the items of `org` (我要问).
+pub fn may_answer_questions(actor: &Staff, org: &str) -> bool {
+    actor.org == org && (actor.has(Role::ItemManager) || actor.has(Role::Approver))
+}
+
+/// Whether the staff member publishes answers on the guides of `org`'s items as 常见问题.
+pub fn may_publish_faq(actor: &Staff, org: &str) -> bool {
+    may_manage_items(actor, org)
+}
+
+/// What a use-case wants to do with a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuestionAccess {
+    /// Read it, answer it or close it.
+    Answer,
+    /// Publish it as 常见问题 or take it down.
+    Publish,
+}
+
+/// Decides a question access for a question about an item of `org`: `Forbidden` for staff
+/// who answer no questions at all (or, to publish, manage no items), `NotFound` for a
+/// question of another organisation (no probing of ids), else `Ok`.
+pub fn question_access(
+    actor: &Staff,
+    access: QuestionAccess,
+    id: &str,
+    org: &str,
+) -> Result<(), ServiceError> {
+    if !actor.has(Role::ItemManager) && !actor.has(Role::Approver) {
+        return Err(ServiceError::Forbidden(
+            "需要“事项管理员”或“审批人员”角色 / item managers and approvers only".into(),
+        ));
+    }
+    if !may_answer_questions(actor, org) {
+        return Err(ServiceError::NotFound {
+            what: "提问",
+            key: id.to_owned(),
+        });
+    }
+    match access {
+        QuestionAccess::Answer => Ok(()),
+        QuestionAccess::Publish if may_publish_faq(actor, org) => Ok(()),
+        QuestionAccess::Publish => Err(ServiceError::Forbidden(
+            "只有本单位的事项管理员可以发布常见问题 / only the organisation's item managers publish FAQ"
+                .into(),
+        )),
+    }
 }

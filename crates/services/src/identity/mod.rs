@@ -220,6 +220,7 @@ pub async fn rotate_keys(p: &crate::Platform) -> Result<u64, crate::ServiceError
         }
     }
     done += crate::cases::rotate_keys(p).await?;
+    done += crate::questions::rotate_keys(p).await?;
     Ok(done)
 }
 

@@ -45,6 +45,8 @@ pub struct AdminNav {
     pub staff_admin: bool,
     /// Show the 待办 link (approvers).
     pub approver: bool,
+    /// Show the 我要问 link (item managers and approvers, who answer citizens' questions).
+    pub questions: bool,
 }
 
 impl Chrome {

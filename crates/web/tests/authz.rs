@@ -11,6 +11,9 @@
 //! - no staff session: `303` to `/admin/login?next=…` (citizens included); a staff session
 //!   still waiting for its second factor: `303` to `/admin/totp?next=…`;
 //! - no citizen session on `/account`: `303` to `/account/login?next=…`;
+//!   (the 我要问 form posts to `/account/questions` from cached guide pages, so there too);
+//! - a question about another organisation's item is `404` to staff who answer questions, a
+//!   `403` to staff who answer none; another citizen's question is `404`;
 //! - signed in, wrong role or organisation: `403`; but an item never published exists only for
 //!   those who may read it, so to anyone else it is `404` (as on the portal and the API);
 //! - every POST without the session's CSRF token (missing, made up, or another session's) is
@@ -197,6 +200,10 @@ const MATRIX: &[Row] = &[
     get("/admin/cases",                                 [LOGIN, LOGIN, LOGIN, LOGIN, OK,    DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     get("/admin/cases/nope",                            [LOGIN, LOGIN, LOGIN, LOGIN, HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  TOTP]),
     get("/admin/cases/nope/files/nope",                 [LOGIN, LOGIN, LOGIN, LOGIN, HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  TOTP]),
+    get("/admin/questions",                             [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  OK,    OK,    DENY,  DENY,  DENY,  DENY,  TOTP]),
+    get("/admin/questions?state=all",                   [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  OK,    OK,    DENY,  DENY,  DENY,  DENY,  TOTP]),
+    get("/admin/questions/{q}",                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  OK,    HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    get("/admin/questions/nope",                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  HIDE,  HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     // --- management forms without the session's CSRF token: 403 (or sign in first) ----------
     post(PostForged, "/admin/org", &[("org", "{rev_org}")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
@@ -240,6 +247,12 @@ const MATRIX: &[Row] = &[
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(PostForged, "/admin/calendar/local", &[("hours", "09:00-17:00")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/questions/{q}/answer", &[("rev", "1"), ("answer", "伪造的答复")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/questions/{q}/close", &[("rev", "1"), ("reason", "伪造")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/questions/{q}/publish", &[("rev", "1"), ("faq_question", "伪造的问题内容"), ("faq_answer", "伪造")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     // --- management forms with the session's own token: the role and organisation decide -----
     post(Post, "/admin/org", &[("org", "{rev_org}")],   [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  SWITCHED, DENY, DENY, DENY,  TOTP]),
     post(Post, "/admin/items/new", &[("basic_code", "{draft_basic}")],
@@ -275,6 +288,14 @@ const MATRIX: &[Row] = &[
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, SKIP,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(Post, "/admin/cases/nope/accept", &[("rev", "1")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  TOTP]),
+    post(Post, "/admin/questions/{q}/answer", &[("rev", "99"), ("answer", "过期页面的答复")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  STATE, HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(Post, "/admin/questions/{q}/close", &[("rev", "1"), ("reason", "")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  BAD,   HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(Post, "/admin/questions/{q}/publish", &[("rev", "1"), ("faq_question", "请问需要哪些材料？"), ("faq_answer", "身份证。")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  STATE, HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(Post, "/admin/questions/{q}/unpublish", &[("rev", "1")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  STATE, HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(Upload, "/admin/items/import", &[],            [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  REJECT, REJECT, DENY, DENY,  DENY,  DENY,  TOTP]),
     // --- citizens' pages --------------------------------------------------------------------
     get("/account",                                     [ACCOUNT, OK,  OK,    OK,    ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
@@ -295,6 +316,17 @@ const MATRIX: &[Row] = &[
     post(Post, "/account/cases/nope/submit", &[("rev", "1")],
                                                         [ACCOUNT, HIDE, HIDE, HIDE,  ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
     get("/cases/query",                                 [OK; N]),
+    get("/account/questions",                           [ACCOUNT, OK,  OK,    OK,    ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
+    get("/account/questions/new?item={pub}",            [ACCOUNT, OK,  OK,    OK,    ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
+    get("/account/questions/new?item={draft}",          [ACCOUNT, HIDE, HIDE, HIDE,  ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
+    post(PostForged, "/account/questions", &[("item", "{pub}"), ("text", "伪造的提问内容")],
+                                                        [ACCOUNT, DENY, DENY, DENY,  ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
+    post(Post, "/account/questions", &[("item", "{draft}"), ("text", "请问这个事项什么时候开始办理？")],
+                                                        [ACCOUNT, HIDE, HIDE, HIDE,  ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
+    post(PostForged, "/account/questions/{q}/withdraw", &[("rev", "1")],
+                                                        [ACCOUNT, DENY, DENY, DENY,  ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
+    post(Post, "/account/questions/{q}/withdraw", &[("rev", "1")],
+                                                        [ACCOUNT, SKIP, HIDE, HIDE,  ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
     // --- OpenID Connect: a code for a complete session of either kind, never for a half one --
     get("{authorize}",                                  [ACCOUNT, TO_RP, TO_RP, TO_RP, TO_RP, TO_RP, TO_RP, TO_RP, TO_RP, TO_RP, TO_RP, ACCOUNT]),
     get("/oidc/userinfo",                               [NO_TOKEN; N]),
@@ -443,6 +475,20 @@ async fn fixture(app: &App) -> Fixture {
         "/oidc/authorize?response_type=code&client_id={client}&redirect_uri={}&scope=openid&state=s1&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
         oidc::urlencode(cb)
     );
+    // A question of 李华 about the published item, waiting for its answer.
+    let li = yiwang_services::identity::users::sign_in_password(
+        p,
+        CITIZENS[0].1,
+        demo::DEMO_PASSWORD,
+        "127.0.0.1",
+    )
+    .await
+    .unwrap()
+    .1
+    .user;
+    let question = yiwang_services::questions::ask(p, &li, &public.code, "请问需要哪些材料？")
+        .await
+        .unwrap();
     let vars = HashMap::from([
         ("pub", public.code.clone()),
         ("pubv", pubv.to_string()),
@@ -454,6 +500,7 @@ async fn fixture(app: &App) -> Fixture {
         ("l1_id", demo::DEMO_CITIZENS[0].1.to_string()),
         ("approver_id", actor("yl.scjg.approver").await.id),
         ("authorize", authorize),
+        ("q", question.id),
     ]);
     Fixture {
         vars,
@@ -494,6 +541,9 @@ async fn fingerprint(p: &Platform) -> Vec<String> {
          FROM users ORDER BY id",
         "SELECT id_hash || '|' || COALESCE(active_org, '') FROM sessions ORDER BY id_hash",
         "SELECT id_hash FROM user_sessions ORDER BY id_hash",
+        "SELECT id || '|' || state || '|' || CAST(rev AS TEXT) || '|' || CAST(published AS TEXT) \
+         FROM questions ORDER BY id",
+        "SELECT CAST(count(*) AS TEXT) FROM user_messages",
     ] {
         let rows = sqlx::query(sql).fetch_all(p.db.pool()).await.unwrap();
         out.push(

@@ -13,7 +13,8 @@
 //! The portal header shows 登录 | 注册, or the signed-in citizen's masked name and 退出: the
 //! layout renders the anonymous links between `<!--yw:account-->` markers and [`header`]
 //! replaces them for a signed-in citizen after the page is rendered, so that cached portal
-//! pages never hold anyone's name.
+//! pages never hold anyone's name. Forms on cached pages (the guide's 我要问) carry
+//! [`CSRF_SLOT`] as their token, which [`header`] replaces with the citizen's.
 //!
 //! # URLs and form fields
 //!
@@ -33,6 +34,7 @@
 //! | POST | `/account/password` | `csrf`, `old_password`, `new_password`, `new_password2` | 303 to `/account?done=password`; 400 with the problems |
 //! | POST | `/account/logout` | `csrf` | 303 to `/`, cookie expired |
 //! | GET, POST | `/account/cases…`, `/cases/query` | see [`cases`] | 我的办件, 网上申报, 办件查询 |
+//! | GET, POST | `/account/questions…` | see [`questions`] | 我要问, 我的提问 |
 //! | GET | `/account/enterprise` | `done` | 法人与经办人: enterprises the citizen represents with their grants, the bind and grant forms, grants held as an agent |
 //! | POST | `/account/enterprise/bind` | `csrf`, `credit_code` | 303 `?done=bound`; 400 unknown/inactive code; 403 not the legal representative or below L2 |
 //! | POST | `/account/enterprise/grant` | `csrf`, `credit_code`, `agent_name`, `agent_id_number`, `scope` (`all`/`items`), `items` (基本编码), `until` (YYYY-MM-DD) | 303 `?done=granted`; 400 with the problems; 404 not the citizen's enterprise |
@@ -42,6 +44,7 @@ mod cases;
 mod enterprise;
 mod login;
 mod profile;
+pub(crate) mod questions;
 mod register;
 
 use axum::Router;
@@ -88,6 +91,15 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/account/cases/{id}/{action}", post(cases::act))
         .route("/cases/query", get(cases::public_query))
+        .route(
+            "/account/questions",
+            get(questions::list).post(questions::ask),
+        )
+        .route("/account/questions/new", get(questions::new_form))
+        .route(
+            "/account/questions/{id}/withdraw",
+            post(questions::withdraw),
+        )
         .route("/account/enterprise", get(enterprise::page))
         .route("/account/enterprise/bind", post(enterprise::bind))
         .route("/account/enterprise/grant", post(enterprise::grant))
@@ -276,6 +288,11 @@ fn escape(s: &str) -> String {
     out
 }
 
+/// The token of forms on pages rendered for everybody (and cached): the header middleware
+/// puts the signed-in citizen's CSRF token in its place; anybody else sends it as it is, and
+/// is sent to sign in.
+pub const CSRF_SLOT: &str = "yw-csrf-slot";
+
 const MARK_START: &str = "<!--yw:account-->";
 const MARK_END: &str = "<!--/yw:account-->";
 
@@ -343,11 +360,13 @@ async fn personalise(res: Response, u: &UserSession) -> Response {
     let lang = u.lang;
     let me = format!(
         "<a href=\"/account/cases\">{}</a><span aria-hidden=\"true\"> | </span>\
+         <a href=\"/account/questions\">{}</a><span aria-hidden=\"true\"> | </span>\
          <a class=\"me\" href=\"/account\"><span class=\"visually-hidden\">{}</span>{}</a>\
          <form class=\"signout\" method=\"post\" action=\"/account/logout\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\">{}</button></form>",
         lang.t("我的办件", "My cases"),
+        lang.t("我的提问", "My questions"),
         lang.t("我的账号：", "My account: "),
         escape(&u.user.name_masked()),
         escape(&u.csrf),
@@ -357,6 +376,11 @@ async fn personalise(res: Response, u: &UserSession) -> Response {
     out.push_str(&page[..start + MARK_START.len()]);
     out.push_str(&me);
     out.push_str(&page[end..]);
+    let out = if out.contains(CSRF_SLOT) {
+        out.replace(CSRF_SLOT, &escape(&u.csrf))
+    } else {
+        out
+    };
     parts.headers.remove(header::CONTENT_LENGTH);
     // A personalised page is nobody else's.
     parts

@@ -59,6 +59,7 @@
 //! | POST | `/admin/clients/{id}/disable` | `csrf` | disables the client and revokes its refresh tokens |
 //! | POST | `/admin/clients/{id}/secret` | `csrf` | a new secret, shown once |
 //! | GET, POST | `/admin/processes…`, `/admin/inbox`, `/admin/tasks…`, `/admin/instances/{id}`, `/admin/calendar…` | see [`workflow`] | 审批流程, 待办, 工作日历 |
+//! | GET, POST | `/admin/questions…` | see [`questions`] | 我要问: citizens' questions, answers, 常见问题 |
 //!
 //! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
 //! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
@@ -79,6 +80,7 @@ mod identity;
 mod items;
 mod login;
 mod password;
+mod questions;
 mod review;
 mod staff;
 mod totp;
@@ -190,6 +192,9 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/admin/cases/{id}/files/{file}", get(cases::file))
         .route("/admin/cases/{id}/{action}", post(cases::act))
+        .route("/admin/questions", get(questions::queue))
+        .route("/admin/questions/{id}", get(questions::page))
+        .route("/admin/questions/{id}/{action}", post(questions::act))
         .route("/admin/inbox", get(workflow::inbox_page))
         .route("/admin/tasks/{id}", get(workflow::task))
         .route("/admin/tasks/{id}/{action}", post(workflow::act))
@@ -245,6 +250,7 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
     c.admin.auditor = s.staff.has(Role::SystemAdmin);
     c.admin.staff_admin = s.staff.has(Role::SystemAdmin) || s.staff.has(Role::DeptAdmin);
     c.admin.approver = s.staff.has(Role::Approver);
+    c.admin.questions = s.staff.has(Role::ItemManager) || s.staff.has(Role::Approver);
     c
 }
 

@@ -1,11 +1,18 @@
 //! The guide page of an item (办事指南): every element of the national guide standard, in the
-//! order citizens read it, printable on A4. Pages are cached by code, published version, state
-//! and language, so a new version is a new cache entry and nothing is ever stale.
+//! order citizens read it, printable on A4, then its 常见问题 (answers the department published)
+//! and the 我要问 form. Pages are cached by code, published version, state, language and the
+//! stamp of the published 常见问题, so a new version or a newly published answer is a new cache
+//! entry and nothing is ever stale. The cached page holds no one's data: the form's CSRF token
+//! is a slot the portal's header middleware fills for a signed-in citizen.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use std::sync::Arc;
+
+use yiwang_domain::item::ItemState;
 use yiwang_services::catalogue::{self, PublishedItem};
+use yiwang_services::questions::{self, ItemFaq};
 
 use crate::Shared;
 use crate::error::PageError;
@@ -21,6 +28,13 @@ struct GuidePage<'a> {
     item: &'a PublishedItem,
     notice: Option<&'static str>,
     themes: String,
+    faq: Arc<ItemFaq>,
+    /// Whether questions are taken (not for a cancelled item).
+    can_ask: bool,
+    csrf_slot: &'static str,
+    answer_days: u32,
+    min_chars: usize,
+    max_chars: usize,
 }
 
 impl GuidePage<'_> {
@@ -74,12 +88,14 @@ pub async fn page(
     let p = &s.platform;
     // The key names everything the page shows; unknown items fall through to the database,
     // which answers 404.
+    let faq = questions::faq(p, &code);
     let key = p.summaries.get(&code).map(|sum| {
         format!(
-            "guide:{code}:{}:{}:{}",
+            "guide:{code}:{}:{}:{}:faq{:x}",
             sum.version,
             sum.state.as_str(),
-            lang.code()
+            lang.code(),
+            faq.stamp
         )
     });
     let build = || async {
@@ -97,7 +113,13 @@ pub async fn page(
                 .filter_map(|t| master.theme(t).map(|t| t.name.clone()))
                 .collect::<Vec<_>>()
                 .join("、"),
+            can_ask: item.summary.state != ItemState::Cancelled,
             item: &item,
+            faq: faq.clone(),
+            csrf_slot: crate::account::CSRF_SLOT,
+            answer_days: questions::ANSWER_DAYS,
+            min_chars: questions::MIN_CHARS,
+            max_chars: questions::MAX_CHARS,
         };
         page.render().map_err(|e| {
             PageError::new(yiwang_services::ServiceError::internal(e.to_string()), lang)

@@ -195,7 +195,6 @@ async fn journey(b: Backend) {
         questions::answer(p, &manager, &q.id, q.rev, "请携带身份证。")
     );
     assert!(a.is_ok() != m.is_ok(), "exactly one wins: {a:?} / {m:?}");
-    assert!(matches!(a.as_ref().or(m.as_ref()), Ok(_)));
     let answered = questions::mine(p, &wang, &q.id).await.unwrap();
     assert_eq!(answered.state, QuestionState::Answered);
     assert_eq!(answered.rev, 2);

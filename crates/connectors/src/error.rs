@@ -2,7 +2,8 @@
 //!
 //! The variants answer the caller's real question — what to do next: retry later
 //! ([`ConnectorError::Unavailable`]), tell an operator ([`ConnectorError::NotConfigured`],
-//! [`ConnectorError::BadAnswer`]), or tell the user ([`ConnectorError::InvalidInput`],
+//! [`ConnectorError::BadAnswer`], [`ConnectorError::NotFound`] for a file the database
+//! names), or tell the user ([`ConnectorError::InvalidInput`],
 //! [`ConnectorError::Rejected`]).
 
 /// A failure talking to an outside system, or a request that could not be made.
@@ -38,6 +39,14 @@ pub enum ConnectorError {
         system: &'static str,
         /// The refusal.
         message: String,
+    },
+    /// The other system has nothing under this key (an object missing from the object store).
+    #[error("{system} has no {key}")]
+    NotFound {
+        /// Which system.
+        system: &'static str,
+        /// What was asked for.
+        key: String,
     },
     /// The caller's input cannot be sent: an unknown template, a missing template parameter,
     /// a malformed phone number or e-mail address.

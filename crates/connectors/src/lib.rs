@@ -9,7 +9,8 @@
 //!   accounts.
 //! - [`http`] — [`HttpLibrary`], the same questions asked of a real library over HTTP (the
 //!   protocol is in this crate's `README.md`).
-//! - [`objects`] — the object store for files (a local directory; SM3 checked on every read).
+//! - [`objects`] — the object store for files (a local directory, or an S3-compatible bucket
+//!   through [`s3`] with our own Signature Version 4 signer; SM3 checked on every read).
 //! - [`notify`] — SMS and e-mail from built-in Chinese templates through pluggable providers
 //!   (a developer's JSON-lines file, SMTP, an HTTP SMS gateway).
 //!
@@ -25,6 +26,7 @@ pub mod legal_person;
 pub mod notify;
 pub mod objects;
 pub mod population;
+pub mod s3;
 
 pub use demo::{DemoLibrary, fixed_enterprises, fixed_residents};
 pub use error::ConnectorError;

@@ -2,17 +2,20 @@
 //! notices and decisions — behind one interface.
 //!
 //! [`ObjectStore::Local`] keeps each object as a file under a directory (the default, beside the
-//! embedded database). Every object is addressed by a key the caller chose (a UUID: never user
-//! input) and its SM3 digest is returned on [`ObjectStore::put`]; [`ObjectStore::get`] takes the
-//! digest recorded in the database and refuses bytes that do not match it, so a file changed or
-//! damaged on disk is reported instead of served. Writes go to a temporary name first and are
-//! renamed into place, so a reader never sees half a file.
+//! embedded database); [`ObjectStore::S3`] keeps it in a bucket of an S3-compatible service
+//! (chosen by configuration; see [`crate::s3`]). Every object is addressed by a key the caller
+//! chose (a UUID: never user input) and its SM3 digest is returned on [`ObjectStore::put`];
+//! [`ObjectStore::get`] takes the digest recorded in the database and refuses bytes that do not
+//! match it, so a file changed or damaged on disk or in the bucket is reported instead of
+//! served — the same check for both kinds of store. Local writes go to a temporary name first
+//! and are renamed into place, so a reader never sees half a file; an S3 `PUT` is atomic.
 
 use std::path::{Path, PathBuf};
 
 use sm3::{Digest, Sm3};
 
 use crate::ConnectorError;
+use crate::s3::S3Store;
 
 const SYSTEM: &str = "object store";
 
@@ -24,6 +27,9 @@ pub enum ObjectStore {
         /// The directory.
         dir: PathBuf,
     },
+    /// Objects in a bucket of an S3-compatible service (endpoint, bucket, region, keys and
+    /// addressing in its [`crate::s3::S3Config`]).
+    S3(S3Store),
 }
 
 /// What [`ObjectStore::put`] stored.
@@ -46,8 +52,51 @@ impl ObjectStore {
         ObjectStore::Local { dir: dir.into() }
     }
 
-    fn path(dir: &Path, key: &str) -> Result<PathBuf, ConnectorError> {
-        // Keys are ours (UUIDs), but a key must never leave the directory.
+    /// A store in an S3-compatible bucket.
+    pub fn s3(store: S3Store) -> ObjectStore {
+        ObjectStore::S3(store)
+    }
+
+    /// Where the files are, for logs and `config show` (no secrets).
+    pub fn describe(&self) -> String {
+        match self {
+            ObjectStore::Local { dir } => format!("local directory {}", dir.display()),
+            ObjectStore::S3(s) => {
+                let c = s.config();
+                format!(
+                    "s3 {} bucket {} (region {}, {} addressing)",
+                    c.endpoint,
+                    c.bucket,
+                    c.region,
+                    if c.path_style {
+                        "path-style"
+                    } else {
+                        "virtual-hosted"
+                    }
+                )
+            }
+        }
+    }
+
+    /// Whether the store can be used (at start-up, so a wrong setting stops the server
+    /// instead of the first upload): the local directory is created; the S3 bucket must exist
+    /// and accept the credentials.
+    pub async fn check(&self) -> Result<(), ConnectorError> {
+        match self {
+            ObjectStore::Local { dir } => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| ConnectorError::Unavailable {
+                        system: SYSTEM,
+                        message: format!("{}: {e}", dir.display()),
+                    })
+            }
+            ObjectStore::S3(s) => s.check().await,
+        }
+    }
+
+    /// Keys are ours (UUIDs); anything else is refused before it reaches a path or a URL.
+    fn check_key(key: &str) -> Result<(), ConnectorError> {
         if key.is_empty()
             || key.len() > 128
             || !key
@@ -58,6 +107,12 @@ impl ObjectStore {
                 "object key {key:?} is not [A-Za-z0-9_-]{{1,128}}"
             )));
         }
+        Ok(())
+    }
+
+    fn path(dir: &Path, key: &str) -> Result<PathBuf, ConnectorError> {
+        // A key must never leave the directory.
+        Self::check_key(key)?;
         // Two levels of fan-out keep directories small.
         let a = key.get(key.len().saturating_sub(2)..).unwrap_or("00");
         Ok(dir.join(a).join(key))
@@ -81,6 +136,10 @@ impl ObjectStore {
                 tokio::fs::write(&tmp, bytes).await.map_err(unavailable)?;
                 tokio::fs::rename(&tmp, &path).await.map_err(unavailable)?;
             }
+            ObjectStore::S3(s) => {
+                Self::check_key(key)?;
+                s.put(key, bytes).await?;
+            }
         }
         Ok(Stored {
             size: bytes.len() as u64,
@@ -89,17 +148,29 @@ impl ObjectStore {
     }
 
     /// The bytes under `key`, checked against the SM3 digest recorded when they were stored:
-    /// [`ConnectorError::BadAnswer`] when they differ, `Unavailable` when the object is gone.
+    /// [`ConnectorError::BadAnswer`] when they differ, [`ConnectorError::NotFound`] when the
+    /// object is gone, `Unavailable` when the store cannot be read.
     pub async fn get(&self, key: &str, sm3: &str) -> Result<Vec<u8>, ConnectorError> {
         let bytes = match self {
             ObjectStore::Local { dir } => {
                 let path = Self::path(dir, key)?;
-                tokio::fs::read(&path)
-                    .await
-                    .map_err(|e| ConnectorError::Unavailable {
-                        system: SYSTEM,
-                        message: format!("{key}: {e}"),
-                    })?
+                tokio::fs::read(&path).await.map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        ConnectorError::NotFound {
+                            system: SYSTEM,
+                            key: key.to_owned(),
+                        }
+                    } else {
+                        ConnectorError::Unavailable {
+                            system: SYSTEM,
+                            message: format!("{key}: {e}"),
+                        }
+                    }
+                })?
+            }
+            ObjectStore::S3(s) => {
+                Self::check_key(key)?;
+                s.get(key).await?
             }
         };
         let found = sm3_hex(&bytes);
@@ -154,7 +225,7 @@ mod tests {
         ));
         assert!(matches!(
             store.get("missing", &s.sm3).await,
-            Err(ConnectorError::Unavailable { .. })
+            Err(ConnectorError::NotFound { .. })
         ));
         assert!(matches!(
             store.put("../etc/passwd", b"x").await,

@@ -7,7 +7,7 @@
 #
 #   scripts/install-deps.sh            # Debian packages + npm packages of tests/e2e
 #   YIWANG_SKIP_APT=1 scripts/install-deps.sh   # skip the Debian part (e.g. not root)
-#   scripts/install-deps.sh python     # only the named parts (debian, npm, python)
+#   scripts/install-deps.sh python     # only the named parts (debian, npm, python, s3)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -120,13 +120,38 @@ install_python() {
   printf '%s\n' "$sum" >"$stamp"
 }
 
+# --- the S3-compatible test server -----------------------------------------------------------
+# s3s-fs (crates.io): an S3 server over a local directory that verifies Signature Version 4, so
+# the object store's own signer is tested against a real server (scripts/lib/s3.sh starts it).
+# Chosen over moto (PyPI), which does not check signatures unless IAM emulation is set up.
+# 0.14.1 is the newest release that builds with Rust 1.95 (0.17 needs 1.96); a release build
+# takes about 2.5 minutes on 2 cores, once: the binary lives in /var/tmp/yiwang-tools (outside
+# the clone, like the Cargo target dir), and its build directory is removed afterwards.
+S3S_FS_VERSION=0.14.1
+TOOLS="${YIWANG_TOOLS:-/var/tmp/yiwang-tools}"
+install_s3() {
+  local stamp="$TOOLS/.s3s-fs-version"
+  if [[ -x "$TOOLS/bin/s3s-fs" && -f "$stamp" && "$(cat "$stamp")" == "$S3S_FS_VERSION" ]]; then
+    say "s3s-fs $S3S_FS_VERSION present"
+    return 0
+  fi
+  say "cargo install s3s-fs $S3S_FS_VERSION into $TOOLS (about 2.5 minutes, once)"
+  local build
+  build="$(mktemp -d /var/tmp/yiwang-s3s-build.XXXXXX)"
+  CARGO_TARGET_DIR="$build" cargo install --quiet --locked --force "s3s-fs@$S3S_FS_VERSION" \
+    --features binary --root "$TOOLS" || { rm -rf -- "$build"; return 1; }
+  rm -rf -- "$build"
+  printf '%s\n' "$S3S_FS_VERSION" >"$stamp"
+}
+
 parts=("$@")
-((${#parts[@]})) || parts=(debian npm python)
+((${#parts[@]})) || parts=(debian npm python s3)
 for part in "${parts[@]}"; do
   case "$part" in
     debian) if [[ "${YIWANG_SKIP_APT:-}" != 1 ]]; then install_debian; fi ;;
     npm) install_npm ;;
     python) install_python ;;
-    *) say "unknown part $part (debian, npm, python)" >&2; exit 2 ;;
+    s3) install_s3 ;;
+    *) say "unknown part $part (debian, npm, python, s3)" >&2; exit 2 ;;
   esac
 done

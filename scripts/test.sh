@@ -17,6 +17,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib/common.sh
 # shellcheck source=scripts/lib/pg.sh
 source scripts/lib/pg.sh
+# shellcheck source=scripts/lib/s3.sh
+source scripts/lib/s3.sh
 
 usage() { sed -n '2,12s/^# \{0,1\}//p' "$0"; }
 
@@ -47,6 +49,7 @@ LOGDIR="$(mktemp -d /tmp/yiwang-test.XXXXXX)"
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
   pg_stop
+  s3_stop
   rm -rf -- "$LOGDIR"
 }
 trap cleanup EXIT
@@ -164,6 +167,14 @@ if ((want_rust)); then
     phase postgres pg_start || true
     [[ -n "${YIWANG_TEST_PG_URL:-}" ]] && note "YIWANG_TEST_PG_URL=$YIWANG_TEST_PG_URL"
   fi
+  # The S3-compatible server for the object store's tests (crates/connectors/tests/s3.rs).
+  export YIWANG_TEST_REQUIRE_S3=1
+  if [[ -n "${YIWANG_TEST_S3_URL:-}" ]]; then
+    section "s3: using YIWANG_TEST_S3_URL from the environment"
+  else
+    phase s3 s3_start || true
+    [[ -n "${YIWANG_TEST_S3_URL:-}" ]] && note "s3s-fs on ${YIWANG_TEST_S3_URL##*@}"
+  fi
   if [[ -n "${YIWANG_TEST_PG_URL:-}" ]]; then
     if cargo nextest --version >/dev/null 2>&1; then
       test_phase rust-tests cargo nextest run --workspace --no-fail-fast --no-tests=warn || true
@@ -176,6 +187,7 @@ if ((want_rust)); then
     note "Rust tests skipped: no PostgreSQL"
   fi
   pg_stop
+  s3_stop
 fi
 
 if ((want_e2e || want_oidc)); then

@@ -29,7 +29,7 @@ pub enum ObjectStore {
     },
     /// Objects in a bucket of an S3-compatible service (endpoint, bucket, region, keys and
     /// addressing in its [`crate::s3::S3Config`]).
-    S3(S3Store),
+    S3(Box<S3Store>),
 }
 
 /// What [`ObjectStore::put`] stored.
@@ -54,7 +54,7 @@ impl ObjectStore {
 
     /// A store in an S3-compatible bucket.
     pub fn s3(store: S3Store) -> ObjectStore {
-        ObjectStore::S3(store)
+        ObjectStore::S3(Box::new(store))
     }
 
     /// Where the files are, for logs and `config show` (no secrets).

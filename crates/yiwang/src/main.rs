@@ -118,6 +118,8 @@ struct CasesVerifyArgs {
     json: bool,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum KeysAction {
     /// Print a new random key secret (add it to YIWANG_PII_KEYS as `id:secret`, first).
@@ -149,6 +151,50 @@ struct IdentityArgs {
     /// or a notifier configuration file (TOML: see crates/connectors/README.md).
     #[arg(long, env = "YIWANG_NOTIFIER", default_value = "dev-file")]
     notifier: String,
+    #[command(flatten)]
+    files: FilesArgs,
+}
+
+/// Where files (materials, notices, decisions) are kept.
+#[derive(Args, Clone)]
+struct FilesArgs {
+    /// `local` (DATA_DIR/files) or `s3` (an S3-compatible bucket: the YIWANG_S3_* settings).
+    #[arg(long, env = "YIWANG_OBJECT_STORE", value_enum, default_value_t = StoreKind::Local)]
+    object_store: StoreKind,
+    /// Base URL of the S3-compatible service, e.g. http://127.0.0.1:9000.
+    #[arg(long, env = "YIWANG_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// The bucket (must exist).
+    #[arg(long, env = "YIWANG_S3_BUCKET")]
+    s3_bucket: Option<String>,
+    /// The signing region.
+    #[arg(long, env = "YIWANG_S3_REGION", default_value = "us-east-1")]
+    s3_region: String,
+    /// Access key id (prefer the environment variable to the option).
+    #[arg(long, env = "YIWANG_S3_ACCESS_KEY", hide_env_values = true)]
+    s3_access_key: Option<String>,
+    /// Secret access key (prefer the environment variable: options show in `ps`).
+    #[arg(long, env = "YIWANG_S3_SECRET_KEY", hide_env_values = true)]
+    s3_secret_key: Option<String>,
+    /// `path` ({endpoint}/{bucket}/{key}, what self-hosted servers expect) or `virtual-hosted`
+    /// ({bucket}.{endpoint host}/{key}).
+    #[arg(long, env = "YIWANG_S3_ADDRESSING", value_enum, default_value_t = Addressing::Path)]
+    s3_addressing: Addressing,
+    /// Seconds after which one S3 request gives up.
+    #[arg(long, env = "YIWANG_S3_TIMEOUT", default_value_t = 30)]
+    s3_timeout: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    Local,
+    S3,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Addressing {
+    Path,
+    VirtualHosted,
 }
 
 #[derive(Subcommand)]
@@ -210,9 +256,22 @@ fn mask(url: &str) -> String {
     }
 }
 
+/// An access key shown by its first four characters only.
+fn mask_key(key: &str) -> String {
+    format!("{}***", key.chars().take(4).collect::<String>())
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let platform = setup::open_platform(&args.identity).await?;
+    // A wrong object-store setting stops the server here rather than failing the first upload.
+    platform
+        .outside
+        .files
+        .check()
+        .await
+        .with_context(|| format!("object store: {}", platform.outside.files.describe()))?;
+    tracing::info!(files = %platform.outside.files.describe(), "object store ready");
     if args.demo
         && let Some(c) = demo::load(&platform)
             .await
@@ -489,6 +548,21 @@ fn main() -> anyhow::Result<()> {
                     args.identity.legal_person_url.as_deref().unwrap_or("built-in demo library")
                 );
                 println!("notifier       = {}", args.identity.notifier);
+                match setup::object_store(&args.identity) {
+                    Ok(files) => println!("object_store   = {}", files.describe()),
+                    Err(e) => println!("object_store   = invalid: {e:#}"),
+                }
+                let f = &args.identity.files;
+                if f.object_store == StoreKind::S3 {
+                    println!(
+                        "s3_access_key  = {}",
+                        f.s3_access_key.as_deref().map_or("(not set)".into(), mask_key)
+                    );
+                    println!(
+                        "s3_secret_key  = {}",
+                        if f.s3_secret_key.is_some() { "***" } else { "(not set)" }
+                    );
+                }
                 println!("secure_cookies = {}", args.secure_cookies);
                 println!(
                     "public_url     = {}",
@@ -504,7 +578,7 @@ fn main() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::mask;
+    use super::{mask, mask_key};
 
     #[test]
     fn passwords_never_print() {
@@ -513,5 +587,6 @@ mod tests {
             "postgres://app:***@db:5432/yiwang"
         );
         assert_eq!(mask("postgres://db/yiwang"), "postgres://db/yiwang");
+        assert_eq!(mask_key("AKIAIOSFODNN7EXAMPLE"), "AKIA***");
     }
 }

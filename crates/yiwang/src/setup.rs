@@ -1,5 +1,6 @@
 //! Turning command-line settings into an open platform: the database, the personal-data key
-//! ring and the outside systems (population and legal-person libraries, notifier).
+//! ring and the outside systems (population and legal-person libraries, notifier, object
+//! store).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use yiwang_services::identity::{Keys, Outside};
 use yiwang_services::{Platform, SystemClock};
 use yiwang_store::Db;
 
-use crate::{DbArgs, IdentityArgs};
+use crate::{Addressing, DbArgs, IdentityArgs, StoreKind};
 
 /// The key ring: from the setting when given, else from DATA_DIR/secrets/pii-keys, which is
 /// created with one random key (readable by the owner only) the first time.
@@ -83,7 +84,7 @@ pub async fn open_db(args: &DbArgs) -> anyhow::Result<Db> {
 
 /// The outside systems: library connectors by URL (built-in demo library without), and the
 /// notifier (`dev-file`, or a JSON configuration file as described in the connectors README);
-/// files under the data directory's `files/`.
+/// files as [`object_store`] says.
 pub fn outside(args: &IdentityArgs) -> anyhow::Result<Outside> {
     use yiwang_connectors::{HttpLibrary, LegalPersonLibrary, NotifierConfig, PopulationLibrary};
     let (notifier, dev_outbox) = if args.notifier == "dev-file" {
@@ -131,6 +132,43 @@ pub fn outside(args: &IdentityArgs) -> anyhow::Result<Outside> {
         notifier: yiwang_connectors::Notifier::new(&notifier)
             .map_err(|e| anyhow::anyhow!("notifier: {e}"))?,
         dev_outbox,
-        files: yiwang_connectors::ObjectStore::local(args.db.data_dir.join("files")),
+        files: object_store(args)?,
     })
+}
+
+/// The object store: the data directory's `files/` by default, an S3-compatible bucket with
+/// `YIWANG_OBJECT_STORE=s3` (every YIWANG_S3_* setting it needs must be given).
+pub fn object_store(args: &IdentityArgs) -> anyhow::Result<yiwang_connectors::ObjectStore> {
+    use yiwang_connectors::ObjectStore;
+    use yiwang_connectors::s3::{S3Config, S3Store};
+    let f = &args.files;
+    if f.object_store == StoreKind::Local {
+        return Ok(ObjectStore::local(args.db.data_dir.join("files")));
+    }
+    let missing: Vec<&str> = [
+        ("YIWANG_S3_ENDPOINT", f.s3_endpoint.is_none()),
+        ("YIWANG_S3_BUCKET", f.s3_bucket.is_none()),
+        ("YIWANG_S3_ACCESS_KEY", f.s3_access_key.is_none()),
+        ("YIWANG_S3_SECRET_KEY", f.s3_secret_key.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(name, absent)| absent.then_some(name))
+    .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "YIWANG_OBJECT_STORE=s3 needs {} (or the matching --s3-* options)",
+            missing.join(", ")
+        );
+    }
+    let store = S3Store::new(S3Config {
+        endpoint: f.s3_endpoint.clone().unwrap_or_default(),
+        bucket: f.s3_bucket.clone().unwrap_or_default(),
+        region: f.s3_region.clone(),
+        access_key: f.s3_access_key.clone().unwrap_or_default(),
+        secret_key: f.s3_secret_key.clone().unwrap_or_default(),
+        path_style: f.s3_addressing == Addressing::Path,
+        timeout: std::time::Duration::from_secs(f.s3_timeout.max(1)),
+    })
+    .map_err(|e| anyhow::anyhow!("object store: {e}"))?;
+    Ok(ObjectStore::s3(store))
 }

@@ -284,6 +284,7 @@ impl S3Store {
 
     /// The error for an answer that is not the expected success.
     fn failure(&self, op: &str, key: &str, status: StatusCode, body: &[u8]) -> ConnectorError {
+        let key = target(key);
         let what = describe(status, body);
         if is_auth(status) {
             return not_configured(format!(
@@ -315,7 +316,13 @@ fn is_auth(s: StatusCode) -> bool {
     s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN
 }
 
+/// What a request was about, for messages: the key, or the bucket itself.
+fn target(key: &str) -> &str {
+    if key.is_empty() { "the bucket" } else { key }
+}
+
 fn unavailable(key: &str, e: &reqwest::Error) -> ConnectorError {
+    let key = target(key);
     let message = if e.is_timeout() {
         format!("{key}: timed out")
     } else if e.is_connect() {

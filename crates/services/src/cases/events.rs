@@ -18,18 +18,21 @@ use crate::{Platform, ServiceError};
 const APPROVAL: &str = "cases.approval";
 const DECISION: &str = "cases.decision";
 
+/// The unhandled events of a topic for a consumer, oldest first, created at `since` or later.
 async fn pending(
     p: &Platform,
     consumer: &str,
     topic: &str,
+    since: &str,
 ) -> Result<Vec<(String, Value)>, ServiceError> {
     let rows = sqlx::query(
-        "SELECT o.id, o.payload FROM outbox o WHERE o.topic = $1 AND NOT EXISTS \
-         (SELECT 1 FROM outbox_done d WHERE d.consumer = $2 AND d.event_id = o.id) \
+        "SELECT o.id, o.payload FROM outbox o WHERE o.topic = $1 AND o.created_at >= $3 \
+         AND NOT EXISTS (SELECT 1 FROM outbox_done d WHERE d.consumer = $2 AND d.event_id = o.id) \
          ORDER BY o.created_at, o.id LIMIT 200",
     )
     .bind(topic)
     .bind(consumer)
+    .bind(since)
     .fetch_all(p.db.pool())
     .await?;
     rows.iter()
@@ -40,13 +43,33 @@ async fn pending(
         .collect()
 }
 
-/// Handles every pending event; returns how many were handled. Run after actions that emit
-/// them (for immediacy) and periodically by the server.
+/// Handles every pending event, however old; returns how many were handled. The server runs
+/// it periodically ([`run`]), so an event is handled even when the request that emitted it
+/// could not.
 pub async fn drain(p: &Platform) -> Result<usize, ServiceError> {
+    drain_since(p, "").await
+}
+
+/// How far back [`drain_recent`] looks.
+const RECENT_MINUTES: i64 = 10;
+
+/// Handles the events of the last minutes, for immediacy right after an action that emitted
+/// one (a case accepted, a task completed): the index on (topic, created_at) keeps this cheap
+/// however long the outbox grows, and one drain at a time runs in this process, so concurrent
+/// requests queue behind one scan instead of racing for the same events. Older stragglers are
+/// [`drain`]'s.
+pub async fn drain_recent(p: &Platform) -> Result<usize, ServiceError> {
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let since = fmt_time(p.now() - chrono::Duration::minutes(RECENT_MINUTES));
+    let _turn = ONE_AT_A_TIME.lock().await;
+    drain_since(p, &since).await
+}
+
+async fn drain_since(p: &Platform, since: &str) -> Result<usize, ServiceError> {
     // One event failing (a process that cannot start, say) is logged and retried next round;
     // it never holds up the others.
     let mut n = 0;
-    for (event, payload) in pending(p, APPROVAL, "case.accepted").await? {
+    for (event, payload) in pending(p, APPROVAL, "case.accepted", since).await? {
         match start_approval(p, &event, &payload).await {
             Ok(true) => n += 1,
             Ok(false) => {}
@@ -55,7 +78,7 @@ pub async fn drain(p: &Platform) -> Result<usize, ServiceError> {
             }
         }
     }
-    for (event, payload) in pending(p, DECISION, "workflow.ended").await? {
+    for (event, payload) in pending(p, DECISION, "workflow.ended", since).await? {
         match decide_case(p, &event, &payload).await {
             Ok(true) => n += 1,
             Ok(false) => {}

@@ -802,7 +802,7 @@ pub(crate) async fn act(
             // A process that just ended decides its case at once (the server's event loop
             // would otherwise do it within seconds); a failure there is logged and retried.
             if done == "completed"
-                && let Err(e) = yiwang_services::cases::events::drain(&s.platform).await
+                && let Err(e) = yiwang_services::cases::events::drain_recent(&s.platform).await
             {
                 tracing::warn!(error = %e, "case events after a completion");
             }

@@ -1160,7 +1160,7 @@ async fn complete(
     })?;
     let t = inbox::complete(&s.platform, who.staff()?, &id, outcome, &b.opinion).await?;
     // A process that just ended decides its case now (the event loop would within seconds).
-    if let Err(e) = cases::events::drain(&s.platform).await {
+    if let Err(e) = cases::events::drain_recent(&s.platform).await {
         tracing::warn!(error = %e, "case events after a completion");
     }
     Ok(Json(t.into()))

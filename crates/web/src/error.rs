@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use yiwang_services::{FieldError, ServiceError};
@@ -177,12 +177,18 @@ impl IntoResponse for ApiError {
         let problem = Problem::of(&self.0);
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (
+        let mut res = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             Json(problem),
         )
-            .into_response()
+            .into_response();
+        // The API authenticates with Bearer access tokens (RFC 6750 §3).
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
     }
 }
 

@@ -21,6 +21,7 @@ const PDF: &[u8] = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
 
 /// A caller of the API with one access token.
+#[derive(Clone)]
 struct Api {
     base: String,
     http: reqwest::Client,
@@ -161,7 +162,7 @@ async fn journey(app: &App) {
     // A forged token: 401 too.
     let forged = Api {
         token: "x.y".into(),
-        ..api_clone(&citizen)
+        ..citizen.clone()
     };
     assert_eq!(forged.get("/cases").await.0, 401);
     // A token without the `cases` scope: 403.
@@ -454,14 +455,6 @@ async fn journey(app: &App) {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-}
-
-fn api_clone(a: &Api) -> Api {
-    Api {
-        base: a.base.clone(),
-        http: a.http.clone(),
-        token: a.token.clone(),
-    }
 }
 
 async fn v_rev(a: &Api, case: &str) -> i64 {

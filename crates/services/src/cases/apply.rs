@@ -595,10 +595,15 @@ pub async fn reuse(
             "no such material",
         ));
     };
-    let Some(f) = my_files(p, user)
-        .await?
-        .into_iter()
-        .find(|f| f.file_id == file_id)
+    let Some(f) = sqlx::query(
+        "SELECT f.id, f.name, f.kind, f.size, f.sm3 FROM files f WHERE f.id = $1 AND EXISTS \
+         (SELECT 1 FROM case_materials m JOIN cases c ON c.id = m.case_id \
+          WHERE m.file_id = f.id AND c.owner_user = $2)",
+    )
+    .bind(file_id)
+    .bind(&user.id)
+    .fetch_optional(p.db.pool())
+    .await?
     else {
         return Err(ServiceError::invalid(
             "file",
@@ -618,18 +623,14 @@ pub async fn reuse(
     .bind(&user.id)
     .execute(p.db.pool())
     .await?;
-    let sm3: String = sqlx::query_scalar("SELECT sm3 FROM files WHERE id = $1")
-        .bind(file_id)
-        .fetch_one(p.db.pool())
-        .await?;
     Ok(MaterialFile {
         slot,
         material: material.name.clone(),
-        file_id: f.file_id,
-        name: f.name,
-        kind: f.kind,
-        size: f.size,
-        sm3,
+        file_id: f.try_get("id")?,
+        name: f.try_get("name")?,
+        kind: f.try_get("kind")?,
+        size: f.try_get("size")?,
+        sm3: f.try_get("sm3")?,
     })
 }
 

@@ -29,8 +29,8 @@ use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
@@ -86,34 +86,11 @@ pub fn routes() -> Router<Shared> {
 /// The authenticated caller of a case API endpoint.
 pub struct Caller(Principal);
 
-/// A refusal of the caller: a problem document, with the Bearer challenge on 401.
-pub struct Refused(ServiceError);
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        let unauthenticated = matches!(self.0, ServiceError::Unauthenticated);
-        let mut res = ApiError(self.0).into_response();
-        if unauthenticated {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer scope=\"cases\""),
-            );
-        }
-        res
-    }
-}
-
-impl From<ServiceError> for Refused {
-    fn from(e: ServiceError) -> Self {
-        Refused(e)
-    }
-}
-
 impl FromRequestParts<Shared> for Caller {
-    type Rejection = Refused;
+    type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &Shared) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers).ok_or(Refused(ServiceError::Unauthenticated))?;
+        let token = bearer(&parts.headers).ok_or(ApiError(ServiceError::Unauthenticated))?;
         let org = parts
             .headers
             .get("yiwang-org")
@@ -138,19 +115,19 @@ fn bearer(h: &HeaderMap) -> Option<&str> {
 }
 
 impl Caller {
-    fn user(&self) -> Result<&User, Refused> {
+    fn user(&self) -> Result<&User, ApiError> {
         match &self.0 {
             Principal::User(u) => Ok(u),
-            Principal::Staff(_) => Err(Refused(ServiceError::Forbidden(
+            Principal::Staff(_) => Err(ApiError(ServiceError::Forbidden(
                 "此操作由申请人本人办理 / only the applicant can do this".into(),
             ))),
         }
     }
 
-    fn staff(&self) -> Result<&Staff, Refused> {
+    fn staff(&self) -> Result<&Staff, ApiError> {
         match &self.0 {
             Principal::Staff(s) => Ok(s),
-            Principal::User(_) => Err(Refused(ServiceError::Forbidden(
+            Principal::User(_) => Err(ApiError(ServiceError::Forbidden(
                 "此操作由工作人员办理 / staff only".into(),
             ))),
         }
@@ -161,12 +138,12 @@ impl Caller {
 pub struct Body<T>(T);
 
 impl<T: DeserializeOwned> FromRequest<Shared> for Body<T> {
-    type Rejection = Refused;
+    type Rejection = ApiError;
 
     async fn from_request(req: Request, s: &Shared) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, s).await {
             Ok(Json(v)) => Ok(Body(v)),
-            Err(e) => Err(Refused(body_error(&e))),
+            Err(e) => Err(ApiError(body_error(&e))),
         }
     }
 }
@@ -179,15 +156,15 @@ fn body_error(e: &JsonRejection) -> ServiceError {
     )
 }
 
-fn query_error(e: &QueryRejection) -> Refused {
-    Refused(ServiceError::invalid(
+fn query_error(e: &QueryRejection) -> ApiError {
+    ApiError(ServiceError::invalid(
         "query",
         &format!("查询参数有误：{}", e.body_text()),
         &format!("bad query parameters: {}", e.body_text()),
     ))
 }
 
-type Answer<T> = Result<Json<T>, Refused>;
+type Answer<T> = Result<Json<T>, ApiError>;
 
 // --- wire types --------------------------------------------------------------------------------
 
@@ -499,7 +476,7 @@ async fn start(
     State(s): State<Shared>,
     who: Caller,
     Body(b): Body<StartCase>,
-) -> Result<(StatusCode, Json<CaseDto>), Refused> {
+) -> Result<(StatusCode, Json<CaseDto>), ApiError> {
     let c = apply::start_draft(&s.platform, who.user()?, b.item_code.trim()).await?;
     Ok((StatusCode::CREATED, owner(c)))
 }
@@ -567,7 +544,7 @@ async fn upload(
     Path((id, slot)): Path<(String, usize)>,
     q: Result<Query<UploadQuery>, QueryRejection>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<FileDto>), Refused> {
+) -> Result<(StatusCode, Json<FileDto>), ApiError> {
     let Query(q) = q.map_err(|e| query_error(&e))?;
     let p = &s.platform;
     let f = match &who.0 {
@@ -635,7 +612,7 @@ async fn reuse(
     who: Caller,
     Path((id, slot)): Path<(String, usize)>,
     Body(b): Body<Reuse>,
-) -> Result<(StatusCode, Json<FileDto>), Refused> {
+) -> Result<(StatusCode, Json<FileDto>), ApiError> {
     let f = apply::reuse(&s.platform, who.user()?, &id, slot, &b.file_id).await?;
     Ok((StatusCode::CREATED, Json(f.into())))
 }
@@ -649,7 +626,7 @@ async fn remove_file(
     State(s): State<Shared>,
     who: Caller,
     Path((id, file)): Path<(String, String)>,
-) -> Result<StatusCode, Refused> {
+) -> Result<StatusCode, ApiError> {
     apply::detach(&s.platform, who.user()?, &id, &file).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -663,7 +640,7 @@ async fn download(
     State(s): State<Shared>,
     who: Caller,
     Path((id, file)): Path<(String, String)>,
-) -> Result<Response, Refused> {
+) -> Result<Response, ApiError> {
     visible(&s, &who, &id).await?;
     let (name, kind, bytes) = apply::file(&s.platform, &id, &file).await?;
     Ok(crate::admin::cases::file_response(&name, &kind, bytes))
@@ -698,7 +675,7 @@ async fn submit(
         .trim()
         .to_owned();
     if key.len() > 128 {
-        return Err(Refused(ServiceError::invalid(
+        return Err(ApiError(ServiceError::invalid(
             "Idempotency-Key",
             "Idempotency-Key 不能超过 128 个字符",
             "Idempotency-Key is longer than 128 characters",
@@ -826,13 +803,13 @@ async fn register(
     State(s): State<Shared>,
     who: Caller,
     Body(b): Body<Register>,
-) -> Result<(StatusCode, Json<CaseDto>), Refused> {
+) -> Result<(StatusCode, Json<CaseDto>), ApiError> {
     let applicant = apply::NewApplicant {
         kind: match b.applicant_kind.as_str() {
             "" | "person" => cases::ApplicantKind::Person,
             "enterprise" => cases::ApplicantKind::Enterprise,
             _ => {
-                return Err(Refused(ServiceError::invalid(
+                return Err(ApiError(ServiceError::invalid(
                     "applicant_kind",
                     "申请人类型应为 person 或 enterprise",
                     "applicant_kind is person or enterprise",
@@ -1152,7 +1129,7 @@ async fn complete(
     Body(b): Body<Complete>,
 ) -> Answer<TaskDto> {
     let outcome = Outcome::parse(&b.outcome).ok_or_else(|| {
-        Refused(ServiceError::invalid(
+        ApiError(ServiceError::invalid(
             "outcome",
             "结果应为 approve（通过）或 reject（不予批准）",
             "outcome is approve or reject",

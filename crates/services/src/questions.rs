@@ -946,7 +946,7 @@ pub(crate) async fn rotate_keys(p: &Platform) -> Result<u64, ServiceError> {
         .bind(answer)
         .bind(pii.current_id())
         .bind(r.try_get::<String, _>("id")?)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
         done += 1;
     }

@@ -9,8 +9,10 @@
 //! **Invariant:** every state change is one transaction (`Db::begin`); nothing here commits on
 //! its own behalf.
 
+pub mod batch;
 mod group;
 
+pub use batch::{Batch, BatchError};
 pub use group::{Bind, MAX_GROUP, bind_all};
 
 use std::path::Path;
@@ -100,12 +102,16 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             });
+        // Memory-mapped reads: in WAL mode a connection drops its whole page cache whenever
+        // another connection has written, and under a write-heavy load every read would then
+        // copy its pages in again through read(2); mapped, it reads them in place.
         let sqlite = |pool_opts: AnyPoolOptions| {
             pool_opts.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; \
+                         PRAGMA mmap_size = 1073741824;",
                     )
                     .await?;
                     Ok(())
@@ -166,6 +172,15 @@ impl Db {
     /// The pool, for reads.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for one write statement outside a transaction (an autocommit `INSERT`,
+    /// `UPDATE` or `DELETE`). On SQLite this is the one writer connection, so the statement
+    /// queues in-process behind the running transaction instead of contending for the file
+    /// lock from a reader connection and sleeping in SQLite's busy handler; on PostgreSQL it
+    /// is the one pool.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// SQLite only: runs `script` (statements separated by `;`, with `$n` placeholders bound

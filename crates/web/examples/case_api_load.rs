@@ -265,7 +265,8 @@ impl Worker {
                 .or_default()
                 .push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
         }
-        let key = format!("load-{n}");
+        // Unique across runs against one database: a key is the applicant's, whatever the case.
+        let key = format!("load-{}-{n}", std::process::id());
         let c = self
             .call(
                 "submit",

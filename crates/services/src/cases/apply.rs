@@ -483,32 +483,37 @@ pub(crate) async fn attach_as(
     let name = clean_name(name);
     let (file_id, kind, stored) = store_upload(p, by, &name, bytes).await?;
     let now = fmt_time(p.now());
-    let mut tx = p.db.begin().await?;
-    sqlx::query(
+    let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
+    let mut b = yiwang_store::Batch::default();
+    b.push(
         "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&file_id)
-    .bind(&name)
-    .bind(&kind)
-    .bind(i64::try_from(stored.size).unwrap_or(i64::MAX))
-    .bind(&stored.sm3)
-    .bind(by)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
+        vec![
+            file_id.as_str().into(),
+            name.as_str().into(),
+            kind.as_str().into(),
+            size.into(),
+            stored.sm3.as_str().into(),
+            by.into(),
+            now.as_str().into(),
+        ],
+    );
+    b.push(
         "INSERT INTO case_materials (case_id, slot, file_id, material, added_at, added_by) \
          VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&c.id)
-    .bind(i64::try_from(slot).unwrap_or(0))
-    .bind(&file_id)
-    .bind(&material.name)
-    .bind(&now)
-    .bind(by)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+        vec![
+            c.id.as_str().into(),
+            i64::try_from(slot).unwrap_or(0).into(),
+            file_id.as_str().into(),
+            material.name.as_str().into(),
+            now.as_str().into(),
+            by.into(),
+        ],
+    );
+    b.commit_alone(&p.db).await.map_err(|e| match e {
+        // A fresh file id is unique and a slot takes several files: nothing else can clash.
+        yiwang_store::BatchError::Conflict => ServiceError::internal("file id clash"),
+        yiwang_store::BatchError::Store(e) => e.into(),
+    })?;
     Ok(MaterialFile {
         slot,
         material: material.name.clone(),
@@ -621,7 +626,7 @@ pub async fn reuse(
     .bind(&material.name)
     .bind(fmt_time(p.now()))
     .bind(&user.id)
-    .execute(p.db.pool())
+    .execute(p.db.writer())
     .await?;
     Ok(MaterialFile {
         slot,
@@ -666,7 +671,7 @@ pub async fn detach(
     sqlx::query("DELETE FROM case_materials WHERE case_id = $1 AND file_id = $2")
         .bind(id)
         .bind(file_id)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 use yiwang_domain::case::{RecordAction, RecordStatus};
-use yiwang_store::{Row, fmt_time};
+use yiwang_store::{Batch, BatchError, Bind, Row, fmt_time};
 
 use super::NewRecord;
 use crate::{Platform, ServiceError};
@@ -18,23 +18,38 @@ use crate::{Platform, ServiceError};
 const APPROVAL: &str = "cases.approval";
 const DECISION: &str = "cases.decision";
 
-/// The unhandled events of a topic for a consumer, oldest first, created at `since` or later.
+/// Which pending events to look at.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    /// Every one, however old.
+    All,
+    /// Those about one subject (a case).
+    Subject(&'a str),
+}
+
+/// The unhandled events of a topic for a consumer in `scope`, oldest first.
 async fn pending(
     p: &Platform,
     consumer: &str,
     topic: &str,
-    since: &str,
+    scope: Scope<'_>,
 ) -> Result<Vec<(String, Value)>, ServiceError> {
-    let rows = sqlx::query(
-        "SELECT o.id, o.payload FROM outbox o WHERE o.topic = $1 AND o.created_at >= $3 \
+    let (filter, subject) = match scope {
+        Scope::All => ("", None),
+        Scope::Subject(s) => ("AND o.subject = $3 ", Some(s)),
+    };
+    let sql = format!(
+        "SELECT o.id, o.payload FROM outbox o WHERE o.topic = $1 {filter}\
          AND NOT EXISTS (SELECT 1 FROM outbox_done d WHERE d.consumer = $2 AND d.event_id = o.id) \
-         ORDER BY o.created_at, o.id LIMIT 200",
-    )
-    .bind(topic)
-    .bind(consumer)
-    .bind(since)
-    .fetch_all(p.db.pool())
-    .await?;
+         ORDER BY o.created_at, o.id LIMIT 200"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(topic)
+        .bind(consumer);
+    if let Some(s) = subject {
+        q = q.bind(s);
+    }
+    let rows = q.fetch_all(p.db.pool()).await?;
     rows.iter()
         .map(|r| {
             let payload: String = r.try_get("payload")?;
@@ -47,29 +62,24 @@ async fn pending(
 /// it periodically ([`run`]), so an event is handled even when the request that emitted it
 /// could not.
 pub async fn drain(p: &Platform) -> Result<usize, ServiceError> {
-    drain_since(p, "").await
+    drain_scope(p, Scope::All).await
 }
 
-/// How far back [`drain_recent`] looks.
-const RECENT_MINUTES: i64 = 10;
-
-/// Handles the events of the last minutes, for immediacy right after an action that emitted
-/// one (a case accepted, a task completed): the index on (topic, created_at) keeps this cheap
-/// however long the outbox grows, and one drain at a time runs in this process, so concurrent
-/// requests queue behind one scan instead of racing for the same events. Older stragglers are
-/// [`drain`]'s.
-pub async fn drain_recent(p: &Platform) -> Result<usize, ServiceError> {
-    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let since = fmt_time(p.now() - chrono::Duration::minutes(RECENT_MINUTES));
-    let _turn = ONE_AT_A_TIME.lock().await;
-    drain_since(p, &since).await
+/// Handles the pending events about one case (its own and its approval process's), for
+/// immediacy right after an action that may have emitted one (a case accepted, a task
+/// completed): an indexed lookup of a few rows, so concurrent requests about different cases
+/// never wait for each other. Two handlers racing for one event are safe: handling is marked in
+/// `outbox_done` in the transaction that applies the effect, and starting a process is
+/// idempotent by business key.
+pub async fn drain_case(p: &Platform, case_id: &str) -> Result<usize, ServiceError> {
+    drain_scope(p, Scope::Subject(case_id)).await
 }
 
-async fn drain_since(p: &Platform, since: &str) -> Result<usize, ServiceError> {
+async fn drain_scope(p: &Platform, scope: Scope<'_>) -> Result<usize, ServiceError> {
     // One event failing (a process that cannot start, say) is logged and retried next round;
     // it never holds up the others.
     let mut n = 0;
-    for (event, payload) in pending(p, APPROVAL, "case.accepted", since).await? {
+    for (event, payload) in pending(p, APPROVAL, "case.accepted", scope).await? {
         match start_approval(p, &event, &payload).await {
             Ok(true) => n += 1,
             Ok(false) => {}
@@ -78,7 +88,7 @@ async fn drain_since(p: &Platform, since: &str) -> Result<usize, ServiceError> {
             }
         }
     }
-    for (event, payload) in pending(p, DECISION, "workflow.ended", since).await? {
+    for (event, payload) in pending(p, DECISION, "workflow.ended", scope).await? {
         match decide_case(p, &event, &payload).await {
             Ok(true) => n += 1,
             Ok(false) => {}
@@ -112,20 +122,20 @@ async fn start_approval(p: &Platform, event: &str, payload: &Value) -> Result<bo
         .await?;
         instance = Some(s.id);
     }
-    let now = fmt_time(p.now());
-    let mut tx = p.db.begin().await?;
-    if !mark_done(&mut tx, APPROVAL, event, &now).await? {
-        return Ok(false);
-    }
+    let mut b = Batch::default();
+    b.push(DONE_INSERT, done_args(APPROVAL, event, &fmt_time(p.now())));
     if let Some(wf) = instance {
-        sqlx::query("UPDATE cases SET wf_instance = $1 WHERE id = $2")
-            .bind(&wf)
-            .bind(&c.id)
-            .execute(&mut *tx)
-            .await?;
+        b.push(
+            "UPDATE cases SET wf_instance = $1 WHERE id = $2",
+            vec![wf.into(), c.id.as_str().into()],
+        );
     }
-    tx.commit().await?;
-    Ok(true)
+    match b.commit_alone(&p.db).await {
+        Ok(()) => Ok(true),
+        // Handled already (the event's row in outbox_done exists).
+        Err(BatchError::Conflict) => Ok(false),
+        Err(BatchError::Store(e)) => Err(e.into()),
+    }
 }
 
 /// The variables a case's process starts with, for its conditions: the case's facts
@@ -151,6 +161,13 @@ async fn process_variables(
     Ok(vars)
 }
 
+const DONE_INSERT: &str =
+    "INSERT INTO outbox_done (consumer, event_id, done_at) VALUES ($1, $2, $3)";
+
+fn done_args(consumer: &str, event: &str, now: &str) -> Vec<Bind> {
+    vec![consumer.into(), event.into(), now.into()]
+}
+
 /// Records the event as handled by `consumer`; false when it already was.
 async fn mark_done(
     tx: &mut yiwang_store::Transaction<'static, yiwang_store::Any>,
@@ -158,13 +175,9 @@ async fn mark_done(
     event: &str,
     now: &str,
 ) -> Result<bool, ServiceError> {
-    let r =
-        sqlx::query("INSERT INTO outbox_done (consumer, event_id, done_at) VALUES ($1, $2, $3)")
-            .bind(consumer)
-            .bind(event)
-            .bind(now)
-            .execute(&mut **tx)
-            .await;
+    let r = yiwang_store::bind_all(sqlx::query(DONE_INSERT), done_args(consumer, event, now))
+        .execute(&mut **tx)
+        .await;
     match r {
         Ok(_) => Ok(true),
         Err(e) => {
@@ -188,15 +201,14 @@ async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool,
             .bind(instance)
             .fetch_optional(p.db.pool())
             .await?;
-    let mut tx = p.db.begin().await?;
-    if !mark_done(&mut tx, DECISION, event, &now).await? {
-        return Ok(false);
-    }
     let Some(case_id) = found else {
         // Not a case's process (a test or a standalone process): nothing to decide.
+        let mut tx = p.db.begin().await?;
+        let marked = mark_done(&mut tx, DECISION, event, &now).await?;
         tx.commit().await?;
-        return Ok(true);
+        return Ok(marked);
     };
+    // Everything is read before the transaction, which holds the one writer on SQLite.
     let c = super::load(p, &case_id).await?;
     let vars = &payload["variables"];
     let approved = payload["state"] == "completed" && vars["approved"] == Value::Bool(true);
@@ -215,10 +227,17 @@ async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool,
     } else {
         opinion
     };
-    super::window::decision(p, &c, approved, &opinion, (&by_name, &by_id), steps)
-        .write(p, &mut tx)
-        .await?;
-    tx.commit().await?;
+    let mut b = Batch::default();
+    b.push(DONE_INSERT, done_args(DECISION, event, &now));
+    let b = super::window::decision(p, &c, approved, &opinion, (&by_name, &by_id), steps)
+        .into_batch(p, b)?;
+    match b.commit_alone(&p.db).await {
+        Ok(()) => {}
+        // Handled meanwhile (outbox_done), or the case moved since it was read: the next round
+        // looks again if the event is still pending.
+        Err(BatchError::Conflict) => return Ok(false),
+        Err(BatchError::Store(e)) => return Err(e.into()),
+    }
     let c = super::load(p, &case_id).await?;
     let result = if approved {
         "准予许可"

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use yiwang_domain::case::{CaseAction, CaseState, RecordAction, RecordStatus};
-use yiwang_store::{Any, Bind, Row, Transaction, fmt_time, parse_time};
+use yiwang_store::{Any, Batch, BatchError, Bind, Row, Transaction, fmt_time, parse_time};
 
 use crate::identity::staff::{Role, Staff};
 use crate::{FieldError, Platform, ServiceError};
@@ -329,21 +329,32 @@ pub(crate) struct Change<'a> {
 }
 
 impl Change<'_> {
-    /// Applies the change in its own transaction; returns the case as it now is.
+    /// Applies the change in its own transaction (on SQLite one script through the store's
+    /// group commit); returns the case as it now is.
     pub(crate) async fn commit(self, p: &Platform) -> Result<Case, ServiceError> {
         let id = self.case.id.clone();
-        let mut tx = p.db.begin().await?;
-        self.write(p, &mut tx).await?;
-        tx.commit().await?;
+        self.into_batch(p, Batch::default())?
+            .commit_alone(&p.db)
+            .await
+            .map_err(batch_error)?;
         load(p, &id).await
     }
 
-    /// Applies the change inside the caller's transaction.
+    /// Applies the change inside the caller's transaction (which must roll back on an error).
     pub(crate) async fn write(
         self,
         p: &Platform,
         tx: &mut Transaction<'static, Any>,
     ) -> Result<(), ServiceError> {
+        self.into_batch(p, Batch::default())?
+            .run(p.db.backend(), tx)
+            .await
+            .map_err(batch_error)
+    }
+
+    /// `b` and the statements of the change: the process records, the case under its `rev`
+    /// (the guard), the outbox event and the applicant's message.
+    pub(crate) fn into_batch(self, p: &Platform, mut b: Batch) -> Result<Batch, ServiceError> {
         let c = self.case;
         let to = yiwang_domain::case::next(c.state, self.action)
             .map_err(|e| ServiceError::Conflict(format!("{} / {e}", e.message_zh())))?;
@@ -354,7 +365,7 @@ impl Change<'_> {
             .or_else(|| c.case_no.clone())
             .unwrap_or_default();
         let (rseq, rhash) =
-            records::append(tx, &c.id, &case_no, c.rseq, &c.rhash, &self.records).await?;
+            records::append(&mut b, &c.id, &case_no, c.rseq, &c.rhash, &self.records);
         let mut sets = vec![
             ("state", Bind::from(to.as_str())),
             ("rseq", rseq.into()),
@@ -362,20 +373,7 @@ impl Change<'_> {
         ];
         sets.extend(self.sets);
         let (sql, binds) = guarded_update(c, &now, sets);
-        let done = yiwang_store::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| {
-                let e = yiwang_store::StoreError::from(e);
-                if e.is_unique_violation() {
-                    conflict()
-                } else {
-                    e.into()
-                }
-            })?;
-        if done.rows_affected() != 1 {
-            return Err(conflict());
-        }
+        b.guard(&format!("{sql} RETURNING CAST('c' AS TEXT) AS k"), binds);
         let mut payload = json!({
             "case": c.id, "case_no": case_no, "item": c.item_code, "org": c.org,
             "from": c.state.as_str(), "to": to.as_str(), "at": now,
@@ -383,18 +381,51 @@ impl Change<'_> {
         if let (Value::Object(m), Value::Object(extra)) = (&mut payload, self.event) {
             m.extend(extra);
         }
-        sqlx::query("INSERT INTO outbox (id, topic, payload, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(format!("case.{}", action_name(self.action)))
-            .bind(payload.to_string())
-            .bind(&now)
-            .execute(&mut **tx)
-            .await?;
+        b.push(
+            "INSERT INTO outbox (id, topic, payload, created_at, subject) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                format!("case.{}", action_name(self.action)).into(),
+                payload.to_string().into(),
+                now.as_str().into(),
+                c.id.as_str().into(),
+            ],
+        );
         if let (Some(user), Some((title, body))) = (&c.owner_user, self.message) {
-            post_message(tx, user, Some(&c.id), &title, &body, &now).await?;
+            b.push(
+                MESSAGE_INSERT,
+                message_args(user, Some(&c.id), &title, &body, &now),
+            );
         }
-        Ok(())
+        Ok(b)
     }
+}
+
+fn batch_error(e: BatchError) -> ServiceError {
+    match e {
+        BatchError::Conflict => conflict(),
+        BatchError::Store(e) => e.into(),
+    }
+}
+
+const MESSAGE_INSERT: &str = "INSERT INTO user_messages (id, user_id, case_id, title, body, \
+     created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
+fn message_args(
+    user_id: &str,
+    case_id: Option<&str>,
+    title: &str,
+    body: &str,
+    now: &str,
+) -> Vec<Bind> {
+    vec![
+        uuid::Uuid::now_v7().to_string().into(),
+        user_id.into(),
+        Bind::Text(case_id.map(str::to_owned)),
+        title.into(),
+        body.into(),
+        now.into(),
+    ]
 }
 
 /// Writes an in-site message (站内消息) to a citizen's account inside the caller's
@@ -409,16 +440,10 @@ pub(crate) async fn post_message(
     body: &str,
     now: &str,
 ) -> Result<(), ServiceError> {
-    sqlx::query(
-        "INSERT INTO user_messages (id, user_id, case_id, title, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    yiwang_store::bind_all(
+        sqlx::query(MESSAGE_INSERT),
+        message_args(user_id, case_id, title, body, now),
     )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(user_id)
-    .bind(case_id)
-    .bind(title)
-    .bind(body)
-    .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -452,7 +477,7 @@ pub(crate) async fn update_fields(
 ) -> Result<Case, ServiceError> {
     let (sql, binds) = guarded_update(c, &fmt_time(p.now()), sets);
     let done = yiwang_store::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     if done.rows_affected() != 1 {
         return Err(conflict());
@@ -682,7 +707,7 @@ pub(crate) async fn demo_forms(p: &Platform) -> Result<(), ServiceError> {
         .bind(&code)
         .bind(&text)
         .bind(&now)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     }
     Ok(())
@@ -777,7 +802,7 @@ pub(crate) async fn rotate_keys(p: &Platform) -> Result<u64, ServiceError> {
         .bind(delivery.to_string())
         .bind(&current)
         .bind(&id)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
         done += 1;
     }
@@ -797,7 +822,7 @@ pub(crate) async fn rotate_keys(p: &Platform) -> Result<u64, ServiceError> {
             .bind(new)
             .bind(&current)
             .bind(r.try_get::<String, _>("file_id")?)
-            .execute(p.db.pool())
+            .execute(p.db.writer())
             .await?;
         done += 1;
     }

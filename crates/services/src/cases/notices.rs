@@ -247,7 +247,7 @@ pub async fn issue(p: &Platform, c: &Case) -> Result<Option<Document>, ServiceEr
     .bind(&sealed)
     .bind(p.keys.pii.current_id())
     .bind(&now)
-    .execute(p.db.pool())
+    .execute(p.db.writer())
     .await?;
     if inserted.rows_affected() == 0 {
         return Ok(None);
@@ -316,7 +316,7 @@ pub(crate) async fn render_pending(
     .bind(i64::try_from(stored.size).unwrap_or(i64::MAX))
     .bind(&stored.sm3)
     .bind(fmt_time(p.now()))
-    .execute(p.db.pool())
+    .execute(p.db.writer())
     .await?;
     Ok(Some((name, "pdf".to_owned(), bytes)))
 }

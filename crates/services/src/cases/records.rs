@@ -7,21 +7,23 @@
 use serde::Serialize;
 use yiwang_crypto::chain;
 use yiwang_domain::case::{ProcessRecord, RecordAction, RecordStatus};
-use yiwang_store::{Any, Row, Transaction};
+use yiwang_store::{Batch, Bind, Row};
 
 use super::NewRecord;
 use crate::{Platform, ServiceError};
 
-/// Appends `records` after the case's head (`rseq`, `rhash`); returns the new head.
-pub(crate) async fn append(
-    tx: &mut Transaction<'static, Any>,
+/// Appends `records` after the case's head (`rseq`, `rhash`) to the batch of the change; returns
+/// the new head.
+pub(crate) fn append(
+    b: &mut Batch,
     case_id: &str,
     case_no: &str,
     mut rseq: i64,
     rhash: &str,
     records: &[NewRecord],
-) -> Result<(i64, String), ServiceError> {
+) -> (i64, String) {
     let mut head = rhash.to_owned();
+    let mut args = Vec::with_capacity(records.len() * 13);
     for n in records {
         rseq += 1;
         let rec = ProcessRecord {
@@ -37,29 +39,34 @@ pub(crate) async fn append(
             status: n.status,
         };
         let hash = chain::link(&head, &rec.chain_bytes());
-        sqlx::query(
-            "INSERT INTO case_records (case_id, seq, case_no, step, handler, handler_id, action, \
-             opinion, started_at, ended_at, status, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(case_id)
-        .bind(rseq)
-        .bind(&rec.case_no)
-        .bind(&rec.step)
-        .bind(&rec.handler)
-        .bind(&rec.handler_id)
-        .bind(rec.action.code())
-        .bind(&rec.opinion)
-        .bind(&rec.started_at)
-        .bind(&rec.ended_at)
-        .bind(rec.status.code())
-        .bind(&head)
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
+        args.extend([
+            Bind::from(case_id),
+            rseq.into(),
+            rec.case_no.into(),
+            rec.step.into(),
+            rec.handler.into(),
+            rec.handler_id.into(),
+            rec.action.code().into(),
+            rec.opinion.into(),
+            rec.started_at.into(),
+            rec.ended_at.into(),
+            rec.status.code().into(),
+            head.as_str().into(),
+            hash.as_str().into(),
+        ]);
         head = hash;
     }
-    Ok((rseq, head))
+    if !records.is_empty() {
+        b.push(
+            &format!(
+                "INSERT INTO case_records (case_id, seq, case_no, step, handler, handler_id, \
+                 action, opinion, started_at, ended_at, status, prev_hash, hash) VALUES {}",
+                yiwang_store::batch::values(records.len(), 13)
+            ),
+            args,
+        );
+    }
+    (rseq, head)
 }
 
 fn record_row(r: &yiwang_store::AnyRow) -> Result<(ProcessRecord, String, String), ServiceError> {

@@ -261,7 +261,7 @@ pub async fn accept(
     super::notices::issue_for_state(p, &c).await;
     if c.case_type == "2" {
         // Start the approval process now (the event consumer would otherwise do it shortly).
-        super::events::drain_recent(p).await?;
+        super::events::drain_case(p, id).await?;
         return load(p, id).await;
     }
     Ok(c)

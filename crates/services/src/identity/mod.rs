@@ -214,7 +214,7 @@ pub async fn rotate_keys(p: &crate::Platform) -> Result<u64, crate::ServiceError
             sqlx::query("UPDATE staff SET totp_secret_enc = $1 WHERE id = $2")
                 .bind(new)
                 .bind(r.try_get::<String, _>("id")?)
-                .execute(p.db.pool())
+                .execute(p.db.writer())
                 .await?;
             done += 1;
         }

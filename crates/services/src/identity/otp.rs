@@ -187,7 +187,7 @@ pub async fn consume(
     if !yiwang_crypto::eq_constant_time(stored.as_bytes(), given.as_bytes()) {
         sqlx::query("UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1")
             .bind(&id)
-            .execute(p.db.pool())
+            .execute(p.db.writer())
             .await?;
         return Err(wrong());
     }
@@ -195,7 +195,7 @@ pub async fn consume(
     let used = sqlx::query("UPDATE otp_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
         .bind(fmt_time(now))
         .bind(&id)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     if used.rows_affected() != 1 {
         return Err(wrong());

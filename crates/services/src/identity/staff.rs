@@ -480,7 +480,7 @@ pub async fn session(p: &Platform, token: &str) -> Result<Option<Session>, Servi
         sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
             .bind(fmt_time(now))
             .bind(&hash)
-            .execute(p.db.pool())
+            .execute(p.db.writer())
             .await?;
     }
     let staff_id: String = r.try_get("staff_id")?;
@@ -527,7 +527,7 @@ pub async fn switch_org(p: &Platform, token: &str, org: &str) -> Result<Session,
     sqlx::query("UPDATE sessions SET active_org = $1 WHERE id_hash = $2")
         .bind(org)
         .bind(token_hash(token))
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     session(p, token)
         .await?
@@ -575,7 +575,7 @@ pub(crate) async fn mark_mfa_passed(
 pub async fn sign_out(p: &Platform, token: &str) -> Result<(), ServiceError> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(token_hash(token))
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     Ok(())
 }

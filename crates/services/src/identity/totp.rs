@@ -43,7 +43,7 @@ pub async fn begin_enrolment(p: &Platform, s: &Session) -> Result<Enrolment, Ser
     sqlx::query("UPDATE staff SET totp_secret_enc = $1 WHERE id = $2 AND totp_enabled = 0")
         .bind(&sealed)
         .bind(&s.staff.id)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     Ok(Enrolment {
         secret_base32: totp::base32(&secret),

@@ -788,7 +788,7 @@ pub async fn user_session(p: &Platform, token: &str) -> Result<Option<UserSessio
         sqlx::query("UPDATE user_sessions SET last_seen = $1 WHERE id_hash = $2")
             .bind(fmt_time(now))
             .bind(&hash)
-            .execute(p.db.pool())
+            .execute(p.db.writer())
             .await?;
     }
     let user_id: String = r.try_get("user_id")?;
@@ -803,7 +803,7 @@ pub async fn user_session(p: &Platform, token: &str) -> Result<Option<UserSessio
 pub async fn sign_out(p: &Platform, token: &str) -> Result<(), ServiceError> {
     sqlx::query("DELETE FROM user_sessions WHERE id_hash = $1")
         .bind(token_hash(token))
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     Ok(())
 }

@@ -285,8 +285,9 @@ async fn simple_update(
             "任务状态已变化，请刷新 / the task changed: reload".into(),
         ));
     }
-    runtime::note(&mut tx, instance, &fmt_time(p.now()), &actor.username, note).await?;
+    let noted = runtime::note(&mut tx, instance, &fmt_time(p.now()), &actor.username, note).await?;
     tx.commit().await?;
+    p.workflow.noted(instance, noted);
     Ok(())
 }
 

@@ -319,7 +319,7 @@ pub async fn load_demo(p: &Platform) -> Result<(), ServiceError> {
         .map_err(|e| ServiceError::internal(format!("encrypt phone: {e}")))?;
     sqlx::query("UPDATE staff SET phone_enc = $1 WHERE username = 'yl.scjg.approver'")
         .bind(enc)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await?;
     // Every item of the organisations the demo approvers work in (岳麓区市场监督管理局 and
     // 岳麓区人力资源和社会保障局).

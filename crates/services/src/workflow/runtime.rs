@@ -61,6 +61,25 @@ impl Cache {
             g.remove(&s.id);
         }
     }
+    /// After a note committed: the cached copy moves to the note's `rev` when it was the one
+    /// just before (so the next transition need not meet a conflict and read again); any other
+    /// copy is dropped.
+    pub(super) fn noted(&self, id: &str, n: Noted) {
+        let mut g = match self.instances.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        match g.get_mut(id) {
+            Some(s) if s.rev == n.rev - 1 => {
+                s.rev = n.rev;
+                s.hseq = n.hseq;
+            }
+            Some(_) => {
+                g.remove(id);
+            }
+            None => {}
+        }
+    }
     pub(super) fn forget(&self, id: &str) {
         match self.instances.lock() {
             Ok(mut g) => g.remove(id),
@@ -318,26 +337,6 @@ fn history_kind(k: &HistoryKind) -> (&'static str, Value) {
     }
 }
 
-/// Placeholders `($1, $2, …), (…)` for `rows` rows of `cols` columns.
-fn values(rows: usize, cols: usize) -> String {
-    let mut s = String::new();
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
-        }
-        s.push(')');
-    }
-    s
-}
-
 fn id_list(ids: impl Iterator<Item = u64>) -> String {
     let v: Vec<String> = ids.map(|i| i.to_string()).collect();
     if v.is_empty() {
@@ -348,134 +347,7 @@ fn id_list(ids: impl Iterator<Item = u64>) -> String {
 }
 
 use yiwang_store::Bind as Arg;
-
-/// The statements of one transition, sent to the database in one round trip: on SQLite as one
-/// multi-statement query (run in order), on PostgreSQL as one statement of data-modifying
-/// `WITH` parts (one snapshot: the parts never touch the same row). Guard parts return a key
-/// (`RETURNING CAST('i' AS TEXT) AS k`); the caller checks every guard came back, else the
-/// transaction is rolled back as a conflict.
-#[derive(Default)]
-struct Batch {
-    parts: Vec<String>,
-    guards: Vec<usize>,
-    args: Vec<Arg>,
-}
-
-impl Batch {
-    /// Add a statement written with its own `$1…$n`; they are renumbered after the others'.
-    fn push(&mut self, sql: &str, args: Vec<Arg>) {
-        let base = self.args.len();
-        let mut out = String::with_capacity(sql.len() + 8);
-        let mut chars = sql.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-                let mut n = 0usize;
-                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                    n = n * 10 + d as usize;
-                    chars.next();
-                }
-                out.push('$');
-                out.push_str(&(base + n).to_string());
-            } else {
-                out.push(c);
-            }
-        }
-        self.parts.push(out);
-        self.args.extend(args);
-    }
-
-    /// Add a guard: a statement ending in `RETURNING CAST('…' AS TEXT) AS k` that must return a row.
-    fn guard(&mut self, sql: &str, args: Vec<Arg>) {
-        self.guards.push(self.parts.len());
-        self.push(sql, args);
-    }
-
-    /// Run the batch as a transaction of its own. On SQLite the batch is one script for the
-    /// store's group commit (`Db::commit_script`: atomic in its own savepoint, committed before
-    /// this returns, the writer task owning it so that a cancelled request never leaves the
-    /// connection inside it), each guard followed by a statement that fails when the guard
-    /// changed no row. On PostgreSQL: begin, the batch, commit.
-    async fn commit_alone(self, db: &yiwang_store::Db) -> Result<(), ServiceError> {
-        let conflict = conflict_error;
-        if db.backend() == yiwang_store::Backend::Postgres {
-            let mut tx = db.begin().await?;
-            let guards = self.guards.len();
-            if self.run(db.backend(), &mut tx).await? != guards {
-                return Err(conflict());
-            }
-            tx.commit().await?;
-            return Ok(());
-        }
-        let mut sql = String::new();
-        for (i, part) in self.parts.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(";\n");
-            }
-            sql.push_str(part);
-            if self.guards.contains(&i) {
-                // json() of a malformed text raises an error: the script stops here.
-                sql.push_str(";\nSELECT CASE WHEN changes() = 0 THEN json('yiwang-conflict') END");
-            }
-        }
-        match db.commit_script(sql, self.args).await {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                if e.to_string().contains("malformed JSON") || e.is_unique_violation() {
-                    Err(conflict())
-                } else {
-                    Err(e.into())
-                }
-            }
-        }
-    }
-
-    /// Run the batch; returns how many guard rows came back (`usize::MAX` when a unique key
-    /// already existed: the transition started from a stale copy).
-    async fn run(
-        self,
-        backend: yiwang_store::Backend,
-        tx: &mut Transaction<'static, Any>,
-    ) -> Result<usize, ServiceError> {
-        let sql = match backend {
-            yiwang_store::Backend::Sqlite => self.parts.join(";\n"),
-            yiwang_store::Backend::Postgres => {
-                let mut s = String::from("WITH ");
-                for (i, part) in self.parts.iter().enumerate() {
-                    if i > 0 {
-                        s.push_str(",\n");
-                    }
-                    s.push_str(&format!("p{i} AS ({part})"));
-                }
-                let selects: Vec<String> = self
-                    .guards
-                    .iter()
-                    .map(|g| format!("SELECT k FROM p{g}"))
-                    .collect();
-                s.push('\n');
-                if selects.is_empty() {
-                    s.push_str("SELECT CAST('-' AS TEXT) AS k WHERE 1 = 0");
-                } else {
-                    s.push_str(&selects.join(" UNION ALL "));
-                }
-                s
-            }
-        };
-        let q = yiwang_store::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), self.args);
-        match q.fetch_all(&mut **tx).await {
-            Ok(rows) => Ok(rows.len()),
-            // Rows keyed by the instance's history sequence or work-item numbers exist already:
-            // the copy this transition started from is stale. A conflict, not a fault.
-            Err(e) => {
-                let e = yiwang_store::StoreError::from(e);
-                if e.is_unique_violation() {
-                    Ok(usize::MAX)
-                } else {
-                    Err(e.into())
-                }
-            }
-        }
-    }
-}
+use yiwang_store::batch::{Batch, BatchError, values};
 
 /// The statements of one transition: the engine went from `before.inst` to `after`; `done` is
 /// the task a person (or an escalation) completed; `notes` are history rows written before the
@@ -806,6 +678,9 @@ async fn prepare(
         ));
     }
     if !events.is_empty() {
+        // The subject is the business key (a case's process: the case), so that the request
+        // that ended the process can have the case decided at once.
+        let subject = Some(before.business_key.clone()).filter(|k| !k.is_empty());
         let mut args = Vec::new();
         for (topic, payload) in &events {
             args.extend([
@@ -813,12 +688,13 @@ async fn prepare(
                 (*topic).into(),
                 payload.to_string().into(),
                 (&at).into(),
+                Arg::Text(subject.clone()),
             ]);
         }
         b.push(
             &format!(
-                "INSERT INTO outbox (id, topic, payload, created_at) VALUES {}",
-                values(events.len(), 4)
+                "INSERT INTO outbox (id, topic, payload, created_at, subject) VALUES {}",
+                values(events.len(), 5)
             ),
             args,
         );
@@ -846,10 +722,7 @@ pub(super) async fn write(
     notes: Vec<Note>,
 ) -> Result<Stored, ServiceError> {
     let (b, written) = prepare(p, before, after, actor, done, notes, None).await?;
-    let guards = b.guards.len();
-    if b.run(p.db.backend(), tx).await? != guards {
-        return Err(conflict_error());
-    }
+    b.run(p.db.backend(), tx).await.map_err(batch_error)?;
     Ok(written)
 }
 
@@ -943,7 +816,7 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
     }];
     let fresh = Fresh { limit_days };
     let (batch, written) = prepare(p, &before, inst, actor, None, notes, Some(&fresh)).await?;
-    match batch.commit_alone(&p.db).await {
+    match batch.commit_alone(&p.db).await.map_err(batch_error) {
         Ok(()) => {
             p.workflow.keep(&written);
             Ok(written)
@@ -1004,9 +877,16 @@ async fn transition_from(
     let mut after = before.inst.clone();
     op(&loaded.deployment, &before, &mut after)?;
     let (batch, written) = prepare(p, &before, after, actor, done, notes, None).await?;
-    batch.commit_alone(&p.db).await?;
+    batch.commit_alone(&p.db).await.map_err(batch_error)?;
     p.workflow.keep(&written);
     Ok(written)
+}
+
+fn batch_error(e: BatchError) -> ServiceError {
+    match e {
+        BatchError::Conflict => conflict_error(),
+        BatchError::Store(e) => e.into(),
+    }
 }
 
 fn conflict_error() -> ServiceError {
@@ -1193,15 +1073,23 @@ pub(super) async fn note(
     at: &str,
     actor: &str,
     n: Note,
-) -> Result<(), ServiceError> {
-    let seq: i64 = sqlx::query(
-        "UPDATE wf_instances SET hseq = hseq + 1, rev = rev + 1 WHERE id = $1 RETURNING hseq",
+) -> Result<Noted, ServiceError> {
+    let r = sqlx::query(
+        "UPDATE wf_instances SET hseq = hseq + 1, rev = rev + 1 WHERE id = $1 RETURNING hseq, rev",
     )
     .bind(id)
     .fetch_one(&mut **tx)
-    .await?
-    .try_get("hseq")?;
-    history_row(tx, id, seq, at, &n.node, n.kind, actor, n.detail).await
+    .await?;
+    let (seq, rev): (i64, i64) = (r.try_get("hseq")?, r.try_get("rev")?);
+    history_row(tx, id, seq, at, &n.node, n.kind, actor, n.detail).await?;
+    Ok(Noted { rev, hseq: seq })
+}
+
+/// Where a note left its instance: its new `rev` and history sequence.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Noted {
+    rev: i64,
+    hseq: i64,
 }
 
 #[allow(clippy::too_many_arguments)]

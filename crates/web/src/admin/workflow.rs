@@ -756,15 +756,18 @@ pub(crate) async fn act(
     session.check_csrf(&f.csrf)?;
     let p = &s.platform;
     let me = &session.staff;
+    // The business key of a completed task's process: its case is decided at once if it ended.
+    let mut completed_key = None;
     let result = match action.as_str() {
         "claim" => inbox::claim(p, me, &id).await.map(|t| (t.id, "claimed")),
         "unclaim" => inbox::unclaim(p, me, &id)
             .await
             .map(|t| (t.id, "unclaimed")),
         "complete" => match inbox::Outcome::parse(&f.outcome) {
-            Some(o) => inbox::complete(p, me, &id, o, &f.opinion)
-                .await
-                .map(|t| (t.id, "completed")),
+            Some(o) => inbox::complete(p, me, &id, o, &f.opinion).await.map(|t| {
+                completed_key = Some(t.business_key);
+                (t.id, "completed")
+            }),
             None => Err(ServiceError::Invalid(vec![FieldError::new(
                 "outcome",
                 "请选择办理结果（通过或不予批准）",
@@ -801,8 +804,8 @@ pub(crate) async fn act(
             let _ = tid;
             // A process that just ended decides its case at once (the server's event loop
             // would otherwise do it within seconds); a failure there is logged and retried.
-            if done == "completed"
-                && let Err(e) = yiwang_services::cases::events::drain_recent(&s.platform).await
+            if let Some(key) = completed_key
+                && let Err(e) = yiwang_services::cases::events::drain_case(&s.platform, &key).await
             {
                 tracing::warn!(error = %e, "case events after a completion");
             }

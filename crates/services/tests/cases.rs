@@ -564,3 +564,137 @@ async fn rotating_keys_re_encrypts_cases_and_notices() {
         .unwrap();
     assert_eq!(found, 1);
 }
+
+/// An active item handled online that serves legal persons only (`persons: false`), or persons
+/// only (`persons: true`).
+async fn item_serving(p: &Platform, persons: bool) -> String {
+    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM items ORDER BY code")
+        .fetch_all(p.db.pool())
+        .await
+        .unwrap();
+    for code in codes {
+        let Ok(item) = yiwang_services::catalogue::published(p, &code).await else {
+            continue;
+        };
+        let g = &item.guide;
+        if g.handling_forms
+            .contains(&yiwang_domain::dict::HandlingForm::Online)
+            && item.summary.state == yiwang_domain::item::ItemState::Active
+            && g.service_objects.iter().all(|o| o.is_person() == persons)
+        {
+            return code;
+        }
+    }
+    panic!("the demo province has no such item (persons: {persons})");
+}
+
+/// 法人办事: a legal representative and an agent apply for their enterprise; nobody else may,
+/// an item for persons takes no enterprise (nor the other way round), and an agent whose grant
+/// was revoked after starting cannot submit.
+async fn enterprise_applications(b: Backend) {
+    let t = common::platform(b).await;
+    let p = &t.p;
+    let legal = item_serving(p, false).await;
+    let personal = item_serving(p, true).await;
+    let credit = yiwang_connectors::demo::XIANGJIANG_TECH_CREDIT_CODE;
+    let rep = citizen(p, "13800000004").await;
+    let agent = citizen(p, "13800000005").await;
+    let wang = citizen(p, "13800000002").await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM cases")
+            .fetch_one(p.db.pool())
+            .await
+            .unwrap()
+    };
+    let before = count().await;
+    let as_ent = apply::ApplyAs::Enterprise(credit);
+    assert!(matches!(
+        apply::start_draft(p, &rep, &legal).await,
+        Err(ServiceError::Conflict(_))
+    ));
+    assert!(matches!(
+        apply::start_draft_as(p, &rep, &personal, as_ent).await,
+        Err(ServiceError::Conflict(_))
+    ));
+    assert!(matches!(
+        apply::start_draft_as(
+            p,
+            &rep,
+            &legal,
+            apply::ApplyAs::Enterprise("91430104MA4L7R2K1")
+        )
+        .await,
+        Err(ServiceError::Invalid(_))
+    ));
+    assert!(matches!(
+        apply::start_draft_as(p, &wang, &legal, as_ent).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    // An enterprise of the legal-person library that nobody bound: the same refusal.
+    let unbound = yiwang_connectors::fixed_enterprises()
+        .into_iter()
+        .find(|e| e.credit_code != credit)
+        .expect("another enterprise in the demo library")
+        .credit_code;
+    assert!(matches!(
+        apply::start_draft_as(p, &rep, &legal, apply::ApplyAs::Enterprise(&unbound)).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert_eq!(count().await, before, "refusals create nothing");
+
+    let name = yiwang_services::identity::enterprises::enterprise(p, credit)
+        .await
+        .unwrap()
+        .unwrap()
+        .name;
+    let by_rep = apply::start_draft_as(p, &rep, &legal, as_ent)
+        .await
+        .unwrap();
+    assert_eq!(by_rep.applicant_kind, cases::ApplicantKind::Enterprise);
+    assert_eq!(by_rep.applicant_name, name);
+    assert_eq!(by_rep.owner_user.as_deref(), Some(rep.id.as_str()));
+    assert!(
+        !by_rep.applicant_id_masked.contains("MA4L7R2K"),
+        "the credit code is masked"
+    );
+    let by_agent = apply::start_draft_as(p, &agent, &legal, as_ent)
+        .await
+        .unwrap();
+    assert_eq!(by_agent.applicant_name, name);
+    assert_eq!(by_agent.owner_user.as_deref(), Some(agent.id.as_str()));
+    // The agent's case is the agent's; the representative does not see it as theirs.
+    assert!(apply::mine(p, &rep, &by_agent.id).await.is_err());
+
+    // Submitting checks the right to act again: with the grant revoked, the agent is refused
+    // before anything else; the representative gets on to the missing materials.
+    sqlx::query("UPDATE agent_grants SET revoked_at = $1, revoked_by = $2 WHERE agent_user = $3")
+        .bind("2026-01-01T00:00:00.000Z")
+        .bind(&rep.id)
+        .bind(&agent.id)
+        .execute(p.db.writer())
+        .await
+        .unwrap();
+    assert!(matches!(
+        apply::submit(p, &agent, &by_agent.id, "e-1", None).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        apply::start_draft_as(p, &agent, &legal, as_ent).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        apply::submit(p, &rep, &by_rep.id, "e-2", None).await,
+        Err(ServiceError::Invalid(_))
+    ));
+    assert_eq!(
+        apply::mine(p, &agent, &by_agent.id).await.unwrap().state,
+        CaseState::Draft
+    );
+}
+
+#[tokio::test]
+async fn enterprise_applications_on_every_backend() {
+    for b in backends() {
+        enterprise_applications(b).await;
+    }
+}

@@ -181,6 +181,62 @@ async fn journey(app: &App) {
     assert_eq!(problem_fields(&v), ["body"]);
     let (s, v) = citizen.post("/cases", json!({ "item_code": "nope" })).await;
     assert_eq!(s, 404, "{v}");
+    // For an enterprise the citizen may not act for (and this item serves persons only): 409
+    // for the item first, then 403 / 400 on an item for legal persons.
+    let credit = yiwang_connectors::demo::XIANGJIANG_TECH_CREDIT_CODE;
+    let (s, v) = citizen
+        .post(
+            "/cases",
+            json!({ "item_code": item, "credit_code": credit }),
+        )
+        .await;
+    assert_eq!(s, 409, "{v}");
+    let legal: Vec<String> = sqlx::query_scalar("SELECT code FROM items ORDER BY code")
+        .fetch_all(p.db.pool())
+        .await
+        .unwrap();
+    let mut legal_item = None;
+    for code in legal {
+        let it = yiwang_services::catalogue::published(p, &code)
+            .await
+            .unwrap();
+        if it
+            .guide
+            .handling_forms
+            .contains(&yiwang_domain::dict::HandlingForm::Online)
+            && it.summary.state == yiwang_domain::item::ItemState::Active
+            && it.guide.service_objects.iter().all(|o| !o.is_person())
+        {
+            legal_item = Some(code);
+            break;
+        }
+    }
+    let legal_item = legal_item.expect("an online item for legal persons");
+    let (s, v) = citizen
+        .post(
+            "/cases",
+            json!({ "item_code": legal_item, "credit_code": credit }),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = citizen
+        .post(
+            "/cases",
+            json!({ "item_code": legal_item, "credit_code": "123" }),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(problem_fields(&v), ["credit_code"]);
+    let rep = api(app, client, "openid cases", Who::Citizen("13800000004")).await;
+    let (s, v) = rep
+        .post(
+            "/cases",
+            json!({ "item_code": legal_item, "credit_code": credit }),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["applicant_kind"], "enterprise", "{v}");
+
     let (s, v) = citizen.post("/cases", json!({ "item_code": item })).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["state"], "draft");

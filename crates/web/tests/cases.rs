@@ -345,3 +345,102 @@ async fn online_application_through_the_pages_on_every_backend() {
         journey(&app).await;
     }
 }
+
+/// 法人办事 through the pages: for an item serving legal persons, the start page offers the
+/// enterprises the citizen may act for (and not themself); starting for one makes a case of
+/// the enterprise; a citizen who may act for none is told how to get there.
+async fn enterprise_start(app: &App) {
+    let p = &app.platform;
+    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM items ORDER BY code")
+        .fetch_all(p.db.pool())
+        .await
+        .unwrap();
+    let mut legal = None;
+    for code in codes {
+        let item = yiwang_services::catalogue::published(p, &code)
+            .await
+            .unwrap();
+        let g = &item.guide;
+        if g.handling_forms
+            .contains(&yiwang_domain::dict::HandlingForm::Online)
+            && item.summary.state == yiwang_domain::item::ItemState::Active
+            && g.service_objects.iter().all(|o| !o.is_person())
+        {
+            legal = Some(code);
+            break;
+        }
+    }
+    let legal = legal.expect("an online item for legal persons");
+    let credit = yiwang_connectors::demo::XIANGJIANG_TECH_CREDIT_CODE;
+
+    let agent = app.browser();
+    agent.citizen_sign_in("13800000005", "/account/cases").await;
+    let start = agent.get(&format!("/account/cases/new?item={legal}")).await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    assert!(
+        start.body.contains(&format!("value=\"{credit}\"")),
+        "{}",
+        start.body
+    );
+    assert!(
+        !start.body.contains("value=\"self\""),
+        "the item is not for persons"
+    );
+    // Applying for oneself anyway: a readable refusal, nothing created.
+    let r = agent
+        .post(
+            "/account/cases/new",
+            &[
+                ("csrf", &start.csrf()),
+                ("item", &legal),
+                ("applicant", "self"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("以企业身份办理"), "{}", r.body);
+    let r = agent
+        .post(
+            "/account/cases/new",
+            &[
+                ("csrf", &start.csrf()),
+                ("item", &legal),
+                ("applicant", credit),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = case_id(&r.location);
+    let (kind, name): (String, String) =
+        sqlx::query_as("SELECT applicant_kind, applicant_name FROM cases WHERE id = $1")
+            .bind(&id)
+            .fetch_one(p.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(kind, "enterprise");
+    assert!(name.contains("湘江"), "{name}");
+
+    let other = app.browser();
+    other.citizen_sign_in("13800000002", "/account/cases").await;
+    let start = other.get(&format!("/account/cases/new?item={legal}")).await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    assert!(start.body.contains("/account/enterprise"), "{}", start.body);
+    assert!(!start.body.contains("id=\"start\""));
+    let r = other
+        .post(
+            "/account/cases/new",
+            &[
+                ("csrf", &start.csrf()),
+                ("item", &legal),
+                ("applicant", credit),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+}
+
+#[tokio::test]
+async fn enterprise_applications_through_the_pages() {
+    let app = common::spawn(Backend::Sqlite, Time::System).await;
+    enterprise_start(&app).await;
+}

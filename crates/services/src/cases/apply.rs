@@ -100,8 +100,110 @@ pub(crate) async fn insert_case(
     Ok(id)
 }
 
-/// Starts a draft application of the signed-in citizen for an item that is handled online.
+/// Whom a signed-in citizen applies for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyAs<'a> {
+    /// Themself (个人办事).
+    Myself,
+    /// An enterprise, by 统一社会信用代码, as its legal representative or its agent (法人办事).
+    Enterprise(&'a str),
+}
+
+impl<'a> ApplyAs<'a> {
+    /// From a form or request field: empty or `self` for oneself, else a credit code.
+    pub fn from_field(v: &'a str) -> ApplyAs<'a> {
+        match v.trim() {
+            "" | "self" => ApplyAs::Myself,
+            code => ApplyAs::Enterprise(code),
+        }
+    }
+}
+
+/// Starts a draft application of the signed-in citizen, for themself, for an item that is
+/// handled online.
 pub async fn start_draft(p: &Platform, user: &User, item_code: &str) -> Result<Case, ServiceError> {
+    start_draft_as(p, user, item_code, ApplyAs::Myself).await
+}
+
+/// The applicant of an online application by `user` as `who`: the citizen themself when the
+/// item serves persons, or an enterprise they may act for on this item when it serves legal
+/// persons (its name and credit code; the contact phone is the acting citizen's).
+async fn online_applicant(
+    p: &Platform,
+    user: &User,
+    item: &PublishedItem,
+    who: ApplyAs<'_>,
+) -> Result<NewApplicant, ServiceError> {
+    let g = &item.guide;
+    let (name, id_number, phone) = crate::identity::users::identity_of(p, &user.id).await?;
+    match who {
+        ApplyAs::Myself => {
+            if !g.service_objects.iter().any(|o| o.is_person()) {
+                return Err(ServiceError::Conflict(
+                    "该事项面向法人，请以企业身份办理 / this item is for legal persons: apply for an enterprise"
+                        .into(),
+                ));
+            }
+            Ok(NewApplicant {
+                kind: ApplicantKind::Person,
+                name,
+                id: id_number,
+                phone,
+                user_id: Some(user.id.clone()),
+            })
+        }
+        ApplyAs::Enterprise(code) => {
+            let code = yiwang_domain::codes::CreditCode::parse(code.trim()).map_err(|_| {
+                ServiceError::invalid(
+                    "credit_code",
+                    "统一社会信用代码格式不正确",
+                    "not a unified social credit code",
+                )
+            })?;
+            if !g.service_objects.iter().any(|o| !o.is_person()) {
+                return Err(ServiceError::Conflict(
+                    "该事项面向个人，请以个人身份办理 / this item is for persons: apply for yourself"
+                        .into(),
+                ));
+            }
+            let enterprise = crate::identity::enterprises::enterprise(p, code.as_str()).await?;
+            let allowed = match &enterprise {
+                Some(_) => {
+                    crate::identity::enterprises::may_act_for(
+                        p,
+                        &user.id,
+                        code.as_str(),
+                        Some(&item.basic_code),
+                    )
+                    .await?
+                }
+                None => false,
+            };
+            match enterprise {
+                Some(e) if allowed => Ok(NewApplicant {
+                    kind: ApplicantKind::Enterprise,
+                    name: e.name,
+                    id: code.as_str().to_owned(),
+                    phone,
+                    user_id: Some(user.id.clone()),
+                }),
+                _ => Err(ServiceError::Forbidden(
+                    "您不是该企业的法定代表人，也没有该企业办理此事项的授权 / you may not act for this enterprise on this item"
+                        .into(),
+                )),
+            }
+        }
+    }
+}
+
+/// Starts a draft application of the signed-in citizen for `who` (themself or an enterprise
+/// they may act for) for an item that is handled online.
+pub async fn start_draft_as(
+    p: &Platform,
+    user: &User,
+    item_code: &str,
+    who: ApplyAs<'_>,
+) -> Result<Case, ServiceError> {
     let item = item_for_case(p, item_code).await?;
     let g = &item.guide;
     if !g.handling_forms.contains(&HandlingForm::Online) {
@@ -117,22 +219,7 @@ pub async fn start_draft(p: &Platform, user: &User, item_code: &str) -> Result<C
             g.min_level
         )));
     }
-    if !g
-        .service_objects
-        .contains(&yiwang_domain::dict::ServiceObject::NaturalPerson)
-    {
-        return Err(ServiceError::Conflict(
-            "该事项面向法人，请以企业身份办理 / this item is for legal persons".into(),
-        ));
-    }
-    let (name, id_number, phone) = crate::identity::users::identity_of(p, &user.id).await?;
-    let a = NewApplicant {
-        kind: ApplicantKind::Person,
-        name,
-        id: id_number,
-        phone,
-        user_id: Some(user.id.clone()),
-    };
+    let a = online_applicant(p, user, &item, who).await?;
     let mut tx = p.db.begin().await?;
     let id = insert_case(
         p,
@@ -746,6 +833,19 @@ pub async fn submit(
     rev: Option<i64>,
 ) -> Result<Case, ServiceError> {
     let c = mine(p, user, id).await?;
+    if c.applicant_kind == ApplicantKind::Enterprise && c.state == CaseState::Draft {
+        // A grant may have been revoked, or may have lapsed, since the draft was started.
+        let code = super::applicant_id(p, &c.id).await?;
+        let item = crate::catalogue::published(p, &c.item_code).await?;
+        if !crate::identity::enterprises::may_act_for(p, &user.id, &code, Some(&item.basic_code))
+            .await?
+        {
+            return Err(ServiceError::Forbidden(
+                "您已不再有该企业办理此事项的授权 / you may no longer act for this enterprise on this item"
+                    .into(),
+            ));
+        }
+    }
     let who = yiwang_crypto::mask::mask_name(&c.applicant_name);
     let c = submit_as(p, c, (&who, &user.id), "网上申报", submit_key, rev).await?;
     super::notify_applicant(p, &c, "已提交，等待受理").await;

@@ -263,6 +263,19 @@ pub async fn for_staff(
     Ok((c, a))
 }
 
+/// The applicant's decrypted ID number or credit code (for checks, never for display).
+pub(crate) async fn applicant_id(p: &Platform, id: &str) -> Result<String, ServiceError> {
+    let enc: String = sqlx::query_scalar("SELECT applicant_id_enc FROM cases WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p.db.pool())
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    p.keys
+        .pii
+        .decrypt("applicant_id", &enc)
+        .map_err(|e| ServiceError::internal(format!("applicant id: {e}")))
+}
+
 /// The decrypted form values of a case (for its applicant and handlers).
 pub async fn form_values(p: &Platform, id: &str) -> Result<Value, ServiceError> {
     let enc: String = sqlx::query_scalar("SELECT form_enc FROM cases WHERE id = $1")

@@ -543,14 +543,34 @@ pub async fn represented(p: &Platform, s: &UserSession) -> Result<Vec<Enterprise
     .fetch_all(p.db.pool())
     .await?
     .iter()
-    .map(|r| {
-        Ok(Enterprise {
-            credit_code: r.try_get("credit_code")?,
-            name: r.try_get("name")?,
-            kind: r.try_get("kind")?,
-            region: r.try_get("region")?,
-            legal_rep_user: r.try_get("legal_rep_user")?,
-        })
-    })
+    .map(enterprise_row)
     .collect()
+}
+
+/// The enterprises the citizen may act for on some item: as legal representative, or under a
+/// live grant (whose scope [`may_act_for`] checks item by item). By name.
+pub async fn acting_for(p: &Platform, user_id: &str) -> Result<Vec<Enterprise>, ServiceError> {
+    sqlx::query(
+        "SELECT e.credit_code, e.name, e.kind, e.region, e.legal_rep_user FROM enterprises e \
+         WHERE e.legal_rep_user = $1 OR EXISTS (SELECT 1 FROM agent_grants g \
+         WHERE g.enterprise = e.credit_code AND g.agent_user = $1 AND g.revoked_at IS NULL \
+         AND g.expires_at > $2) ORDER BY e.name",
+    )
+    .bind(user_id)
+    .bind(fmt_time(p.now()))
+    .fetch_all(p.db.pool())
+    .await?
+    .iter()
+    .map(enterprise_row)
+    .collect()
+}
+
+fn enterprise_row(r: &yiwang_store::AnyRow) -> Result<Enterprise, ServiceError> {
+    Ok(Enterprise {
+        credit_code: r.try_get("credit_code")?,
+        name: r.try_get("name")?,
+        kind: r.try_get("kind")?,
+        region: r.try_get("region")?,
+        legal_rep_user: r.try_get("legal_rep_user")?,
+    })
 }

@@ -121,6 +121,11 @@ struct NewPage {
     code: String,
     name: String,
     org: String,
+    /// Whether the item serves persons (一个人办事).
+    for_persons: bool,
+    /// The enterprises the citizen may act for, when the item serves legal persons:
+    /// (credit code, name).
+    enterprises: Vec<(String, String)>,
 }
 
 /// `GET /account/cases/new?item=`.
@@ -134,12 +139,25 @@ pub(crate) async fn new_form(
     let item = yiwang_services::catalogue::published(&s.platform, q.item.trim())
         .await
         .map_err(|e| session.err(e))?;
+    let objects = &item.guide.service_objects;
+    let enterprises = if objects.iter().any(|o| !o.is_person()) {
+        yiwang_services::identity::enterprises::acting_for(&s.platform, &session.user.id)
+            .await
+            .map_err(|e| session.err(e))?
+            .into_iter()
+            .map(|e| (e.credit_code, e.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = NewPage {
         chrome: chrome(lang, lang.t("在线办理", "Apply online")),
         csrf: session.csrf.clone(),
         code: item.summary.code.clone(),
         name: item.guide.name.clone(),
         org: item.summary.org_name.clone(),
+        for_persons: objects.iter().any(|o| o.is_person()),
+        enterprises,
     };
     Ok(html(StatusCode::OK, &page))
 }
@@ -151,6 +169,9 @@ pub(crate) struct StartForm {
     csrf: String,
     #[serde(default)]
     item: String,
+    /// `self`, or the credit code of the enterprise applied for.
+    #[serde(default)]
+    applicant: String,
 }
 
 /// `POST /account/cases/new`.
@@ -160,7 +181,8 @@ pub(crate) async fn start(
     AdminForm(f): AdminForm<StartForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&f.csrf)?;
-    let c = apply::start_draft(&s.platform, &session.user, f.item.trim())
+    let as_ = apply::ApplyAs::from_field(&f.applicant);
+    let c = apply::start_draft_as(&s.platform, &session.user, f.item.trim(), as_)
         .await
         .map_err(|e| session.err(e))?;
     Ok(see_other(&format!("/account/cases/{}?done=started", c.id)))

@@ -451,6 +451,10 @@ fn handled(c: Case) -> Json<CaseDto> {
 pub struct StartCase {
     /// 实施编码 of the item applied for.
     pub item_code: String,
+    /// Apply for this enterprise (统一社会信用代码) as its legal representative or agent;
+    /// absent: for oneself.
+    #[serde(default)]
+    pub credit_code: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
@@ -468,7 +472,7 @@ async fn list_mine(State(s): State<Shared>, who: Caller) -> Answer<Vec<CaseDto>>
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = StartCase,
     responses((status = 201, body = CaseDto, description = "A draft"),
         (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem,
-        description = "Real-name level too low"),
+        description = "Real-name level too low, or not allowed to act for the enterprise"),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem,
         description = "The item takes no online applications")),
     security(("bearer" = ["cases"])))]
@@ -477,7 +481,8 @@ async fn start(
     who: Caller,
     Body(b): Body<StartCase>,
 ) -> Result<(StatusCode, Json<CaseDto>), ApiError> {
-    let c = apply::start_draft(&s.platform, who.user()?, b.item_code.trim()).await?;
+    let as_ = apply::ApplyAs::from_field(b.credit_code.as_deref().unwrap_or_default());
+    let c = apply::start_draft_as(&s.platform, who.user()?, b.item_code.trim(), as_).await?;
     Ok((StatusCode::CREATED, owner(c)))
 }
 

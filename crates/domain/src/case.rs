@@ -133,6 +133,10 @@ pub enum CaseAction {
     StartSpecial,
     /// The special procedure ends (the clock runs again).
     EndSpecial,
+    /// A handler asks for the promised deadline to be extended: 申请延长审批.
+    RequestExtension,
+    /// The extension is approved or refused by another approver: 延长审批.
+    DecideExtension,
     /// The examination ends in approval: 准予.
     Approve,
     /// The examination ends in refusal: 不予许可.
@@ -153,6 +157,8 @@ impl CaseAction {
         CaseAction::Refuse,
         CaseAction::StartSpecial,
         CaseAction::EndSpecial,
+        CaseAction::RequestExtension,
+        CaseAction::DecideExtension,
         CaseAction::Approve,
         CaseAction::Reject,
         CaseAction::Deliver,
@@ -169,6 +175,8 @@ impl CaseAction {
             CaseAction::Refuse => "不予受理",
             CaseAction::StartSpecial => "特别程序开始",
             CaseAction::EndSpecial => "特别程序结束",
+            CaseAction::RequestExtension => "申请延长审批",
+            CaseAction::DecideExtension => "延长审批",
             CaseAction::Approve | CaseAction::Reject => "办结",
             CaseAction::Deliver => "送达",
             CaseAction::Withdraw => "撤回申请",
@@ -220,6 +228,7 @@ pub fn next(state: CaseState, action: CaseAction) -> Result<CaseState, NotAllowe
         (S::Submitted, A::Refuse) => S::NotAccepted,
         (S::Handling, A::StartSpecial) => S::Special,
         (S::Special, A::EndSpecial) => S::Handling,
+        (S::Handling, A::RequestExtension | A::DecideExtension) => S::Handling,
         (S::Handling, A::Approve) => S::Approved,
         (S::Handling, A::Reject) => S::Rejected,
         (S::Approved | S::Rejected, A::Deliver) => S::Delivered,

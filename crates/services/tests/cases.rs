@@ -698,3 +698,174 @@ async fn enterprise_applications_on_every_backend() {
         enterprise_applications(b).await;
     }
 }
+
+/// 延长审批: a handler asks for working days with a reason; nobody decides their own request,
+/// only an approver of the organisation decides; approved, the case's deadline and its
+/// process's limit move by those working days and the applicant is told; refused, nothing
+/// moves; bad input and a second request while one waits change nothing.
+async fn extension(b: Backend) {
+    let t = common::platform(b).await;
+    let p = &t.p;
+    let (code, required) = online_item(p).await;
+    let clerk = common::staff(p, "yl.window").await;
+    let c = window::register(
+        p,
+        &clerk,
+        &code,
+        apply::NewApplicant {
+            kind: cases::ApplicantKind::Person,
+            name: "王小明".into(),
+            id: yiwang_connectors::demo::WANG_XIAOMING_ID.into(),
+            phone: String::new(),
+            user_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    for slot in &required {
+        window::attach(p, &clerk, &c.id, *slot, "scan.pdf", PDF)
+            .await
+            .unwrap();
+    }
+    let spec = apply::form_spec(p, &code).await.unwrap();
+    window::save_form(p, &clerk, &c.id, &fill(&spec))
+        .await
+        .unwrap();
+    let c = window::submit(p, &clerk, &c.id, "x1", None).await.unwrap();
+    // Not being handled yet: nothing to extend.
+    assert!(matches!(
+        cases::extensions::request(p, &clerk, &c.id, None, "5", "需要现场核查").await,
+        Err(ServiceError::Conflict(_))
+    ));
+    let c = window::accept(p, &clerk, &c.id, Some(c.rev), "")
+        .await
+        .unwrap();
+    let due = c.due_at.expect("a 承诺件 has a deadline");
+    let wf = c.wf_instance.clone().expect("its process started");
+    let approver = common::staff(p, "yl.rsj.approver").await;
+    assert_eq!(approver.org, c.org, "the item's organisation");
+
+    for (days, reason, field) in [
+        ("0", "理由", "days"),
+        ("31", "理由", "days"),
+        ("五", "理由", "days"),
+        ("5", " ", "reason"),
+    ] {
+        match cases::extensions::request(p, &clerk, &c.id, Some(c.rev), days, reason).await {
+            Err(ServiceError::Invalid(e)) => assert_eq!(e[0].field, field),
+            other => panic!("{days}/{reason}: {other:?}"),
+        }
+    }
+    let c = cases::extensions::request(p, &clerk, &c.id, Some(c.rev), "5", "需要现场核查")
+        .await
+        .unwrap();
+    assert_eq!(c.state, CaseState::Handling, "the clock keeps running");
+    assert_eq!(c.due_at, Some(due), "nothing moves before the decision");
+    assert!(matches!(
+        cases::extensions::request(p, &clerk, &c.id, Some(c.rev), "3", "再延长").await,
+        Err(ServiceError::Conflict(_))
+    ));
+    // The window clerk is not an approver; a stale rev is a conflict.
+    assert!(matches!(
+        cases::extensions::decide(p, &clerk, &c.id, Some(c.rev), true, "").await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        cases::extensions::decide(p, &approver, &c.id, Some(c.rev - 1), true, "").await,
+        Err(ServiceError::Conflict(_))
+    ));
+    let c = cases::extensions::decide(p, &approver, &c.id, Some(c.rev), true, "同意")
+        .await
+        .unwrap();
+    let moved = p.calendar().add_working_days(due, 5);
+    assert_eq!(c.due_at, Some(moved));
+    let inst = yiwang_services::workflow::runtime::get(p, &wf)
+        .await
+        .unwrap();
+    assert_eq!(inst.due_at, Some(moved), "the process's limit moved too");
+    let timer_due: String = sqlx::query_scalar(
+        "SELECT due_at FROM wf_timers WHERE instance_id = $1 AND kind = 'due' AND state = 'pending'",
+    )
+    .bind(&wf)
+    .fetch_one(p.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(timer_due, yiwang_store::fmt_time(moved), "and its timer");
+    let wang = citizen(p, "13800000002").await;
+    let told: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM user_messages WHERE user_id = $1 AND case_id = $2 AND title = '办理时限已延长'",
+    )
+    .bind(&wang.id)
+    .bind(&c.id)
+    .fetch_one(p.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(told, 1);
+
+    // The approver's own request is somebody else's to decide; refusing needs an opinion and
+    // moves nothing.
+    let c = cases::extensions::request(p, &approver, &c.id, Some(c.rev), "3", "专家意见未到")
+        .await
+        .unwrap();
+    assert!(matches!(
+        cases::extensions::decide(p, &approver, &c.id, Some(c.rev), true, "").await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    let other_id: String =
+        sqlx::query_scalar("SELECT id FROM staff WHERE username = 'yl.rsj.manager'")
+            .fetch_one(p.db.pool())
+            .await
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO staff_roles (staff_id, role, org, granted_by, granted_at) \
+         VALUES ($1, 'approver', $2, NULL, '2026-01-01T00:00:00.000Z')",
+    )
+    .bind(&other_id)
+    .bind(&c.org)
+    .execute(p.db.writer())
+    .await
+    .unwrap();
+    let head = common::staff(p, "yl.rsj.manager").await;
+    assert!(matches!(
+        cases::extensions::decide(p, &head, &c.id, Some(c.rev), false, " ").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let c = cases::extensions::decide(p, &head, &c.id, Some(c.rev), false, "理由不充分")
+        .await
+        .unwrap();
+    assert_eq!(c.due_at, Some(moved));
+    let list = cases::extensions::of_case(p, &c.id).await.unwrap();
+    let states: Vec<&str> = list.iter().map(|e| e.state.as_str()).collect();
+    assert_eq!(states, ["approved", "refused"]);
+    // Every step is a process record, and the chain still verifies.
+    let steps: Vec<String> = sqlx::query_scalar(
+        "SELECT step FROM case_records WHERE case_id = $1 AND step LIKE '%延长%' ORDER BY seq",
+    )
+    .bind(&c.id)
+    .fetch_all(p.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        steps,
+        ["申请延长审批", "延长审批", "申请延长审批", "延长审批"]
+    );
+    assert!(
+        records::verify(p, Some(&c.id))
+            .await
+            .unwrap()
+            .broken
+            .is_empty()
+    );
+    // 延长审批 is no longer a clock-stopping special procedure.
+    assert!(matches!(
+        window::start_special(p, &approver, &c.id, Some(c.rev), "延长审批", "x").await,
+        Err(ServiceError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn extensions_need_approval_on_every_backend() {
+    for b in backends() {
+        extension(b).await;
+    }
+}

@@ -357,6 +357,58 @@ async fn journey(app: &App) {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["state"], "handling");
     assert!(v["due_at"].is_string());
+    let due = v["due_at"].clone();
+
+    // 延长审批: the window asks, the approver of the organisation decides.
+    let (s, v) = window
+        .post(
+            &format!("/cases/{case}/extension"),
+            json!({ "rev": v_rev(&window, &case).await, "days": -2, "reason": "x" }),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = window
+        .post(
+            &format!("/cases/{case}/extension"),
+            json!({ "rev": v_rev(&window, &case).await, "days": 40, "reason": "需要现场核查" }),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(problem_fields(&v), ["days"]);
+    let (s, v) = window
+        .post(
+            &format!("/cases/{case}/extension"),
+            json!({ "rev": v_rev(&window, &case).await, "days": 2, "reason": "需要现场核查" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["due_at"], due, "nothing moves before the decision");
+    let decision = json!({ "rev": v_rev(&window, &case).await, "approve": true });
+    assert_eq!(
+        window
+            .post(
+                &format!("/cases/{case}/extension/decision"),
+                decision.clone()
+            )
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        citizen
+            .post(
+                &format!("/cases/{case}/extension/decision"),
+                decision.clone()
+            )
+            .await
+            .0,
+        403
+    );
+    let (s, v) = approver
+        .post(&format!("/cases/{case}/extension/decision"), decision)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_ne!(v["due_at"], due, "the deadline moved");
 
     // The approver works every step of the case's process.
     assert_eq!(citizen.get("/tasks").await.0, 403);

@@ -221,9 +221,63 @@ async fn journey(app: &App) {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
 
-    // The approver decides every step from the inbox.
+    // 延长审批 on the case page: the window asks (a bad number of days is named), the approver
+    // of the organisation approves.
+    let cp = window.get(&format!("/admin/cases/{id}")).await;
+    assert!(cp.body.contains("id=\"extension-request\""), "{}", cp.body);
+    assert!(!cp.body.contains("<option>延长审批</option>"));
+    let rev = attr(&cp.body, "name=\"rev\" value=\"");
+    let r = window
+        .post(
+            &format!("/admin/cases/{id}/extension_request"),
+            &[
+                ("csrf", &wcsrf),
+                ("rev", &rev),
+                ("days", "99"),
+                ("reason", "需要现场核查"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("延长天数"), "{}", r.body);
+    let r = window
+        .post(
+            &format!("/admin/cases/{id}/extension_request"),
+            &[
+                ("csrf", &wcsrf),
+                ("rev", &rev),
+                ("days", "3"),
+                ("reason", "需要现场核查"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let cp = window.get(&format!("/admin/cases/{id}")).await;
+    assert!(cp.body.contains("id=\"extensions\""));
+    assert!(
+        !cp.body.contains("id=\"extension-decide\""),
+        "not the window's to decide"
+    );
     let approver = app.browser();
     approver.staff_sign_in("yl.rsj.approver").await;
+    let ap = approver.get(&format!("/admin/cases/{id}")).await;
+    assert!(ap.body.contains("id=\"extension-decide\""), "{}", ap.body);
+    let r = approver
+        .post(
+            &format!("/admin/cases/{id}/extension_decide"),
+            &[
+                ("csrf", &ap.csrf()),
+                ("rev", &attr(&ap.body, "name=\"rev\" value=\"")),
+                ("approve", "1"),
+                ("opinion", "同意"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let ap = approver.get(&format!("/admin/cases/{id}")).await;
+    assert!(ap.body.contains("已批准"), "{}", ap.body);
+
+    // The approver decides every step from the inbox.
     for _ in 0..10 {
         let inbox = approver.get("/admin/inbox").await;
         // Only the 待办 part of the page (已办 follows it).

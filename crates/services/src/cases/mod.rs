@@ -19,6 +19,7 @@
 
 pub mod apply;
 pub mod events;
+pub mod extensions;
 pub mod notices;
 pub mod records;
 pub mod window;
@@ -508,6 +509,8 @@ pub fn action_name(a: CaseAction) -> &'static str {
         CaseAction::Refuse => "not_accepted",
         CaseAction::StartSpecial => "special_started",
         CaseAction::EndSpecial => "special_ended",
+        CaseAction::RequestExtension => "extension_requested",
+        CaseAction::DecideExtension => "extension_decided",
         CaseAction::Approve => "approved",
         CaseAction::Reject => "rejected",
         CaseAction::Deliver => "delivered",

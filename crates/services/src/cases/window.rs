@@ -516,6 +516,13 @@ pub async fn start_special(
     }
     check_rev(&c, rev)?;
     let kind = required_text("kind", kind, "请选择特别程序种类", "choose the procedure")?;
+    if kind == "延长审批" {
+        return Err(ServiceError::invalid(
+            "kind",
+            "延长审批不暂停计时，须经批准：请使用“申请延长”",
+            "an extension does not stop the clock and needs approval: ask for an extension",
+        ));
+    }
     let reason = required_text(
         "reason",
         reason,

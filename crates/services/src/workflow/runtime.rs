@@ -981,6 +981,49 @@ pub async fn suspend(
     get(p, id).await
 }
 
+/// Moves a running instance's deadline (its limit and the limit's timer) to `due` inside the
+/// caller's transaction — 延长审批 of its case — with a history row; this node's cached copy
+/// is dropped.
+pub async fn extend_due(
+    p: &Platform,
+    tx: &mut Transaction<'static, Any>,
+    id: &str,
+    due: DateTime<Utc>,
+    actor: &str,
+    detail: Value,
+) -> Result<(), ServiceError> {
+    p.workflow.forget(id);
+    let due = fmt_time(due);
+    let r = sqlx::query(
+        "UPDATE wf_instances SET due_at = $1, rev = rev + 1, hseq = hseq + 1 \
+         WHERE id = $2 AND state = 'running' RETURNING hseq",
+    )
+    .bind(&due)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| ServiceError::Conflict("流程不在办理中 / the process is not running".into()))?;
+    let hseq: i64 = r.try_get("hseq")?;
+    sqlx::query(
+        "UPDATE wf_timers SET due_at = $1 WHERE instance_id = $2 AND kind = 'due' AND state = 'pending'",
+    )
+    .bind(&due)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    history_row(
+        tx,
+        id,
+        hseq,
+        &fmt_time(p.now()),
+        "",
+        "limit_extended",
+        actor,
+        detail,
+    )
+    .await
+}
+
 /// Resume a suspended instance: every deadline (the instance's, each open task's, each step
 /// limit) moves by the working time it was paused; calendar timers move by the wall time.
 pub async fn resume(p: &Platform, actor: &str, id: &str) -> Result<Stored, ServiceError> {

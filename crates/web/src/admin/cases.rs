@@ -12,14 +12,14 @@
 //! | GET | `/admin/cases/{id}` | `done` | the case and its actions |
 //! | POST | `/admin/cases/{id}/upload` | multipart `csrf`, `slot`, `file` (PDF/JPG/PNG/OFD ≤ 20 MB) | 303 back `?done=uploaded`; 400/413 with the reason |
 //! | GET | `/admin/cases/{id}/files/{file}` | | the file (SM3 checked) as an attachment |
-//! | POST | `/admin/cases/{id}/{action}` | `csrf`, `rev` and per action: `submit` (`key`), `accept` (`opinion`), `refuse` (`reasons`), `correct` (`slot` repeated, `problem_<slot>`, `other_subject`, `other_problem`), `decide` (`approved` = `1`/`0`, `opinion`), `special_start` (`kind`, `reason`), `special_end` (`result`), `deliver` (`method`, `carrier`, `tracking_no`) | 303 back `?done=<action>`; 400 with the problems; 409 out of order or changed meanwhile |
+//! | POST | `/admin/cases/{id}/{action}` | `csrf`, `rev` and per action: `submit` (`key`), `accept` (`opinion`), `refuse` (`reasons`), `correct` (`slot` repeated, `problem_<slot>`, `other_subject`, `other_problem`), `decide` (`approved` = `1`/`0`, `opinion`), `special_start` (`kind`, `reason`), `special_end` (`result`), `extension_request` (`days`, `reason`), `extension_decide` (`approve` = `1`/`0`, `opinion`), `deliver` (`method`, `carrier`, `tracking_no`) | 303 back `?done=<action>`; 400 with the problems; 409 out of order or changed meanwhile |
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use yiwang_domain::case::CaseState;
-use yiwang_services::cases::{self, Access, Case, Correction, apply, records, window};
+use yiwang_services::cases::{self, Access, Case, Correction, apply, extensions, records, window};
 use yiwang_services::{FieldError, Platform, ServiceError};
 
 use super::{AdminForm, DoneQuery, chrome, field_messages, local_time, see_other};
@@ -316,6 +316,11 @@ fn notice(lang: Lang, done: Option<&str>) -> Option<&'static str> {
             "Special procedure ended; the clock runs again.",
         ),
         "deliver" => lang.t("已送达。", "Delivered."),
+        "extension_request" => lang.t(
+            "延长申请已提交，等待本部门其他审批人员审批。",
+            "Extension requested: another approver of the organisation decides.",
+        ),
+        "extension_decide" => lang.t("延长申请已审批。", "The extension request is decided."),
         _ => return None,
     })
 }
@@ -470,6 +475,12 @@ struct CasePage {
     clerk: bool,
     errors: Vec<(String, String)>,
     submit_key: String,
+    /// 延长审批 requests, oldest first.
+    extensions: Vec<extensions::Extension>,
+    /// Whether a request is pending.
+    extension_pending: bool,
+    /// Whether this staff member may decide the pending request.
+    may_decide_extension: bool,
 }
 
 async fn case_page(
@@ -492,8 +503,18 @@ async fn case_page(
     )
     .await
     .map_err(|e| session.err(e))?;
+    let exts = extensions::of_case(&s.platform, &c.id)
+        .await
+        .map_err(|e| session.err(e))?;
+    let pending = exts.iter().find(|e| e.state == "pending");
+    let may_decide_extension = access == Access::Handler
+        && pending.is_some_and(|e| extensions::may_decide(&session.staff, &c, e));
+    let extension_pending = pending.is_some();
     Ok(CasePage {
         chrome: chrome(session, format!("{} {}", lang.t("办件", "Case"), v.case_no)),
+        extensions: exts,
+        extension_pending,
+        may_decide_extension,
         notice: notice(lang, done),
         handler: access == Access::Handler,
         clerk: session
@@ -605,6 +626,21 @@ pub(crate) async fn act(
         "special_end" => window::end_special(p, who, &id, rev, field(&f, "result"))
             .await
             .map(|_| ()),
+        "extension_request" => {
+            extensions::request(p, who, &id, rev, field(&f, "days"), field(&f, "reason"))
+                .await
+                .map(|_| ())
+        }
+        "extension_decide" => extensions::decide(
+            p,
+            who,
+            &id,
+            rev,
+            field(&f, "approve") == "1",
+            field(&f, "opinion"),
+        )
+        .await
+        .map(|_| ()),
         "deliver" => window::deliver(
             p,
             who,

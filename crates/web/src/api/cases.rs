@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use yiwang_services::ServiceError;
-use yiwang_services::cases::{self, Access, Case, apply, records, window};
+use yiwang_services::cases::{self, Access, Case, apply, extensions, records, window};
 use yiwang_services::identity::oidc::{self, Principal};
 use yiwang_services::identity::staff::Staff;
 use yiwang_services::identity::users::User;
@@ -73,6 +73,8 @@ pub fn routes() -> Router<Shared> {
         .route("/cases/{id}/decision", post(decide))
         .route("/cases/{id}/special", post(start_special))
         .route("/cases/{id}/special/end", post(end_special))
+        .route("/cases/{id}/extension", post(request_extension))
+        .route("/cases/{id}/extension/decision", post(decide_extension))
         .route("/cases/{id}/deliver", post(deliver))
         .route("/window/cases", get(queue).post(register))
         .route("/tasks", get(tasks))
@@ -948,7 +950,7 @@ pub struct Special {
     /// The case's `rev`.
     #[serde(default)]
     pub rev: Option<i64>,
-    /// 延长审批, 听证, 检验检测, 专家评审 …
+    /// 听证, 检验检测, 专家评审 … (延长审批 has its own call: `POST /cases/{id}/extension`).
     pub kind: String,
     /// Why.
     pub reason: String,
@@ -992,6 +994,73 @@ async fn end_special(
     Body(b): Body<SpecialEnd>,
 ) -> Answer<CaseDto> {
     let c = window::end_special(&s.platform, who.staff()?, &id, b.rev, &b.result).await?;
+    Ok(handled(c))
+}
+
+/// `POST /cases/{id}/extension`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExtensionRequest {
+    /// The case's `rev`.
+    #[serde(default)]
+    pub rev: Option<i64>,
+    /// Working days to add to the promised deadline (1–30).
+    pub days: u32,
+    /// Why.
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/extension", tag = "window", request_body = ExtensionRequest,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, body = CaseDto, description = "申请延长审批: waiting for another approver of the organisation; the clock keeps running"),
+        (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem, description = "Not being handled, no deadline, a request already waiting, or a stale rev")),
+    security(("bearer" = ["cases"])))]
+async fn request_extension(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<ExtensionRequest>,
+) -> Answer<CaseDto> {
+    let c = extensions::request(
+        &s.platform,
+        who.staff()?,
+        &id,
+        b.rev,
+        &b.days.to_string(),
+        &b.reason,
+    )
+    .await?;
+    Ok(handled(c))
+}
+
+/// `POST /cases/{id}/extension/decision`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExtensionDecision {
+    /// The case's `rev`.
+    #[serde(default)]
+    pub rev: Option<i64>,
+    /// Approve (true) or refuse (false).
+    pub approve: bool,
+    /// 审批意见 (required to refuse).
+    #[serde(default)]
+    pub opinion: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/extension/decision", tag = "window", request_body = ExtensionDecision,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, body = CaseDto, description = "延长审批 decided; approved, the deadlines moved"),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem, description = "Not an approver of the organisation, or the one who asked"),
+        (status = 409, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn decide_extension(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<ExtensionDecision>,
+) -> Answer<CaseDto> {
+    let c =
+        extensions::decide(&s.platform, who.staff()?, &id, b.rev, b.approve, &b.opinion).await?;
     Ok(handled(c))
 }
 

@@ -47,6 +47,7 @@ pub fn routes() -> Router<Shared> {
         cases::remove_file, cases::my_files, cases::reuse, cases::download, cases::submit, cases::resubmit, cases::withdraw,
         cases::choose_delivery, cases::queue, cases::register, cases::accept, cases::refuse,
         cases::corrections, cases::decide, cases::start_special, cases::end_special,
+        cases::request_extension, cases::decide_extension,
         cases::deliver, cases::tasks, cases::claim, cases::complete, cases::send_back
     ),
     components(schemas(
@@ -55,7 +56,7 @@ pub fn routes() -> Router<Shared> {
         ProblemField, cases::CaseDto, cases::CaseDetail, cases::CorrectionDto, cases::DeliveryDto,
         cases::FileDto, cases::RecordDto, cases::DocumentDto, cases::TaskDto, cases::StartCase,
         cases::FormValues, cases::Rev, cases::Withdraw, cases::ChooseDelivery, cases::Register,
-        cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd,
+        cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd, cases::ExtensionRequest, cases::ExtensionDecision,
         cases::Deliver, cases::Complete, cases::SendBack, cases::MyFileDto, cases::Reuse
     )),
     modifiers(&BearerScheme),

@@ -129,6 +129,49 @@ async fn journey(app: &App) {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
 
+    // A table field (需供养的直系亲属): blank rows to fill in; a bad cell is named with its row;
+    // saved rows come back with more blank rows.
+    let page = citizen.get(&format!("/account/cases/{id}")).await;
+    assert!(page.body.contains("id=\"t-dependants\""), "{}", page.body);
+    assert!(page.body.contains("name=\"dependants[1].name\""));
+    assert!(page.body.contains("aria-label=\"姓名（第1行）\""));
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("employer", "长沙某科技有限公司"),
+        ("ended_on", "2026-10-31"),
+        ("reason", "contract_end"),
+        ("amount", "4500"),
+        ("dependants[0].name", "王小红"),
+        ("dependants[0].relation", "child"),
+    ];
+    let mut bad = good.to_vec();
+    bad.push(("dependants[0].id_number", "4301042010"));
+    let r = citizen
+        .post(&format!("/account/cases/{id}/save"), &bad)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("id=\"err-f-dependants-0-id_number\""),
+        "the cell's error is shown: {}",
+        r.body
+    );
+    let mut fixed = good.to_vec();
+    fixed.push((
+        "dependants[0].id_number",
+        yiwang_connectors::demo::LI_HUA_ID,
+    ));
+    fixed.push(("dependants[1].name", ""));
+    let r = citizen
+        .post(&format!("/account/cases/{id}/save"), &fixed)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = citizen.get(&format!("/account/cases/{id}")).await;
+    assert!(page.body.contains("value=\"王小红\""), "{}", page.body);
+    assert!(
+        page.body.contains("name=\"dependants[2].name\""),
+        "two blank rows after it"
+    );
+
     // A PNG called .pdf is refused by its content; PDFs are taken.
     let (b, body) = multipart(&csrf, required[0], "证明.pdf", PNG);
     let r = citizen

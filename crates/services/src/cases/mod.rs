@@ -696,6 +696,12 @@ pub(crate) async fn demo_forms(p: &Platform) -> Result<(), ServiceError> {
       {"key": "reason_detail", "label": "其他原因说明", "kind": {"type": "text", "max_chars": 500}, "required": true,
        "when": {"field": "reason", "equals": ["other"]}},
       {"key": "amount", "label": "缴费基数（元/月）", "kind": {"type": "number", "min": 0, "max": 100000, "decimals": 2}},
+      {"key": "dependants", "label": "需供养的直系亲属", "help": "申领期间需要您供养的配偶、子女或父母，没有可不填",
+       "kind": {"type": "table", "max_rows": 6, "columns": [
+        {"key": "name", "label": "姓名", "kind": {"type": "text", "max_chars": 30}, "required": true},
+        {"key": "relation", "label": "关系", "kind": {"type": "choice", "options": [
+          {"value": "spouse", "label": "配偶"}, {"value": "child", "label": "子女"}, {"value": "parent", "label": "父母"}]}, "required": true},
+        {"key": "id_number", "label": "居民身份证号码", "kind": {"type": "id_number"}, "required": true}]}},
       {"key": "note", "label": "申请事项说明", "kind": {"type": "text", "max_chars": 2000}}
     ]}"#;
     let spec = yiwang_domain::form::FormSpec::parse_spec(UNEMPLOYMENT).map_err(|e| {

@@ -64,6 +64,126 @@ pub(crate) struct FieldView {
     pub attrs: Vec<(&'static str, String)>,
     pub condition: String,
     pub error: String,
+    /// A table field (家庭成员, 股东信息): its columns and rows.
+    pub table: Option<TableView>,
+}
+
+/// A table field as a page shows it: the rows saved so far, then blank rows to fill in (blank
+/// rows are ignored when the form is read, so a page without script grows the table by saving).
+pub(crate) struct TableView {
+    pub columns: Vec<(String, bool)>,
+    pub rows: Vec<Vec<CellView>>,
+    /// The most rows the table takes.
+    pub max_rows: u32,
+}
+
+/// One cell of a table row.
+pub(crate) struct CellView {
+    /// The posted name, `key[row].column`.
+    pub name: String,
+    /// The element id.
+    pub id: String,
+    /// "姓名（第2行）", for the cell's accessible name.
+    pub label: String,
+    pub input_type: &'static str,
+    pub value: String,
+    pub chosen: Vec<String>,
+    pub options: Vec<(String, String)>,
+    pub attrs: Vec<(&'static str, String)>,
+    pub error: String,
+}
+
+/// How a scalar field shows a value: (input type, text value, chosen options, options, HTML
+/// attributes).
+type Scalar = (
+    &'static str,
+    String,
+    Vec<String>,
+    Vec<(String, String)>,
+    Vec<(&'static str, String)>,
+);
+
+fn scalar(
+    f: &yiwang_domain::form::FieldSpec,
+    v: &serde_json::Value,
+    today: chrono::NaiveDate,
+) -> Scalar {
+    use yiwang_domain::form::FieldKind;
+    let value = match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let chosen = match v {
+        serde_json::Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        serde_json::Value::String(s) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    let (options, multiple) = match &f.kind {
+        FieldKind::Choice { options, multiple } => (
+            options
+                .iter()
+                .map(|o| (o.value.clone(), o.label.clone()))
+                .collect(),
+            *multiple,
+        ),
+        _ => (Vec::new(), false),
+    };
+    let input_type = if multiple { "checkbox" } else { f.input_type() };
+    (
+        input_type,
+        value,
+        chosen,
+        options,
+        f.html_attrs(today).attributes(),
+    )
+}
+
+fn error_of(errors: &[(String, String)], name: &str) -> String {
+    errors
+        .iter()
+        .find(|(k, _)| *k == format!("form.{name}"))
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default()
+}
+
+/// A table's saved rows as one line each for a read-only page ("姓名：张三，关系：配偶，…"):
+/// choices by their label, ID numbers masked.
+fn table_summary(columns: &[yiwang_domain::form::FieldSpec], v: &serde_json::Value) -> String {
+    use yiwang_domain::form::FieldKind;
+    let Some(rows) = v.as_array() else {
+        return String::new();
+    };
+    rows.iter()
+        .map(|row| {
+            columns
+                .iter()
+                .filter_map(|c| {
+                    let cell = &row[&c.key];
+                    let text = match (&c.kind, cell) {
+                        (_, serde_json::Value::Null) => return None,
+                        (FieldKind::Choice { options, .. }, serde_json::Value::String(s)) => {
+                            options
+                                .iter()
+                                .find(|o| &o.value == s)
+                                .map_or_else(|| s.clone(), |o| o.label.clone())
+                        }
+                        (FieldKind::IdNumber, serde_json::Value::String(s)) => {
+                            yiwang_crypto::mask::mask_id_number(s)
+                        }
+                        (_, serde_json::Value::String(s)) => s.clone(),
+                        (_, other) => other.to_string(),
+                    };
+                    Some(format!("{}：{text}", c.label))
+                })
+                .collect::<Vec<_>>()
+                .join("，")
+        })
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 /// The fields of an item's form with a case's values and the errors of the last attempt.
@@ -76,43 +196,75 @@ pub(crate) fn form_fields(
     use yiwang_domain::form::FieldKind;
     spec.fields()
         .iter()
-        .filter(|f| !matches!(f.kind, FieldKind::Table { .. }))
         .map(|f| {
             let v = &values[&f.key];
-            let value = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
+            let table = match &f.kind {
+                FieldKind::Table {
+                    columns,
+                    min_rows,
+                    max_rows,
+                } => {
+                    let saved: Vec<&serde_json::Value> =
+                        v.as_array().map(|a| a.iter().collect()).unwrap_or_default();
+                    let n = u32::try_from(saved.len()).unwrap_or(u32::MAX);
+                    let shown = (n + 2).max(*min_rows).min(*max_rows).max(n);
+                    let rows = (0..shown as usize)
+                        .map(|i| {
+                            let row = saved.get(i).copied().unwrap_or(&serde_json::Value::Null);
+                            columns
+                                .iter()
+                                .map(|col| {
+                                    let name = format!("{}[{i}].{}", f.key, col.key);
+                                    let (input_type, value, chosen, options, mut attrs) =
+                                        scalar(col, &row[&col.key], today);
+                                    // A blank row is optional however required its cells.
+                                    attrs.retain(|(a, _)| *a != "required");
+                                    CellView {
+                                        id: format!("f-{}-{i}-{}", f.key, col.key),
+                                        label: format!("{}（第{}行）", col.label, i + 1),
+                                        error: error_of(errors, &name),
+                                        name,
+                                        input_type,
+                                        value,
+                                        chosen,
+                                        options,
+                                        attrs,
+                                    }
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    Some(TableView {
+                        columns: columns
+                            .iter()
+                            .map(|c| (c.label.clone(), c.required))
+                            .collect(),
+                        rows,
+                        max_rows: *max_rows,
+                    })
+                }
+                _ => None,
             };
-            let chosen = match v {
-                serde_json::Value::Array(a) => a
-                    .iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect(),
-                serde_json::Value::String(s) => vec![s.clone()],
-                _ => Vec::new(),
-            };
-            let (options, multiple) = match &f.kind {
-                FieldKind::Choice { options, multiple } => (
-                    options
-                        .iter()
-                        .map(|o| (o.value.clone(), o.label.clone()))
-                        .collect(),
-                    *multiple,
+            let (input_type, value, chosen, options, attrs) = match &f.kind {
+                FieldKind::Table { columns, .. } => (
+                    "table",
+                    table_summary(columns, v),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
                 ),
-                _ => (Vec::new(), false),
+                _ => scalar(f, v, today),
             };
-            let attrs = f.html_attrs(today);
             FieldView {
                 key: f.key.clone(),
                 label: f.label.clone(),
                 help: f.help.clone().unwrap_or_default(),
-                input_type: if multiple { "checkbox" } else { f.input_type() },
+                input_type,
                 required: f.required,
                 value,
                 chosen,
                 options,
-                attrs: attrs.attributes(),
+                attrs,
                 condition: f
                     .when
                     .as_ref()
@@ -123,11 +275,8 @@ pub(crate) fn form_fields(
                         format!("{label} = {}", w.equals.join(" / "))
                     })
                     .unwrap_or_default(),
-                error: errors
-                    .iter()
-                    .find(|(k, _)| *k == format!("form.{}", f.key))
-                    .map(|(_, m)| m.clone())
-                    .unwrap_or_default(),
+                error: error_of(errors, &f.key),
+                table,
             }
         })
         .collect()

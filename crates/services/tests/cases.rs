@@ -103,6 +103,43 @@ async fn journey(b: Backend) {
     .unwrap();
     let approver = common::staff(p, &approver_name).await;
 
+    // The applicant confirms an e-mail address with a code sent to it (a wrong code and a bad
+    // address change nothing): case progress then comes by e-mail too.
+    let session = users::UserSession {
+        user: wang.clone(),
+        csrf: String::new(),
+    };
+    let code_in = |to: &str| -> String {
+        let text = p.outside.last_dev_message(to).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        chars
+            .windows(6)
+            .find(|w| w.iter().all(char::is_ascii_digit))
+            .map(|w| w.iter().collect())
+            .unwrap()
+    };
+    assert!(matches!(
+        users::request_email(p, &session, "not an address", "127.0.0.1").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    users::request_email(p, &session, " wang@example.cn ", "127.0.0.1")
+        .await
+        .unwrap();
+    let sent = code_in("wang@example.cn");
+    let wrong = if sent == "000000" { "111111" } else { "000000" };
+    assert!(matches!(
+        users::confirm_email(p, &session, "wang@example.cn", wrong, "127.0.0.1").await,
+        Err(ServiceError::Invalid(_))
+    ));
+    assert_eq!(users::email_of(p, &wang.id).await.unwrap(), None);
+    users::confirm_email(p, &session, "wang@example.cn", &sent, "127.0.0.1")
+        .await
+        .unwrap();
+    assert_eq!(
+        users::email_of(p, &wang.id).await.unwrap().as_deref(),
+        Some("wang@example.cn")
+    );
+
     // A draft; submitting it without its materials lists every missing one and changes nothing.
     let draft = apply::start_draft(p, &wang, &code).await.unwrap();
     assert_eq!(draft.state, CaseState::Draft);
@@ -156,6 +193,11 @@ async fn journey(b: Backend) {
     let c = apply::submit(p, &wang, &draft.id, "k1", None)
         .await
         .unwrap();
+    let mail = p.outside.last_dev_message("wang@example.cn").unwrap();
+    assert!(
+        mail.contains("已提交"),
+        "the submission was e-mailed: {mail}"
+    );
     assert_eq!(c.state, CaseState::Submitted);
     let no = CaseNumber::parse(c.case_no.as_deref().unwrap()).unwrap();
     assert_eq!(no.item(), code);

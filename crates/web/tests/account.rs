@@ -697,3 +697,84 @@ async fn staff_change_their_own_password() {
     let log = audit::recent(&app.platform, None, 50).await.unwrap();
     assert!(log.iter().any(|l| l.action == "staff.password_change"));
 }
+
+/// The e-mail address for notices on 我的账号: a bad address is named, a code goes to a good
+/// one, a wrong code changes nothing, the right one confirms it (shown masked), and it can be
+/// removed.
+#[tokio::test]
+async fn email_for_notices() {
+    let app = common::spawn(Backend::Sqlite, Time::System).await;
+    let b = app.browser();
+    b.citizen_sign_in("13800000003", "/account").await;
+    let page = b.get("/account").await;
+    assert!(page.body.contains("id=\"email-send\""), "{}", page.body);
+    let csrf = page.csrf();
+    let r = b
+        .post(
+            "/account/email/send",
+            &[("csrf", csrf.as_str()), ("email", "chen@")],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("id=\"err-email\""), "{}", r.body);
+    let r = b
+        .post(
+            "/account/email/send",
+            &[("csrf", csrf.as_str()), ("email", "chen.jing@example.cn")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("id=\"email-confirm\""), "{}", r.body);
+    let text = app
+        .platform
+        .outside
+        .last_dev_message("chen.jing@example.cn")
+        .expect("the code was e-mailed");
+    let chars: Vec<char> = text.chars().collect();
+    let code: String = chars
+        .windows(6)
+        .find(|w| w.iter().all(char::is_ascii_digit))
+        .map(|w| w.iter().collect())
+        .unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = b
+        .post(
+            "/account/email/confirm",
+            &[
+                ("csrf", csrf.as_str()),
+                ("email", "chen.jing@example.cn"),
+                ("code", wrong),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("id=\"err-code\""), "{}", r.body);
+    let r = b
+        .post(
+            "/account/email/confirm",
+            &[
+                ("csrf", csrf.as_str()),
+                ("email", "chen.jing@example.cn"),
+                ("code", code.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = b.get("/account?done=email").await;
+    assert!(page.body.contains("c***@example.cn"), "{}", page.body);
+    assert!(!page.body.contains("chen.jing@example.cn"), "shown masked");
+    let r = b
+        .post("/account/email/remove", &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = b.get("/account").await;
+    assert!(!page.body.contains("c***@example.cn"));
+    // Without the form's token nothing happens.
+    let r = b
+        .post(
+            "/account/email/send",
+            &[("csrf", "x"), ("email", "chen.jing@example.cn")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+}

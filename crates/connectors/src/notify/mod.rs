@@ -328,7 +328,7 @@ pub fn normalise_email(input: &str) -> Result<String, ConnectorError> {
 }
 
 /// The address with its middle hidden, for logs: `138****5678`, `z***@example.cn`.
-fn mask(address: &str) -> String {
+pub fn mask(address: &str) -> String {
     let chars: Vec<char> = address.chars().collect();
     if let Some(at) = chars.iter().position(|&c| c == '@') {
         let first: String = chars.iter().take(1.min(at)).collect();

@@ -36,6 +36,11 @@ pub const TEMPLATES: &[Template] = &[
         body: "您正在重置一网通办账号密码，验证码为{code}，{minutes}分钟内有效。如非本人操作，请及时检查账号安全。",
     },
     Template {
+        name: "otp_email",
+        subject: "一网通办邮箱验证码",
+        body: "您正在为一网通办账号绑定此邮箱，验证码为{code}，{minutes}分钟内有效。如非本人操作，请忽略本邮件。",
+    },
+    Template {
         name: "agent_authorised",
         subject: "经办人授权通知",
         body: "{agent_name}，您好：{enterprise_name}已授权您作为经办人办理政务服务事项，授权有效期至{valid_until}。如有疑问，请联系单位法定代表人或管理员。",

@@ -558,26 +558,34 @@ pub(crate) fn required_text(
 /// in-site message is already there).
 pub(crate) async fn notify_applicant(p: &Platform, c: &Case, progress: &str) {
     let Some(user) = &c.owner_user else { return };
-    let Ok(phone) = crate::identity::users::phone_of(p, user).await else {
-        return;
-    };
-    if let Err(e) = p
-        .outside
+    let name = yiwang_crypto::mask::mask_name(&c.applicant_name);
+    let params = [
+        ("name", name.as_str()),
+        ("item", c.item_name.as_str()),
+        ("case", c.case_no.as_deref().unwrap_or("")),
+        ("progress", progress),
+    ];
+    let mut to = Vec::new();
+    if let Ok(phone) = crate::identity::users::phone_of(p, user).await {
+        to.push((yiwang_connectors::Channel::Sms, phone.as_str().to_owned()));
+    }
+    // E-mail besides SMS when the applicant confirmed an address (and a provider is set).
+    if p.outside
         .notifier
-        .send(
-            yiwang_connectors::Channel::Sms,
-            phone.as_str(),
-            "case_progress",
-            &[
-                ("name", &yiwang_crypto::mask::mask_name(&c.applicant_name)),
-                ("item", &c.item_name),
-                ("case", c.case_no.as_deref().unwrap_or("")),
-                ("progress", progress),
-            ],
-        )
-        .await
+        .is_configured(yiwang_connectors::Channel::Email)
+        && let Ok(Some(email)) = crate::identity::users::email_of(p, user).await
     {
-        tracing::warn!(case = %c.id, error = %e, "case notification failed");
+        to.push((yiwang_connectors::Channel::Email, email));
+    }
+    for (channel, address) in to {
+        if let Err(e) = p
+            .outside
+            .notifier
+            .send(channel, &address, "case_progress", &params)
+            .await
+        {
+            tracing::warn!(case = %c.id, channel = channel.as_str(), error = %e, "case notification failed");
+        }
     }
 }
 

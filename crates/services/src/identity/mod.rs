@@ -176,10 +176,11 @@ pub async fn rotate_keys(p: &crate::Platform) -> Result<u64, crate::ServiceError
     let fail =
         |e: yiwang_crypto::CryptoError| crate::ServiceError::internal(format!("rotate: {e}"));
     let mut done = 0u64;
-    let users = sqlx::query("SELECT id, id_number_enc, phone_enc FROM users WHERE key_id <> $1")
-        .bind(&current)
-        .fetch_all(p.db.pool())
-        .await?;
+    let users =
+        sqlx::query("SELECT id, id_number_enc, phone_enc, email_enc FROM users WHERE key_id <> $1")
+            .bind(&current)
+            .fetch_all(p.db.pool())
+            .await?;
     for r in users {
         let id: String = r.try_get("id")?;
         let id_number = pii
@@ -188,10 +189,15 @@ pub async fn rotate_keys(p: &crate::Platform) -> Result<u64, crate::ServiceError
         let phone = pii
             .decrypt("phone", &r.try_get::<String, _>("phone_enc")?)
             .map_err(fail)?;
+        let email = r
+            .try_get::<Option<String>, _>("email_enc")?
+            .map(|e| pii.rewrap("email", &e).map(|new| new.unwrap_or(e)))
+            .transpose()
+            .map_err(fail)?;
         let mut tx = p.db.begin().await?;
         sqlx::query(
             "UPDATE users SET id_number_enc = $1, id_number_bidx = $2, phone_enc = $3, \
-             phone_bidx = $4, key_id = $5 WHERE id = $6",
+             phone_bidx = $4, key_id = $5, email_enc = $7 WHERE id = $6",
         )
         .bind(pii.encrypt("id_number", &id_number).map_err(fail)?)
         .bind(pii.blind_index("id_number", &id_number))
@@ -199,6 +205,7 @@ pub async fn rotate_keys(p: &crate::Platform) -> Result<u64, crate::ServiceError
         .bind(pii.blind_index("phone", &phone))
         .bind(&current)
         .bind(&id)
+        .bind(email)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

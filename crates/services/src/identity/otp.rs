@@ -1,5 +1,5 @@
-//! One-time codes by SMS (短信验证码): to confirm a phone at registration, to sign in without a
-//! password, to reset a password.
+//! One-time codes (验证码): by SMS to confirm a phone at registration, to sign in without a
+//! password, to reset a password; by e-mail to confirm an address for notices.
 //!
 //! A code is 6 random digits, valid for [`VALID_MINUTES`], good for one use and at most
 //! [`MAX_ATTEMPTS`] guesses; only its SM3 hash is stored, keyed to the blind index of the phone
@@ -30,6 +30,40 @@ pub enum Purpose {
     SignIn,
     /// Reset a forgotten password.
     Reset,
+    /// Confirm an e-mail address (sent to that address).
+    Email,
+}
+
+/// Where a code goes: a mobile number (SMS) or an e-mail address (already normalised).
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// By SMS.
+    Phone(&'a MobileNumber),
+    /// By e-mail.
+    Email(&'a str),
+}
+
+impl Target<'_> {
+    /// The blind-index field, the channel, the value and how the audit log names it.
+    fn parts(
+        &self,
+    ) -> (
+        &'static str,
+        yiwang_connectors::notify::Channel,
+        &str,
+        String,
+    ) {
+        use yiwang_connectors::notify::Channel;
+        match self {
+            Target::Phone(m) => ("phone", Channel::Sms, m.as_str(), m.masked()),
+            Target::Email(e) => (
+                "email",
+                Channel::Email,
+                e,
+                yiwang_connectors::notify::mask(e),
+            ),
+        }
+    }
 }
 
 impl Purpose {
@@ -38,6 +72,7 @@ impl Purpose {
             Purpose::Register => "register",
             Purpose::SignIn => "sign_in",
             Purpose::Reset => "reset",
+            Purpose::Email => "email",
         }
     }
 
@@ -46,6 +81,7 @@ impl Purpose {
             Purpose::Register => "otp_register",
             Purpose::SignIn => "otp_sign_in",
             Purpose::Reset => "otp_reset",
+            Purpose::Email => "otp_email",
         }
     }
 }
@@ -67,8 +103,20 @@ pub async fn send(
     phone: &MobileNumber,
     ip: &str,
 ) -> Result<(), ServiceError> {
+    send_to(p, purpose, Target::Phone(phone), ip).await
+}
+
+/// Sends a new code for `purpose` to `target`, after checking the sending limits (per target
+/// and per client address).
+pub async fn send_to(
+    p: &Platform,
+    purpose: Purpose,
+    target: Target<'_>,
+    ip: &str,
+) -> Result<(), ServiceError> {
+    let (field, channel, to, masked) = target.parts();
     let now = p.now();
-    let bidx = p.keys.pii.blind_index("phone", phone.as_str());
+    let bidx = p.keys.pii.blind_index(field, to);
     let ip_key = format!("otp-ip:{ip}");
     throttle::check(p, &[&ip_key]).await?;
     let recent = sqlx::query(
@@ -119,7 +167,7 @@ pub async fn send(
         &Entry {
             actor: "anonymous",
             action: "otp.send",
-            target: &phone.masked(),
+            target: &masked,
             outcome: Outcome::Success,
             ip,
             detail: serde_json::json!({ "purpose": purpose.as_str() }),
@@ -131,8 +179,8 @@ pub async fn send(
     p.outside
         .notifier
         .send(
-            yiwang_connectors::notify::Channel::Sms,
-            phone.as_str(),
+            channel,
+            to,
             purpose.template(),
             &[("code", code.as_str()), ("minutes", minutes.as_str())],
         )
@@ -149,6 +197,17 @@ pub async fn consume(
     phone: &MobileNumber,
     code: &str,
 ) -> Result<(), ServiceError> {
+    consume_for(p, purpose, Target::Phone(phone), code).await
+}
+
+/// [`consume`] for any target.
+pub async fn consume_for(
+    p: &Platform,
+    purpose: Purpose,
+    target: Target<'_>,
+    code: &str,
+) -> Result<(), ServiceError> {
+    let (field, _, to, _) = target.parts();
     let now = p.now();
     let wrong = || {
         ServiceError::invalid(
@@ -157,7 +216,7 @@ pub async fn consume(
             "the code is wrong or expired; ask for a new one",
         )
     };
-    let bidxs = p.keys.pii.blind_indexes("phone", phone.as_str());
+    let bidxs = p.keys.pii.blind_indexes(field, to);
     let mut newest = None;
     for bidx in &bidxs {
         let r = sqlx::query(

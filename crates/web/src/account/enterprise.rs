@@ -66,7 +66,8 @@ fn row(lang: crate::i18n::Lang, g: Grant, now: chrono::DateTime<chrono::Utc>) ->
     }
 }
 
-fn service_session(s: &UserSession) -> users::UserSession {
+/// The service layer's view of the web session.
+pub(super) fn service_session(s: &UserSession) -> users::UserSession {
     users::UserSession {
         user: s.user.clone(),
         csrf: s.csrf.clone(),

@@ -73,6 +73,9 @@ pub fn routes() -> Router<Shared> {
         .route("/account", get(profile::page))
         .route("/account/verify", post(profile::verify))
         .route("/account/password", post(profile::change_password))
+        .route("/account/email/send", post(profile::send_email_code))
+        .route("/account/email/confirm", post(profile::confirm_email))
+        .route("/account/email/remove", post(profile::remove_email))
         .route("/account/logout", post(login::sign_out))
         .route("/account/cases", get(cases::list))
         .route(

@@ -1,5 +1,6 @@
 //! 我的账号: the signed-in citizen's masked data, real-name level and how to reach the higher
-//! ones, the population-library check (L2) and the password change.
+//! ones, the population-library check (L2), the password change and the e-mail address for
+//! notices (confirmed with a code sent to it).
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
@@ -9,6 +10,7 @@ use axum::response::Response;
 use yiwang_services::ServiceError;
 use yiwang_services::identity::users::{self, Level};
 
+use super::enterprise::service_session;
 use super::{Errors, chrome, level_how, level_label};
 use crate::Shared;
 use crate::admin::{AdminForm, CsrfForm, DoneQuery, client_ip, query, see_other};
@@ -37,6 +39,21 @@ struct AccountPage {
     can_verify: bool,
     notice: Option<(&'static str, &'static str)>,
     errors: Errors,
+    /// The confirmed e-mail address, masked.
+    email: Option<String>,
+    /// An address a code was just sent to, for the confirmation form.
+    pending_email: Option<String>,
+}
+
+/// The posted e-mail forms.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct EmailForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    code: String,
 }
 
 /// The posted password change.
@@ -83,17 +100,41 @@ fn notice(lang: Lang, done: Option<&str>) -> Option<(&'static str, &'static str)
                 "Password changed; other sessions were signed out.",
             ),
         ),
+        "email_sent" => (
+            "ok",
+            lang.t(
+                "验证码已发送到该邮箱，请在5分钟内填写。",
+                "A code was sent to that address: enter it within 5 minutes.",
+            ),
+        ),
+        "email" => (
+            "ok",
+            lang.t(
+                "邮箱已验证，办件进度将同时通过邮件通知您。",
+                "Address confirmed: case progress is also sent by e-mail.",
+            ),
+        ),
+        "email_removed" => (
+            "ok",
+            lang.t("邮箱已删除。", "The e-mail address was removed."),
+        ),
         _ => return None,
     })
 }
 
-fn render(
+async fn render(
+    s: &Shared,
     session: &UserSession,
     status: StatusCode,
     done: Option<&str>,
     errors: Errors,
-) -> Response {
+    pending_email: Option<String>,
+) -> Result<Response, PageError> {
     let lang = session.lang;
+    let email = users::email_of(&s.platform, &session.user.id)
+        .await
+        .map_err(|e| session.err(e))?
+        .map(|e| users::mask_email(&e));
     let u = &session.user;
     let higher = [Level::L2, Level::L3]
         .into_iter()
@@ -115,22 +156,112 @@ fn render(
         can_verify: u.level < Level::L2,
         notice: notice(lang, done),
         errors,
+        email,
+        pending_email,
     };
-    html(status, &page)
+    Ok(html(status, &page))
 }
 
 /// `GET /account`.
 pub(crate) async fn page(
+    State(s): State<Shared>,
     session: UserSession,
     q: Result<Query<DoneQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let q = query(q, session.lang)?;
-    Ok(render(
+    render(
+        &s,
         &session,
         StatusCode::OK,
         q.done.as_deref(),
         Errors::default(),
-    ))
+        None,
+    )
+    .await
+}
+
+fn email_errors(lang: Lang, errs: &[yiwang_services::FieldError]) -> Errors {
+    let mut e = Errors::default();
+    e.extend(lang, errs, |f| match (f, lang) {
+        ("email", Lang::Zh) => "电子邮箱",
+        ("email", Lang::En) => "E-mail",
+        (_, Lang::Zh) => "验证码",
+        (_, Lang::En) => "Code",
+    });
+    e
+}
+
+/// `POST /account/email/send`: a code to the address; the page asks for it.
+pub(crate) async fn send_email_code(
+    State(s): State<Shared>,
+    session: UserSession,
+    ext: axum::http::Extensions,
+    AdminForm(f): AdminForm<EmailForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&f.csrf)?;
+    let ip = client_ip(&ext).to_string();
+    match users::request_email(&s.platform, &service_session(&session), &f.email, &ip).await {
+        Ok(()) => {
+            let to = users::parse_email(&f.email).ok();
+            render(
+                &s,
+                &session,
+                StatusCode::OK,
+                Some("email_sent"),
+                Errors::default(),
+                to,
+            )
+            .await
+        }
+        Err(ServiceError::Invalid(errs)) => {
+            let errors = email_errors(session.lang, &errs);
+            render(&s, &session, StatusCode::BAD_REQUEST, None, errors, None).await
+        }
+        Err(e) => Err(session.err(e)),
+    }
+}
+
+/// `POST /account/email/confirm`.
+pub(crate) async fn confirm_email(
+    State(s): State<Shared>,
+    session: UserSession,
+    ext: axum::http::Extensions,
+    AdminForm(f): AdminForm<EmailForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&f.csrf)?;
+    let ip = client_ip(&ext).to_string();
+    match users::confirm_email(
+        &s.platform,
+        &service_session(&session),
+        &f.email,
+        &f.code,
+        &ip,
+    )
+    .await
+    {
+        Ok(()) => Ok(see_other("/account?done=email")),
+        Err(ServiceError::Invalid(errs)) => {
+            let errors = email_errors(session.lang, &errs);
+            let pending = users::parse_email(&f.email).ok();
+            render(&s, &session, StatusCode::BAD_REQUEST, None, errors, pending).await
+        }
+        Err(e) => Err(session.err(e)),
+    }
+}
+
+/// `POST /account/email/remove`.
+pub(crate) async fn remove_email(
+    State(s): State<Shared>,
+    session: UserSession,
+    ext: axum::http::Extensions,
+    AdminForm(f): AdminForm<CsrfForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&f.csrf)?;
+    let ip = client_ip(&ext).to_string();
+    users::remove_email(&s.platform, &service_session(&session), &ip)
+        .await
+        .map_err(|e| session.err(e))?;
+    Ok(see_other("/account?done=email_removed"))
 }
 
 /// `POST /account/verify`: the population-library check.
@@ -191,12 +322,15 @@ pub(crate) async fn change_password(
             "两次输入的新密码不一致",
             "the new passwords differ",
         )];
-        return Ok(render(
+        return render(
+            &s,
             &session,
             StatusCode::BAD_REQUEST,
             None,
             field_errors(&errs),
-        ));
+            None,
+        )
+        .await;
     }
     let ip = client_ip(&ext).to_string();
     match users::change_password(
@@ -209,12 +343,17 @@ pub(crate) async fn change_password(
     .await
     {
         Ok(()) => Ok(see_other("/account?done=password")),
-        Err(ServiceError::Invalid(errs)) => Ok(render(
-            &session,
-            StatusCode::BAD_REQUEST,
-            None,
-            field_errors(&errs),
-        )),
+        Err(ServiceError::Invalid(errs)) => {
+            render(
+                &s,
+                &session,
+                StatusCode::BAD_REQUEST,
+                None,
+                field_errors(&errs),
+                None,
+            )
+            .await
+        }
         Err(e) => Err(session.err(e)),
     }
 }

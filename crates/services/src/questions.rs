@@ -385,7 +385,13 @@ pub async fn ask(
     let due = p.calendar().add_working_days(now, ANSWER_DAYS);
     let id = uuid::Uuid::now_v7().to_string();
     let mut tx = p.db.begin().await?;
-    // Counted inside the transaction: on SQLite writers take turns, so the limit holds exactly.
+    // Counted inside the transaction after a write to the asker's row: on SQLite writers take
+    // turns, on PostgreSQL the row lock makes two asks of one account take turns, so the limits
+    // hold exactly on both.
+    sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
     let open: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM questions WHERE asker_user = $1 AND state = 'open'",
     )
@@ -625,7 +631,120 @@ pub async fn answer(
     )
     .await?;
     tx.commit().await?;
-    load(p, id).await
+    let q = load(p, id).await?;
+    notify_asker(p, &q).await;
+    Ok(q)
+}
+
+/// Tells the asker by SMS (to the contact kept with the question) that the answer is there;
+/// a failure is logged, the answer stands.
+async fn notify_asker(p: &Platform, q: &Question) {
+    let contact: Option<String> =
+        sqlx::query_scalar("SELECT contact_enc FROM questions WHERE id = $1")
+            .bind(&q.id)
+            .fetch_optional(p.db.pool())
+            .await
+            .ok()
+            .flatten();
+    let Some(phone) = contact.and_then(|c| p.keys.pii.decrypt(CONTACT, &c).ok()) else {
+        tracing::warn!(question = %q.id, "answer notice: no readable contact");
+        return;
+    };
+    if let Err(e) = p
+        .outside
+        .notifier
+        .send(
+            yiwang_connectors::Channel::Sms,
+            &phone,
+            "question_answered",
+            &[
+                ("name", &q.asker_name_masked),
+                ("item", &q.item_name),
+                ("org", &org_name(p, &q.org)),
+            ],
+        )
+        .await
+    {
+        tracing::warn!(question = %q.id, error = %e, "answer notice failed");
+    }
+}
+
+/// Reminds the organisation of every open question past its answer deadline, once per
+/// question: its 事项管理员 and 审批人员 (those with a phone) get an SMS. Each reminder is
+/// claimed by a conditional update first, so with several nodes each is sent once. Returns how
+/// many questions were reminded about.
+pub async fn alert_overdue(p: &Platform) -> Result<usize, ServiceError> {
+    let now = p.now();
+    let at = fmt_time(now);
+    let due: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT id, item_name, org, due_at FROM questions WHERE state = 'open' AND due_at < $1 \
+         AND overdue_alerted_at IS NULL ORDER BY due_at LIMIT 200",
+    )
+    .bind(&at)
+    .fetch_all(p.db.pool())
+    .await?;
+    let mut n = 0;
+    for (id, item, org, due_at) in due {
+        let claimed = sqlx::query(
+            "UPDATE questions SET overdue_alerted_at = $1 WHERE id = $2 AND overdue_alerted_at IS NULL",
+        )
+        .bind(&at)
+        .bind(&id)
+        .execute(p.db.writer())
+        .await?;
+        if claimed.rows_affected() != 1 {
+            continue;
+        }
+        n += 1;
+        let due_local = yiwang_store::parse_time(&due_at)
+            .map(|t| {
+                t.with_timezone(&p.calendar().offset())
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or(due_at);
+        let staff: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT s.id, s.display_name FROM staff s JOIN staff_roles r ON r.staff_id = s.id \
+             WHERE r.org = $1 AND r.role IN ('item_manager', 'approver') AND s.disabled = 0 \
+             AND s.phone_enc IS NOT NULL ORDER BY s.id LIMIT 20",
+        )
+        .bind(&org)
+        .fetch_all(p.db.pool())
+        .await?;
+        for (staff_id, name) in staff {
+            let Ok(Some(phone)) = crate::identity::staff_admin::phone_of(p, &staff_id).await else {
+                continue;
+            };
+            if let Err(e) = p
+                .outside
+                .notifier
+                .send(
+                    yiwang_connectors::Channel::Sms,
+                    &phone,
+                    "question_overdue",
+                    &[("name", &name), ("item", &item), ("due", &due_local)],
+                )
+                .await
+            {
+                tracing::warn!(question = %id, error = %e, "overdue question notice failed");
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Runs [`alert_overdue`] every `every` until the process ends (started by `serve`).
+pub async fn run(p: std::sync::Arc<Platform>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match alert_overdue(&p).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(questions = n, "overdue questions: organisations reminded"),
+            Err(e) => tracing::warn!(error = %e, "overdue questions: will retry"),
+        }
+    }
 }
 
 /// Closes an open question without an answer (not about this item, a duplicate, abusive),

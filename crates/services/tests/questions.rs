@@ -383,3 +383,65 @@ async fn open_question_limit_and_weekend_deadline_on_every_backend() {
         limits(b).await;
     }
 }
+
+/// The asker hears of the answer by SMS; the organisation is reminded once of a question left
+/// past its deadline (with several sweeps, and only while it is open).
+async fn reminders(b: Backend) {
+    let t = common::platform(b).await;
+    let p = &t.p;
+    let approver = common::staff(p, "yl.rsj.approver").await;
+    let code = item_of(p, &approver.org).await;
+    let wang = citizen(p, "13800000002").await;
+    let late = questions::ask(p, &wang, &code, "请问失业金每月什么时候发放？")
+        .await
+        .unwrap();
+    let answered = questions::ask(p, &wang, &code, "请问可以委托他人代办吗？")
+        .await
+        .unwrap();
+    assert_eq!(
+        questions::alert_overdue(p).await.unwrap(),
+        0,
+        "nothing is late yet"
+    );
+    questions::answer(
+        p,
+        &approver,
+        &answered.id,
+        answered.rev,
+        "可以，需提供委托书。",
+    )
+    .await
+    .unwrap();
+    let sms = p.outside.last_dev_message("13800000002").unwrap();
+    assert!(sms.contains("提问已由"), "{sms}");
+
+    // The approver's mobile number, for reminders (as a department administrator sets it).
+    let phone = "13900000009";
+    sqlx::query("UPDATE staff SET phone_enc = $1 WHERE id = $2")
+        .bind(p.keys.pii.encrypt("phone", phone).unwrap())
+        .bind(&approver.id)
+        .execute(p.db.writer())
+        .await
+        .unwrap();
+    t.clock.advance(Duration::days(10));
+    assert_eq!(
+        questions::alert_overdue(p).await.unwrap(),
+        1,
+        "only the open one"
+    );
+    assert_eq!(questions::alert_overdue(p).await.unwrap(), 0, "once");
+    let sms = p.outside.last_dev_message(phone).unwrap();
+    assert!(sms.contains("超过答复期限"), "{sms}");
+    // A reminder changes nothing of the question itself.
+    assert_eq!(
+        questions::mine(p, &wang, &late.id).await.unwrap().state,
+        QuestionState::Open
+    );
+}
+
+#[tokio::test]
+async fn reminders_on_every_backend() {
+    for b in backends() {
+        reminders(b).await;
+    }
+}

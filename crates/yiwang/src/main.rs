@@ -304,6 +304,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         platform.clone(),
         std::time::Duration::from_secs(5),
     ));
+    // 我要问: organisations are reminded once of each question past its answer deadline.
+    tokio::spawn(yiwang_services::questions::run(
+        platform.clone(),
+        std::time::Duration::from_secs(60),
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

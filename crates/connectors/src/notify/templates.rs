@@ -56,6 +56,16 @@ pub const TEMPLATES: &[Template] = &[
         body: "{name}，您好：您申请的“{item}”（办件编号{case}）{progress}。详情请登录一网通办查看“我的办件”。",
     },
     Template {
+        name: "question_answered",
+        subject: "您的提问已答复",
+        body: "{name}，您好：您关于“{item}”的提问已由{org}答复，请登录一网通办在“我的提问”查看。",
+    },
+    Template {
+        name: "question_overdue",
+        subject: "群众提问逾期未答复提醒",
+        body: "{name}，您好：群众关于“{item}”的提问已超过答复期限（{due}），请尽快在“群众提问”中答复。",
+    },
+    Template {
         name: "account_locked",
         subject: "账号锁定提醒",
         body: "您的一网通办账号因连续{attempts}次登录失败已被临时锁定，将于{unlock_at}自动解锁。如非本人操作，请解锁后及时修改密码。",

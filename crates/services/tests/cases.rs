@@ -447,16 +447,16 @@ async fn online_application_to_delivery_on_every_backend() {
     }
 }
 
-async fn window_case(b: Backend) {
-    let t = common::platform(b).await;
-    let p = &t.p;
-    let (code, required) = online_item(p).await;
-    let clerk = common::staff(p, "yl.window").await;
-    // A walk-in with an account: the case is registered at the window and shows in 我的办件.
-    let c = window::register(
+/// 王小明, a walk-in with an account, registered at the window for `code` (a draft).
+async fn register_wang(
+    p: &Platform,
+    clerk: &yiwang_services::identity::staff::Staff,
+    code: &str,
+) -> cases::Case {
+    window::register(
         p,
-        &clerk,
-        &code,
+        clerk,
+        code,
         apply::NewApplicant {
             kind: cases::ApplicantKind::Person,
             name: "王小明".into(),
@@ -466,7 +466,16 @@ async fn window_case(b: Backend) {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+async fn window_case(b: Backend) {
+    let t = common::platform(b).await;
+    let p = &t.p;
+    let (code, required) = online_item(p).await;
+    let clerk = common::staff(p, "yl.window").await;
+    // A walk-in with an account: the case is registered at the window and shows in 我的办件.
+    let c = register_wang(p, &clerk, &code).await;
     let wang = citizen(p, "13800000002").await;
     assert_eq!(c.owner_user.as_deref(), Some(wang.id.as_str()));
     for slot in &required {
@@ -750,20 +759,7 @@ async fn extension(b: Backend) {
     let p = &t.p;
     let (code, required) = online_item(p).await;
     let clerk = common::staff(p, "yl.window").await;
-    let c = window::register(
-        p,
-        &clerk,
-        &code,
-        apply::NewApplicant {
-            kind: cases::ApplicantKind::Person,
-            name: "王小明".into(),
-            id: yiwang_connectors::demo::WANG_XIAOMING_ID.into(),
-            phone: String::new(),
-            user_id: None,
-        },
-    )
-    .await
-    .unwrap();
+    let c = register_wang(p, &clerk, &code).await;
     for slot in &required {
         window::attach(p, &clerk, &c.id, *slot, "scan.pdf", PDF)
             .await

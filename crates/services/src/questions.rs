@@ -26,7 +26,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use yiwang_domain::item::ItemState;
 use yiwang_store::{Any, Bind, Row, Transaction, fmt_time, parse_time};
 
@@ -576,6 +576,50 @@ fn org_name(p: &Platform, org: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Ends an open question (answered or closed) in one transaction: the columns `sets` under its
+/// `rev`, the asker's in-site message (`message`: title, and how the sentence "您关于…的提问已由
+/// {organisation}…" ends) and the audit entry (`audit`: action, and detail besides the item and
+/// organisation).
+async fn conclude(
+    p: &Platform,
+    now: DateTime<Utc>,
+    actor: &Staff,
+    q: &Question,
+    sets: Vec<(&'static str, Bind)>,
+    message: (&str, &str),
+    audit: (&str, Value),
+) -> Result<(), ServiceError> {
+    let at = fmt_time(now);
+    let mut tx = p.db.begin().await?;
+    guarded(&mut tx, q, &at, sets).await?;
+    crate::cases::post_message(
+        &mut tx,
+        &q.asker_user,
+        None,
+        message.0,
+        &format!(
+            "您关于“{}”的提问已由{}{}。",
+            q.item_name,
+            org_name(p, &q.org),
+            message.1
+        ),
+        &at,
+    )
+    .await?;
+    let mut detail = json!({ "item": q.item_code, "org": q.org });
+    if let (Value::Object(d), Value::Object(extra)) = (&mut detail, audit.1) {
+        d.extend(extra);
+    }
+    audit::append(
+        &mut tx,
+        now,
+        &Entry::success(&staff_actor(actor), audit.0, &q.id, detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Answers an open question: one transaction that stores the answer (encrypted), tells the
 /// asker by in-site message and records the audit entry.
 pub async fn answer(
@@ -592,45 +636,22 @@ pub async fn answer(
         .map_err(|e| ServiceError::Invalid(vec![e]))?;
     let now = p.now();
     let at = fmt_time(now);
-    let mut tx = p.db.begin().await?;
-    guarded(
-        &mut tx,
+    conclude(
+        p,
+        now,
+        actor,
         &q,
-        &at,
         vec![
             ("state", QuestionState::Answered.as_str().into()),
             ("answer_enc", encrypt(p, ANSWER, &text)?.into()),
             ("answered_by", actor.id.clone().into()),
             ("answered_by_name", actor.display_name.clone().into()),
-            ("answered_at", at.clone().into()),
+            ("answered_at", at.into()),
         ],
+        ("您的提问已答复", "答复，请到“我的提问”查看"),
+        ("question.answer", json!({ "overdue": q.overdue(now) })),
     )
     .await?;
-    crate::cases::post_message(
-        &mut tx,
-        &q.asker_user,
-        None,
-        "您的提问已答复",
-        &format!(
-            "您关于“{}”的提问已由{}答复，请到“我的提问”查看。",
-            q.item_name,
-            org_name(p, &q.org)
-        ),
-        &at,
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        now,
-        &Entry::success(
-            &staff_actor(actor),
-            "question.answer",
-            &q.id,
-            json!({ "item": q.item_code, "org": q.org, "overdue": q.overdue(now) }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
     let q = load(p, id).await?;
     notify_asker(p, &q).await;
     Ok(q)
@@ -763,44 +784,21 @@ pub async fn close(
         parse_text("reason", reason, 1, 500).map_err(|e| ServiceError::Invalid(vec![e]))?;
     let now = p.now();
     let at = fmt_time(now);
-    let mut tx = p.db.begin().await?;
-    guarded(
-        &mut tx,
+    conclude(
+        p,
+        now,
+        actor,
         &q,
-        &at,
         vec![
             ("state", QuestionState::Closed.as_str().into()),
-            ("closed_at", at.clone().into()),
+            ("closed_at", at.into()),
             ("closed_by", actor.id.clone().into()),
             ("close_reason", reason.into()),
         ],
+        ("您的提问已关闭", "关闭，原因请到“我的提问”查看"),
+        ("question.close", json!({})),
     )
     .await?;
-    crate::cases::post_message(
-        &mut tx,
-        &q.asker_user,
-        None,
-        "您的提问已关闭",
-        &format!(
-            "您关于“{}”的提问已由{}关闭，原因请到“我的提问”查看。",
-            q.item_name,
-            org_name(p, &q.org)
-        ),
-        &at,
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        now,
-        &Entry::success(
-            &staff_actor(actor),
-            "question.close",
-            &q.id,
-            json!({ "item": q.item_code, "org": q.org }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
     load(p, id).await
 }
 

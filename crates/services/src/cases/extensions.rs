@@ -15,7 +15,7 @@ use serde_json::json;
 use yiwang_domain::case::{CaseAction, CaseState, RecordAction, RecordStatus};
 use yiwang_store::{Batch, BatchError, Bind, Row, fmt_time};
 
-use super::{Access, Case, Change, NewRecord, check_rev, conflict, load, required_text};
+use super::{Case, Change, NewRecord, check_rev, conflict, load, required_text};
 use crate::identity::staff::{Role, Staff};
 use crate::{FieldError, Platform, ServiceError};
 
@@ -124,12 +124,7 @@ pub async fn request(
     days: &str,
     reason: &str,
 ) -> Result<Case, ServiceError> {
-    let (c, access) = super::for_staff(p, actor, id).await?;
-    if access != Access::Handler {
-        return Err(ServiceError::Forbidden(
-            "无权办理该办件 / not yours to handle".into(),
-        ));
-    }
+    let c = super::as_handler(p, actor, id).await?;
     check_rev(&c, rev)?;
     if c.state != CaseState::Handling {
         return Err(ServiceError::Conflict(format!(
@@ -211,12 +206,7 @@ pub async fn decide(
     approve: bool,
     opinion: &str,
 ) -> Result<Case, ServiceError> {
-    let (c, access) = super::for_staff(p, actor, id).await?;
-    if access != Access::Handler {
-        return Err(ServiceError::Forbidden(
-            "无权办理该办件 / not yours to handle".into(),
-        ));
-    }
+    let c = super::as_handler(p, actor, id).await?;
     let Some(e) = pending(p, &c.id).await? else {
         return Err(ServiceError::Conflict(
             "该办件没有待审批的延长申请 / no extension request is waiting".into(),

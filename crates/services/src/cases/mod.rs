@@ -253,6 +253,22 @@ pub fn staff_access(p: &Platform, actor: &Staff, c: &Case) -> Option<Access> {
     }
 }
 
+/// The case, if the staff member handles it (window, approver of its organisation): special
+/// procedures, extensions.
+pub(crate) async fn as_handler(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+) -> Result<Case, ServiceError> {
+    let (c, access) = for_staff(p, actor, id).await?;
+    if access != Access::Handler {
+        return Err(ServiceError::Forbidden(
+            "无权办理该办件 / not yours to handle".into(),
+        ));
+    }
+    Ok(c)
+}
+
 /// A case for a staff member who may see it (`NotFound` otherwise: no probing of ids).
 pub async fn for_staff(
     p: &Platform,
@@ -565,16 +581,20 @@ pub(crate) async fn notify_applicant(p: &Platform, c: &Case, progress: &str) {
         ("case", c.case_no.as_deref().unwrap_or("")),
         ("progress", progress),
     ];
-    let mut to = Vec::new();
-    if let Ok(phone) = crate::identity::users::phone_of(p, user).await {
-        to.push((yiwang_connectors::Channel::Sms, phone.as_str().to_owned()));
-    }
+    let (phone, email) = match crate::identity::users::notice_addresses(p, user).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(case = %c.id, error = %e, "case notification: no addresses");
+            return;
+        }
+    };
+    let mut to = vec![(yiwang_connectors::Channel::Sms, phone)];
     // E-mail besides SMS when the applicant confirmed an address (and a provider is set).
-    if p.outside
-        .notifier
-        .is_configured(yiwang_connectors::Channel::Email)
-        && let Ok(Some(email)) = crate::identity::users::email_of(p, user).await
-    {
+    if let Some(email) = email.filter(|_| {
+        p.outside
+            .notifier
+            .is_configured(yiwang_connectors::Channel::Email)
+    }) {
         to.push((yiwang_connectors::Channel::Email, email));
     }
     for (channel, address) in to {

@@ -508,12 +508,7 @@ pub async fn start_special(
     kind: &str,
     reason: &str,
 ) -> Result<Case, ServiceError> {
-    let (c, access) = super::for_staff(p, actor, id).await?;
-    if access != Access::Handler {
-        return Err(ServiceError::Forbidden(
-            "无权办理该办件 / not yours to handle".into(),
-        ));
-    }
+    let c = super::as_handler(p, actor, id).await?;
     check_rev(&c, rev)?;
     let kind = required_text("kind", kind, "请选择特别程序种类", "choose the procedure")?;
     if kind == "延长审批" {
@@ -569,12 +564,7 @@ pub async fn end_special(
     rev: Option<i64>,
     result: &str,
 ) -> Result<Case, ServiceError> {
-    let (c, access) = super::for_staff(p, actor, id).await?;
-    if access != Access::Handler {
-        return Err(ServiceError::Forbidden(
-            "无权办理该办件 / not yours to handle".into(),
-        ));
-    }
+    let c = super::as_handler(p, actor, id).await?;
     check_rev(&c, rev)?;
     let result = required_text("result", result, "请填写特别程序的结果", "give the outcome")?;
     let now = p.now();

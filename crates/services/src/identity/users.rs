@@ -305,22 +305,40 @@ pub(crate) async fn phone_of(p: &Platform, user_id: &str) -> Result<MobileNumber
     MobileNumber::parse(&phone).ok_or_else(|| ServiceError::internal("stored phone unparsable"))
 }
 
-/// The confirmed e-mail address of an account, if it has one (decrypted), for notices.
-pub async fn email_of(p: &Platform, user_id: &str) -> Result<Option<String>, ServiceError> {
-    let enc: Option<String> = sqlx::query_scalar(
-        "SELECT email_enc FROM users WHERE id = $1 AND email_verified_at IS NOT NULL",
+/// Where an account's notices go, in one read: its phone and its confirmed e-mail address (if
+/// any), decrypted.
+pub(crate) async fn notice_addresses(
+    p: &Platform,
+    user_id: &str,
+) -> Result<(String, Option<String>), ServiceError> {
+    let r = sqlx::query(
+        "SELECT phone_enc, CASE WHEN email_verified_at IS NULL THEN NULL ELSE email_enc END AS email_enc \
+         FROM users WHERE id = $1",
     )
     .bind(user_id)
     .fetch_optional(p.db.pool())
     .await?
-    .flatten();
-    enc.map(|e| {
+    .ok_or(ServiceError::NotFound {
+        what: "用户",
+        key: user_id.into(),
+    })?;
+    let decrypt = |field: &str, v: &str| {
         p.keys
             .pii
-            .decrypt("email", &e)
-            .map_err(|e| ServiceError::internal(format!("decrypt email: {e}")))
-    })
-    .transpose()
+            .decrypt(field, v)
+            .map_err(|e| ServiceError::internal(format!("decrypt {field}: {e}")))
+    };
+    let phone = decrypt("phone", &r.try_get::<String, _>("phone_enc")?)?;
+    let email = r
+        .try_get::<Option<String>, _>("email_enc")?
+        .map(|e| decrypt("email", &e))
+        .transpose()?;
+    Ok((phone, email))
+}
+
+/// The confirmed e-mail address of an account, if it has one (decrypted), for notices.
+pub async fn email_of(p: &Platform, user_id: &str) -> Result<Option<String>, ServiceError> {
+    Ok(notice_addresses(p, user_id).await?.1)
 }
 
 /// An e-mail address with its middle hidden, for pages (`z***@example.cn`).

@@ -756,7 +756,7 @@ pub(crate) async fn act(
     session.check_csrf(&f.csrf)?;
     let p = &s.platform;
     let me = &session.staff;
-    // The business key of a completed task's process: its case is decided at once if it ended.
+    // The business key of a process that a completed task ended: its case is decided at once.
     let mut completed_key = None;
     let result = match action.as_str() {
         "claim" => inbox::claim(p, me, &id).await.map(|t| (t.id, "claimed")),
@@ -765,7 +765,9 @@ pub(crate) async fn act(
             .map(|t| (t.id, "unclaimed")),
         "complete" => match inbox::Outcome::parse(&f.outcome) {
             Some(o) => inbox::complete(p, me, &id, o, &f.opinion).await.map(|t| {
-                completed_key = Some(t.business_key);
+                if t.instance_state != "running" {
+                    completed_key = Some(t.business_key);
+                }
                 (t.id, "completed")
             }),
             None => Err(ServiceError::Invalid(vec![FieldError::new(

@@ -1211,7 +1211,9 @@ async fn complete(
     })?;
     let t = inbox::complete(&s.platform, who.staff()?, &id, outcome, &b.opinion).await?;
     // A process that just ended decides its case now (the event loop would within seconds).
-    if let Err(e) = cases::events::drain_case(&s.platform, &t.business_key).await {
+    if t.instance_state != "running"
+        && let Err(e) = cases::events::drain_case(&s.platform, &t.business_key).await
+    {
         tracing::warn!(error = %e, "case events after a completion");
     }
     Ok(Json(t.into()))

@@ -410,7 +410,7 @@ async fn journey(b: Backend) {
     assert_eq!(v.records, recs.len() as u64);
     sqlx::query("UPDATE case_records SET opinion = '改过' WHERE case_id = $1 AND seq = 3")
         .bind(&c.id)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await
         .unwrap();
     let v = records::verify(p, Some(no.as_str())).await.unwrap();
@@ -419,13 +419,13 @@ async fn journey(b: Backend) {
     sqlx::query("DELETE FROM case_records WHERE case_id = $1 AND seq = $2")
         .bind(&c.id)
         .bind(c.rseq)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await
         .unwrap();
     sqlx::query("UPDATE case_records SET opinion = $2 WHERE case_id = $1 AND seq = 3")
         .bind(&c.id)
         .bind(&recs[2].opinion)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await
         .unwrap();
     let v = records::verify(p, Some(&c.id)).await.unwrap();

@@ -242,20 +242,20 @@ async fn audit_tampering(b: Backend) {
     let n = v.entries as i64;
     // Changing one entry is found at that entry.
     sqlx::query("UPDATE audit_log SET ip = '1.2.3.4' WHERE seq = 2")
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await
         .unwrap();
     let v = audit::verify(p).await.unwrap();
     assert_eq!(v.first_bad.map(|b| b.seq), Some(2));
     sqlx::query("UPDATE audit_log SET ip = '10.1.1.1' WHERE seq = 2")
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await
         .unwrap();
     assert!(audit::verify(p).await.unwrap().first_bad.is_none());
     // Removing the newest entry is found through the chain's head.
     sqlx::query("DELETE FROM audit_log WHERE seq = $1")
         .bind(n)
-        .execute(p.db.pool())
+        .execute(p.db.writer())
         .await
         .unwrap();
     let v = audit::verify(p).await.unwrap();

@@ -229,7 +229,7 @@ mod tests {
     async fn scripts_queued_together_commit_together_and_a_failing_one_alone_is_undone() {
         let (db, dir) = temp_db("many").await;
         sqlx::query("INSERT INTO meta (key, value) VALUES ('taken', 'x')")
-            .execute(db.pool())
+            .execute(db.writer())
             .await
             .unwrap();
         // Hold the writer connection so that every script queues, then let them run as a group.

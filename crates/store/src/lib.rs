@@ -11,9 +11,11 @@
 
 pub mod batch;
 mod group;
+mod reader;
 
 pub use batch::{Batch, BatchError};
 pub use group::{Bind, MAX_GROUP, bind_all};
+pub use reader::Reader;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -68,11 +70,12 @@ impl StoreError {
 /// On SQLite, transactions run on a separate pool of one connection: SQLite admits one writer
 /// at a time anyway, and queueing for that connection in-process is fair and immediate, where
 /// several connections contending for the file lock would sleep in SQLite's busy handler
-/// (milliseconds each). Reads outside transactions use the main pool, concurrently (WAL).
-/// A transaction must therefore never wait for another transaction of the same task.
+/// (milliseconds each). Reads outside transactions run on the calling thread, concurrently
+/// (WAL; see [`Reader`]). A transaction must therefore never wait for another transaction of
+/// the same task.
 #[derive(Debug, Clone)]
 pub struct Db {
-    pool: AnyPool,
+    pool: Reader,
     writer: AnyPool,
     backend: Backend,
     group: Option<group::GroupWriter>,
@@ -125,6 +128,10 @@ impl Db {
                 let pool = sqlite(pool_opts.test_before_acquire(false))
                     .connect_with(opts.clone())
                     .await?;
+                let pool = match sqlite_file(&url) {
+                    Some(path) => Reader::in_thread(pool, path),
+                    None => Reader::pooled(pool),
+                };
                 let writer = sqlite(
                     AnyPoolOptions::new()
                         .acquire_timeout(Duration::from_secs(30))
@@ -137,7 +144,7 @@ impl Db {
             }
             Backend::Postgres => {
                 let pool = pool_opts.connect_with(opts).await?;
-                (pool.clone(), pool)
+                (Reader::pooled(pool.clone()), pool)
             }
         };
         let group = (backend == Backend::Sqlite).then(|| group::GroupWriter::start(writer.clone()));
@@ -157,7 +164,7 @@ impl Db {
 
     /// Brings the schema up to date. Safe to run on every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+        MIGRATOR.run(&self.writer).await?;
         Ok(())
     }
 
@@ -169,8 +176,8 @@ impl Db {
             .collect()
     }
 
-    /// The pool, for reads.
-    pub fn pool(&self) -> &AnyPool {
+    /// The executor for reads outside transactions (see [`Reader`]).
+    pub fn pool(&self) -> &Reader {
         &self.pool
     }
 
@@ -210,9 +217,20 @@ impl Db {
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.pool.any_pool().close().await;
         self.writer.close().await;
     }
+}
+
+/// The file of a `sqlite:` URL, unless it is an in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
 }
 
 /// Formats a timestamp the way the store keeps it: fixed-width UTC text that sorts.

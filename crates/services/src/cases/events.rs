@@ -168,6 +168,18 @@ fn done_args(consumer: &str, event: &str, now: &str) -> Vec<Bind> {
     vec![consumer.into(), event.into(), now.into()]
 }
 
+/// Whether `consumer` has handled the event.
+async fn handled(p: &Platform, consumer: &str, event: &str) -> Result<bool, ServiceError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox_done WHERE consumer = $1 AND event_id = $2",
+    )
+    .bind(consumer)
+    .bind(event)
+    .fetch_one(p.db.pool())
+    .await?;
+    Ok(n > 0)
+}
+
 /// Records the event as handled by `consumer`; false when it already was.
 async fn mark_done(
     tx: &mut yiwang_store::Transaction<'static, yiwang_store::Any>,
@@ -229,8 +241,15 @@ async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool,
     };
     let mut b = Batch::default();
     b.push(DONE_INSERT, done_args(DECISION, event, &now));
-    let b = super::window::decision(p, &c, approved, &opinion, (&by_name, &by_id), steps)
-        .into_batch(p, b)?;
+    let b = match super::window::decision(p, &c, approved, &opinion, (&by_name, &by_id), steps)
+        .into_batch(p, b)
+    {
+        Ok(b) => b,
+        // Another handler (the periodic drain, another node) decided the case between our read
+        // of the pending events and our read of the case: handled, not a failure.
+        Err(ServiceError::Conflict(_)) if handled(p, DECISION, event).await? => return Ok(false),
+        Err(e) => return Err(e),
+    };
     match b.commit_alone(&p.db).await {
         Ok(()) => {}
         // Handled meanwhile (outbox_done), or the case moved since it was read: the next round

@@ -3,15 +3,21 @@
 //! starts the server (release build, demo province, SQLite or PostgreSQL) and registers the
 //! OIDC client this program signs in with.
 //!
-//! One lifecycle, as the users would do it: the citizen starts a draft of 失业保险金申领
-//! (岳麓区), saves the form, uploads one small PDF per required material and submits (with an
-//! Idempotency-Key); the window accepts; the approver lists the inbox, claims and completes
-//! each of the three steps (承办, 审核, 批准; the amount keeps the countersign branch out); the
-//! citizen reads the case (approved) and the window records the delivery.
+//! One lifecycle of 失业保险金申领 (岳麓区), the issue's: submit with the files → accept →
+//! three approval steps → complete. Two ways (`--flow`):
+//!
+//! - `once` (the default; 7 calls), as an app or a department system does it: the citizen
+//!   applies at once (`POST /applications`: the form and one small PDF per required material in
+//!   one multipart request, with an Idempotency-Key); the window accepts; the approver finds the
+//!   case's task (`GET /tasks?case_id=`) and completes the three steps (承办, 审核, 批准; the
+//!   amount keeps the countersign branch out), each answer naming the next; the window records
+//!   the delivery.
+//! - `stepwise` (20 calls), as the pages do it: start a draft, save the form, upload each file,
+//!   submit; accept; for each step the inbox, claim, complete; read the case; deliver.
 //!
 //! ```text
 //! case_api_load --base http://127.0.0.1:8080 --client-id ID --client-secret SECRET \
-//!     [--seconds 10] [--concurrency 16] [--json]
+//!     [--flow once|stepwise] [--seconds 10] [--concurrency 16] [--json]
 //! ```
 //!
 //! Accounts are the demo's (password `Yiwang@2026`): citizen 13800000002, `yl.window`,
@@ -39,6 +45,7 @@ struct Args {
     seconds: u64,
     concurrency: usize,
     json: bool,
+    stepwise: bool,
 }
 
 fn args() -> Args {
@@ -49,6 +56,7 @@ fn args() -> Args {
         seconds: 10,
         concurrency: 16,
         json: false,
+        stepwise: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -60,6 +68,13 @@ fn args() -> Args {
             "--seconds" => a.seconds = v().parse().expect("--seconds N"),
             "--concurrency" => a.concurrency = v().parse().expect("--concurrency N"),
             "--json" => a.json = true,
+            "--flow" => {
+                a.stepwise = match v().as_str() {
+                    "once" => false,
+                    "stepwise" => true,
+                    f => panic!("--flow once|stepwise, not {f}"),
+                }
+            }
             _ => panic!("unknown argument {k}"),
         }
     }
@@ -173,6 +188,7 @@ struct Ctx {
     approver: String,
     item: String,
     slots: Vec<usize>,
+    stepwise: bool,
     lat: Latencies,
 }
 
@@ -220,6 +236,113 @@ impl Worker {
     }
 
     async fn lifecycle(&mut self, n: u64) {
+        if self.stepwise {
+            self.stepwise(n).await;
+        } else {
+            self.once(n).await;
+        }
+    }
+
+    /// The lifecycle in 7 calls (see the module docs).
+    async fn once(&mut self, n: u64) {
+        use reqwest::Method;
+        let ctx = self.ctx.clone();
+        let boundary = "yiwang-load-boundary-7d1f";
+        let mut body = Vec::new();
+        let application = json!({ "item_code": ctx.item, "values": {
+            "employer": "长沙某科技有限公司", "ended_on": "2026-10-31",
+            "reason": "contract_end", "amount": 800 } });
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"application\"\r\n\
+                 Content-Type: application/json\r\n\r\n{application}\r\n"
+            )
+            .as_bytes(),
+        );
+        for slot in &ctx.slots {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"material.{slot}\"; \
+                     filename=\"m.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(PDF);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let key = format!("load-{}-{n}", std::process::id());
+        let t0 = Instant::now();
+        let r = self
+            .http
+            .post(format!("{}/api/v1/applications", ctx.base))
+            .bearer_auth(&ctx.citizen)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("idempotency-key", &key)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = r.status();
+        let c: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, 201, "apply at once: {c}");
+        self.local
+            .entry("apply at once")
+            .or_default()
+            .push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
+        let id = c["id"].as_str().unwrap().to_owned();
+        self.call(
+            "accept (window)",
+            &ctx.window,
+            Method::POST,
+            &format!("/cases/{id}/accept"),
+            Some(json!({ "rev": c["rev"] })),
+            None,
+        )
+        .await;
+        let mut next = self
+            .call(
+                "case's tasks",
+                &ctx.approver,
+                Method::GET,
+                &format!("/tasks?case_id={id}"),
+                None,
+                None,
+            )
+            .await;
+        let mut steps = 0;
+        while let Some(t) = next.as_array().and_then(|a| a.first()) {
+            let tid = t["id"].as_str().unwrap().to_owned();
+            let done = self
+                .call(
+                    "complete",
+                    &ctx.approver,
+                    Method::POST,
+                    &format!("/tasks/{tid}/complete"),
+                    Some(json!({ "outcome": "approve", "opinion": "同意" })),
+                    None,
+                )
+                .await;
+            next = done["next"].clone();
+            steps += 1;
+        }
+        assert_eq!(steps, 3, "three approval steps");
+        self.call(
+            "deliver (window)",
+            &ctx.window,
+            Method::POST,
+            &format!("/cases/{id}/deliver"),
+            Some(json!({ "method": "window" })),
+            None,
+        )
+        .await;
+    }
+
+    /// The lifecycle in 20 calls, as the pages do it (see the module docs).
+    async fn stepwise(&mut self, n: u64) {
         use reqwest::Method;
         let ctx = self.ctx.clone();
         let c = self
@@ -413,6 +536,7 @@ async fn main() {
         approver,
         item,
         slots,
+        stepwise: a.stepwise,
         lat: Arc::default(),
     });
 

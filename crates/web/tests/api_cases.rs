@@ -82,6 +82,53 @@ impl Api {
     }
 }
 
+impl Api {
+    /// `POST /applications`: the `application` JSON part and `(part name, file name, bytes)`
+    /// file parts, with an Idempotency-Key.
+    async fn apply(
+        &self,
+        application: Option<Value>,
+        files: &[(String, &str, &[u8])],
+        key: &str,
+    ) -> (StatusCode, Value) {
+        let boundary = "test-boundary-0a9f";
+        let mut body = Vec::new();
+        if let Some(a) = application {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"application\"\r\n\r\n{a}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (part, name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{part}\"; filename=\"{name}\"\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}/api/v1/applications", self.base))
+            .bearer_auth(&self.token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("idempotency-key", key)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap())
+    }
+}
+
 async fn api(app: &App, client: (&str, &str), scope: &str, sign_in: Who<'_>) -> Api {
     let b = app.browser();
     match sign_in {
@@ -116,8 +163,9 @@ fn problem_fields(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn journey(app: &App) {
-    let p = &app.platform;
+/// The first item with a form of its own and an approval process (the demo's 失业保险金申领),
+/// and the slots of its required materials.
+async fn item_with_process(p: &yiwang_services::Platform) -> (String, Vec<usize>) {
     let item: String = sqlx::query(
         "SELECT i.code FROM items i JOIN item_forms f ON f.item_code = i.code \
          JOIN wf_bindings b ON b.item_code = i.code ORDER BY i.code LIMIT 1",
@@ -136,6 +184,12 @@ async fn journey(app: &App) {
         .filter(|(_, m)| m.required && m.condition.is_none())
         .map(|(i, _)| i)
         .collect();
+    (item, required)
+}
+
+async fn journey(app: &App) {
+    let p = &app.platform;
+    let (item, required) = item_with_process(p).await;
     let (id, secret) = oidc::add_client(p, None, "办件 App", &[CB.into()], &[], "openid cases")
         .await
         .unwrap();
@@ -569,6 +623,146 @@ async fn v_rev(a: &Api, case: &str) -> i64 {
     let (s, c) = a.get(&format!("/cases/{case}")).await;
     assert_eq!(s, 200, "{c}");
     c["rev"].as_i64().unwrap()
+}
+
+/// 一次提交 through `POST /applications`, then the approver works the case's tasks through
+/// `GET /tasks?case_id=` and completions that name the next task (no separate claims).
+async fn at_once(app: &App) {
+    let p = &app.platform;
+    let (item, required) = item_with_process(p).await;
+    let (id, secret) = oidc::add_client(p, None, "部门系统", &[CB.into()], &[], "openid cases")
+        .await
+        .unwrap();
+    let client = (id.as_str(), secret.as_str());
+    let citizen = api(app, client, "openid cases", Who::Citizen("13800000002")).await;
+    let window = api(app, client, "openid cases", Who::Staff("yl.window")).await;
+    let approver = api(app, client, "openid cases", Who::Staff("yl.rsj.approver")).await;
+    let count = || async { citizen.get("/cases").await.1.as_array().unwrap().len() };
+    let before = count().await;
+
+    // Everything wrong at once is reported at once, and nothing is kept: a bad date and an
+    // unknown field in the form, a PNG called .pdf, a material the guide does not have, and
+    // the other required materials missing.
+    let bad = json!({ "item_code": item, "values": { "employer": "长沙某公司",
+        "ended_on": "2099-01-01", "bogus": "x" } });
+    let files = vec![
+        (format!("material.{}", required[0]), "证明.pdf", PNG),
+        ("material.99".to_owned(), "其他.pdf", PDF),
+    ];
+    let (s, v) = citizen.apply(Some(bad), &files, "once-bad").await;
+    assert_eq!(s, 400, "{v}");
+    let fields = problem_fields(&v);
+    for f in ["form.ended_on", "form.bogus", "files[0]", "files[1]"] {
+        assert!(fields.contains(&f.to_owned()), "{f} in {v}");
+    }
+    for slot in &required[1..] {
+        assert!(fields.contains(&format!("material[{slot}]")), "{v}");
+    }
+    // No application part; a material part without a slot number.
+    let (s, v) = citizen.apply(None, &[], "once-none").await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(problem_fields(&v), ["application"]);
+    let (s, v) = citizen
+        .apply(
+            Some(json!({ "item_code": item })),
+            &[("material.x".to_owned(), "a.pdf", PDF)],
+            "once-x",
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(problem_fields(&v), ["material.x"]);
+    // Staff do not apply as citizens.
+    assert_eq!(
+        window
+            .apply(Some(json!({ "item_code": item })), &[], "once-staff")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(count().await, before, "nothing was kept");
+
+    // The right application: submitted, numbered, its files there; the same key again is the
+    // same case.
+    let good = json!({ "item_code": item, "values": { "employer": "长沙某科技有限公司",
+        "ended_on": "2026-10-31", "reason": "contract_end", "amount": 800 } });
+    let files: Vec<(String, &str, &[u8])> = required
+        .iter()
+        .map(|slot| (format!("material.{slot}"), "证明.pdf", PDF))
+        .collect();
+    let (s, c) = citizen.apply(Some(good.clone()), &files, "once-good").await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["state"], "submitted", "{c}");
+    assert!(c["case_no"].as_str().unwrap().starts_with(item.as_str()));
+    let case = c["id"].as_str().unwrap().to_owned();
+    let (s, again) = citizen.apply(Some(good), &files, "once-good").await;
+    assert_eq!(s, 201, "{again}");
+    assert_eq!(again["id"], case.as_str(), "one case for one key");
+    assert_eq!(count().await, before + 1);
+    let (_, detail) = citizen.get(&format!("/cases/{case}")).await;
+    assert_eq!(
+        detail["files"].as_array().unwrap().len(),
+        required.len(),
+        "{detail}"
+    );
+    assert_eq!(detail["form"]["employer"], "长沙某科技有限公司");
+
+    // Accepted; the approver finds the case's task and completes each step without claiming,
+    // each answer naming the next.
+    let (s, v) = window
+        .post(&format!("/cases/{case}/accept"), json!({ "rev": c["rev"] }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, mut next) = approver.get(&format!("/tasks?case_id={case}")).await;
+    assert_eq!(s, 200, "{next}");
+    assert_eq!(next.as_array().unwrap().len(), 1, "{next}");
+    assert!(next[0]["assignee"].is_null(), "offered, not held");
+    let (_, other) = approver.get("/tasks?case_id=no-such-case").await;
+    assert_eq!(other, json!([]));
+    let mut steps = 0;
+    while let Some(t) = next.as_array().and_then(|a| a.first()).cloned() {
+        assert_eq!(t["case_id"], case.as_str());
+        let tid = t["id"].as_str().unwrap();
+        let (s, done) = approver
+            .post(
+                &format!("/tasks/{tid}/complete"),
+                json!({ "outcome": "approve", "opinion": "同意" }),
+            )
+            .await;
+        assert_eq!(s, 200, "{done}");
+        assert_eq!(done["state"], "done");
+        assert_eq!(done["assignee"], "yl.rsj.approver", "claimed on the way");
+        // Done is done: completing it again is a conflict.
+        let (s, v) = approver
+            .post(
+                &format!("/tasks/{tid}/complete"),
+                json!({ "outcome": "approve" }),
+            )
+            .await;
+        assert_eq!(s, 409, "{v}");
+        next = done["next"].clone();
+        steps += 1;
+        assert!(steps < 10, "the process ends");
+    }
+    assert!(steps >= 1);
+    let (_, c) = citizen.get(&format!("/cases/{case}")).await;
+    assert_eq!(c["state"], "approved", "{c}");
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/applications"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn applications_at_once_on_every_backend() {
+    let app = common::spawn(Backend::Sqlite, Time::System).await;
+    at_once(&app).await;
+    if common::pg_url().is_some() {
+        let app = common::spawn(Backend::Postgres, Time::System).await;
+        at_once(&app).await;
+    }
 }
 
 #[tokio::test]

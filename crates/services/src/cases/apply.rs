@@ -45,10 +45,10 @@ pub(crate) async fn item_for_case(p: &Platform, code: &str) -> Result<PublishedI
     Ok(item)
 }
 
-/// Inserts a case row (a draft, or already submitted at a window) in the caller's transaction.
-pub(crate) async fn insert_case(
+/// Adds the insertion of a new case row (a draft) to `b`; returns the case's id.
+pub(crate) fn push_case(
     p: &Platform,
-    tx: &mut Transaction<'static, Any>,
+    b: &mut yiwang_store::Batch,
     item: &PublishedItem,
     a: &NewApplicant,
     channel: HandlingForm,
@@ -67,37 +67,60 @@ pub(crate) async fn insert_case(
     let id = uuid::Uuid::now_v7().to_string();
     let now = fmt_time(p.now());
     let g = &item.guide;
-    sqlx::query(
+    b.push(
         "INSERT INTO cases (id, item_code, item_version, item_name, org, case_type, channel, \
          applicant_kind, owner_user, applicant_name, applicant_id_enc, applicant_id_bidx, \
          applicant_id_masked, phone_enc, form_enc, key_id, state, rev, corrections, \
          promised_days, decision_opinion, delivery, created_at, created_by, updated_at, rseq, rhash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', 1, \
          '[]', $17, '', '{}', $18, $19, $18, 0, $20)",
-    )
-    .bind(&id)
-    .bind(&item.summary.code)
-    .bind(item.summary.version)
-    .bind(&g.name)
-    .bind(&item.summary.org)
-    .bind(g.case_type.code())
-    .bind(channel.code())
-    .bind(a.kind.as_str())
-    .bind(&a.user_id)
-    .bind(&a.name)
-    .bind(enc("applicant_id", &a.id)?)
-    .bind(pii.blind_index("applicant_id", &a.id))
-    .bind(masked)
-    .bind(enc("phone", &a.phone)?)
-    .bind(enc("case_form", &form.to_string())?)
-    .bind(pii.current_id())
-    .bind(i64::from(g.promised_limit_days))
-    .bind(&now)
-    .bind(created_by)
-    .bind(yiwang_crypto::chain::GENESIS)
-    .execute(&mut **tx)
-    .await?;
+        vec![
+            id.as_str().into(),
+            item.summary.code.as_str().into(),
+            item.summary.version.into(),
+            g.name.as_str().into(),
+            item.summary.org.as_str().into(),
+            g.case_type.code().into(),
+            channel.code().into(),
+            a.kind.as_str().into(),
+            a.user_id.clone().into(),
+            a.name.as_str().into(),
+            enc("applicant_id", &a.id)?.into(),
+            pii.blind_index("applicant_id", &a.id).into(),
+            masked.into(),
+            enc("phone", &a.phone)?.into(),
+            enc("case_form", &form.to_string())?.into(),
+            pii.current_id().into(),
+            i64::from(g.promised_limit_days).into(),
+            now.as_str().into(),
+            created_by.into(),
+            yiwang_crypto::chain::GENESIS.into(),
+        ],
+    );
     Ok(id)
+}
+
+/// Inserts a new case row (a draft) as a transaction of its own; returns the case's id.
+pub(crate) async fn insert_case(
+    p: &Platform,
+    item: &PublishedItem,
+    a: &NewApplicant,
+    channel: HandlingForm,
+    created_by: &str,
+) -> Result<String, ServiceError> {
+    let mut b = yiwang_store::Batch::default();
+    let id = push_case(p, &mut b, item, a, channel, created_by, &json!({}))?;
+    commit_new(p, b).await?;
+    Ok(id)
+}
+
+/// Commits a batch that only inserts new rows under fresh ids.
+async fn commit_new(p: &Platform, b: yiwang_store::Batch) -> Result<(), ServiceError> {
+    b.commit_alone(&p.db).await.map_err(|e| match e {
+        // Fresh ids are unique: nothing can clash.
+        yiwang_store::BatchError::Conflict => ServiceError::internal("new id clash"),
+        yiwang_store::BatchError::Store(e) => e.into(),
+    })
 }
 
 /// Whom a signed-in citizen applies for.
@@ -196,14 +219,13 @@ async fn online_applicant(
     }
 }
 
-/// Starts a draft application of the signed-in citizen for `who` (themself or an enterprise
-/// they may act for) for an item that is handled online.
-pub async fn start_draft_as(
+/// The published item for an online application by `user`: it must be handled online and
+/// `user`'s real-name level must be high enough.
+async fn online_item(
     p: &Platform,
     user: &User,
     item_code: &str,
-    who: ApplyAs<'_>,
-) -> Result<Case, ServiceError> {
+) -> Result<PublishedItem, ServiceError> {
     let item = item_for_case(p, item_code).await?;
     let g = &item.guide;
     if !g.handling_forms.contains(&HandlingForm::Online) {
@@ -219,19 +241,155 @@ pub async fn start_draft_as(
             g.min_level
         )));
     }
+    Ok(item)
+}
+
+/// One file of an application made at once ([`apply_at_once`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewFile<'a> {
+    /// The material's position in the item's guide.
+    pub slot: usize,
+    /// The file's name as the applicant has it.
+    pub name: &'a str,
+    /// Its content.
+    pub bytes: &'a [u8],
+}
+
+/// Applies online in one step (一次提交), as department systems and apps do: the form and the
+/// files of every required material, submitted at once. Everything is checked before anything
+/// is written — every problem of the form, the files and the missing materials reported
+/// together, nothing kept — then the case is created with its form and files in one
+/// transaction and submitted in the next (a case number, the first process record). The same
+/// non-empty `submit_key` again returns the case it submitted.
+pub async fn apply_at_once(
+    p: &Platform,
+    user: &User,
+    item_code: &str,
+    who: ApplyAs<'_>,
+    values: &Map<String, Value>,
+    files: &[NewFile<'_>],
+    submit_key: &str,
+) -> Result<Case, ServiceError> {
+    if let Some(c) = submitted_by_key(p, user, submit_key).await? {
+        return Ok(c);
+    }
+    let item = online_item(p, user, item_code).await?;
     let a = online_applicant(p, user, &item, who).await?;
-    let mut tx = p.db.begin().await?;
-    let id = insert_case(
-        p,
-        &mut tx,
-        &item,
-        &a,
-        HandlingForm::Online,
-        &user.id,
-        &json!({}),
-    )
-    .await?;
-    tx.commit().await?;
+    let mut problems = Vec::new();
+    let form = match check_form(p, &item.summary.code, values, false).await {
+        Ok(v) => v,
+        Err(ServiceError::Invalid(mut e)) => {
+            problems.append(&mut e);
+            Value::Null
+        }
+        Err(e) => return Err(e),
+    };
+    let materials = &item.guide.materials;
+    let mut kinds = Vec::with_capacity(files.len());
+    for (k, f) in files.iter().enumerate() {
+        if f.slot >= materials.len() {
+            problems.push(FieldError::new(
+                format!("files[{k}]"),
+                format!("没有第{}项申请材料", f.slot + 1),
+                format!("there is no material {}", f.slot),
+            ));
+            continue;
+        }
+        match check_upload(f.name, f.bytes) {
+            Ok(kind) => kinds.push(kind),
+            Err(ServiceError::Invalid(e)) => problems.extend(
+                e.into_iter()
+                    .map(|e| FieldError::new(format!("files[{k}]"), e.message_zh, e.message_en)),
+            ),
+            Err(e) => return Err(e),
+        }
+    }
+    for (i, m) in materials.iter().enumerate() {
+        if m.required && m.condition.is_none() && !files.iter().any(|f| f.slot == i) {
+            problems.push(FieldError::new(
+                format!("material[{i}]"),
+                format!("请上传“{}”", m.name),
+                format!("upload \u{201c}{}\u{201d}", m.name),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
+    // The files go to the object store first: a failure after it leaves objects nothing
+    // refers to, never a row without its object.
+    let mut stored = Vec::with_capacity(files.len());
+    for (f, kind) in files.iter().zip(kinds) {
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        let s = p
+            .outside
+            .files
+            .put(&id, f.bytes)
+            .await
+            .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
+        stored.push((id, kind, s));
+    }
+    let now = fmt_time(p.now());
+    let mut b = yiwang_store::Batch::default();
+    let id = push_case(p, &mut b, &item, &a, HandlingForm::Online, &user.id, &form)?;
+    for (f, (file_id, kind, s)) in files.iter().zip(&stored) {
+        push_material(
+            &mut b,
+            &id,
+            f.slot,
+            &materials[f.slot].name,
+            (file_id, &clean_name(f.name), kind, s),
+            &user.id,
+            &now,
+        );
+    }
+    commit_new(p, b).await?;
+    let c = load(p, &id).await?;
+    let masked = yiwang_crypto::mask::mask_name(&c.applicant_name);
+    let c = submit_as(p, c, (&masked, &user.id), "网上申报", submit_key, None).await?;
+    super::notify_applicant(p, &c, "已提交，等待受理").await;
+    Ok(c)
+}
+
+/// The case `user` submitted with `submit_key`, if any; a key of somebody else's submission is
+/// a conflict.
+async fn submitted_by_key(
+    p: &Platform,
+    user: &User,
+    submit_key: &str,
+) -> Result<Option<Case>, ServiceError> {
+    let key = submit_key_value(submit_key);
+    let Bind::Text(Some(key)) = key else {
+        return Ok(None);
+    };
+    let id = sqlx::query_scalar::<_, String>("SELECT id FROM cases WHERE submit_key = $1")
+        .bind(&key)
+        .fetch_optional(p.db.pool())
+        .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let c = load(p, &id).await?;
+    if c.owner_user.as_deref() != Some(user.id.as_str()) {
+        return Err(ServiceError::Conflict(
+            "该 Idempotency-Key 已用于其他申请 / the Idempotency-Key was used for another application"
+                .into(),
+        ));
+    }
+    Ok(Some(c))
+}
+
+/// Starts a draft application of the signed-in citizen for `who` (themself or an enterprise
+/// they may act for) for an item that is handled online.
+pub async fn start_draft_as(
+    p: &Platform,
+    user: &User,
+    item_code: &str,
+    who: ApplyAs<'_>,
+) -> Result<Case, ServiceError> {
+    let item = online_item(p, user, item_code).await?;
+    let a = online_applicant(p, user, &item, who).await?;
+    let id = insert_case(p, &item, &a, HandlingForm::Online, &user.id).await?;
     load(p, &id).await
 }
 
@@ -570,37 +728,18 @@ pub(crate) async fn attach_as(
     let name = clean_name(name);
     let (file_id, kind, stored) = store_upload(p, by, &name, bytes).await?;
     let now = fmt_time(p.now());
-    let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
     let mut b = yiwang_store::Batch::default();
-    b.push(
-        "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        vec![
-            file_id.as_str().into(),
-            name.as_str().into(),
-            kind.as_str().into(),
-            size.into(),
-            stored.sm3.as_str().into(),
-            by.into(),
-            now.as_str().into(),
-        ],
+    push_material(
+        &mut b,
+        &c.id,
+        slot,
+        &material.name,
+        (&file_id, &name, &kind, &stored),
+        by,
+        &now,
     );
-    b.push(
-        "INSERT INTO case_materials (case_id, slot, file_id, material, added_at, added_by) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        vec![
-            c.id.as_str().into(),
-            i64::try_from(slot).unwrap_or(0).into(),
-            file_id.as_str().into(),
-            material.name.as_str().into(),
-            now.as_str().into(),
-            by.into(),
-        ],
-    );
-    b.commit_alone(&p.db).await.map_err(|e| match e {
-        // A fresh file id is unique and a slot takes several files: nothing else can clash.
-        yiwang_store::BatchError::Conflict => ServiceError::internal("file id clash"),
-        yiwang_store::BatchError::Store(e) => e.into(),
-    })?;
+    // A fresh file id is unique and a slot takes several files: nothing else can clash.
+    commit_new(p, b).await?;
     Ok(MaterialFile {
         slot,
         material: material.name.clone(),
@@ -610,6 +749,43 @@ pub(crate) async fn attach_as(
         size: i64::try_from(stored.size).unwrap_or(i64::MAX),
         sm3: stored.sm3,
     })
+}
+
+/// Adds the rows of a stored file handed in for material `slot` of case `case_id` to `b`:
+/// the file (id, name, kind, object) and its place among the case's materials.
+fn push_material(
+    b: &mut yiwang_store::Batch,
+    case_id: &str,
+    slot: usize,
+    material: &str,
+    (file_id, name, kind, stored): (&str, &str, &str, &yiwang_connectors::objects::Stored),
+    by: &str,
+    now: &str,
+) {
+    b.push(
+        "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![
+            file_id.into(),
+            name.into(),
+            kind.into(),
+            i64::try_from(stored.size).unwrap_or(i64::MAX).into(),
+            stored.sm3.as_str().into(),
+            by.into(),
+            now.into(),
+        ],
+    );
+    b.push(
+        "INSERT INTO case_materials (case_id, slot, file_id, material, added_at, added_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        vec![
+            case_id.into(),
+            i64::try_from(slot).unwrap_or(0).into(),
+            file_id.into(),
+            material.into(),
+            now.into(),
+            by.into(),
+        ],
+    );
 }
 
 /// A file the applicant handed in for one of their cases (我的材料), offered for a new one.

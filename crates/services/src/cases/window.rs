@@ -132,18 +132,8 @@ pub async fn register(
         })?;
         applicant.id = n.as_str().to_owned();
     }
-    let mut tx = p.db.begin().await?;
-    let id = super::apply::insert_case(
-        p,
-        &mut tx,
-        &item,
-        &applicant,
-        HandlingForm::Window,
-        &actor.id,
-        &json!({}),
-    )
-    .await?;
-    tx.commit().await?;
+    let id =
+        super::apply::insert_case(p, &item, &applicant, HandlingForm::Window, &actor.id).await?;
     load(p, &id).await
 }
 

@@ -92,6 +92,24 @@ fn task(r: &yiwang_store::AnyRow) -> Result<Task, ServiceError> {
 /// The open tasks of an approver: held by them, or offered to a role they hold in the
 /// organisation they act in (or to them by name) and not yet claimed. Oldest deadline first.
 pub async fn inbox(p: &Platform, actor: &Staff) -> Result<Vec<Task>, ServiceError> {
+    open_to(p, actor, None).await
+}
+
+/// The open tasks of one case's process (by its business key, the case id) that the approver
+/// may work: held by them, or offered to them and not yet claimed.
+pub async fn inbox_of_case(
+    p: &Platform,
+    actor: &Staff,
+    business_key: &str,
+) -> Result<Vec<Task>, ServiceError> {
+    open_to(p, actor, Some(business_key)).await
+}
+
+async fn open_to(
+    p: &Platform,
+    actor: &Staff,
+    business_key: Option<&str>,
+) -> Result<Vec<Task>, ServiceError> {
     let roles: Vec<&str> = actor.roles.iter().map(|r| r.as_str()).collect();
     let role_list = if roles.is_empty() {
         "''".to_owned()
@@ -102,17 +120,24 @@ pub async fn inbox(p: &Platform, actor: &Staff) -> Result<Vec<Task>, ServiceErro
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let of_case = if business_key.is_some() {
+        "AND i.business_key = $3 "
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT {COLUMNS} FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
-         WHERE t.state IN ('open', 'delegated') AND (t.assignee = $1 OR (t.assignee IS NULL AND \
+         WHERE t.state IN ('open', 'delegated') {of_case}AND (t.assignee = $1 OR (t.assignee IS NULL AND \
          t.id IN (SELECT o.task_id FROM wf_offers o WHERE (o.org = $2 AND o.role IN ({role_list})) \
          OR o.username = $1))) ORDER BY COALESCE(t.due_at, i.due_at, '9999'), t.created_at LIMIT 500"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&actor.username)
-        .bind(&actor.org)
-        .fetch_all(p.db.pool())
-        .await?;
+        .bind(&actor.org);
+    if let Some(k) = business_key {
+        q = q.bind(k);
+    }
+    let rows = q.fetch_all(p.db.pool()).await?;
     rows.iter().map(task).collect()
 }
 
@@ -237,6 +262,16 @@ pub async fn instance(
 
 /// A task the approver holds (claiming it on the way when it is offered to them and free).
 async fn held(p: &Platform, actor: &Staff, id: &str) -> Result<Task, ServiceError> {
+    let t = workable(p, actor, id).await?;
+    if t.assignee.is_none() {
+        claim(p, actor, id).await?;
+        return get(p, id).await;
+    }
+    Ok(t)
+}
+
+/// An open task the approver holds, or one offered to them that nobody holds.
+async fn workable(p: &Platform, actor: &Staff, id: &str) -> Result<Task, ServiceError> {
     let t = visible(p, actor, id).await?;
     if t.state != "open" {
         return Err(ServiceError::Conflict(format!(
@@ -250,10 +285,7 @@ async fn held(p: &Platform, actor: &Staff, id: &str) -> Result<Task, ServiceErro
         Some(_) => Err(ServiceError::Conflict(
             "任务已由他人签收 / another approver holds the task".into(),
         )),
-        None => {
-            claim(p, actor, id).await?;
-            get(p, id).await
-        }
+        None => Ok(t),
     }
 }
 
@@ -498,6 +530,8 @@ fn opinion_required(opinion: &str) -> Result<String, ServiceError> {
 
 /// Complete a task with an outcome and opinion (an opinion is required to refuse). Sets the
 /// process variables `approved` (bool), `outcome` and `opinion` for the gateways that follow.
+/// A free task offered to the approver is claimed in the same transition: of two approvers
+/// completing it at once, one wins and the other gets a Conflict.
 pub async fn complete(
     p: &Platform,
     actor: &Staff,
@@ -510,10 +544,18 @@ pub async fn complete(
         Outcome::Approve if opinion.trim().is_empty() => "同意".to_owned(),
         Outcome::Approve => opinion_required(opinion)?,
     };
-    let t = held(p, actor, id).await?;
+    let t = workable(p, actor, id).await?;
     let s = runtime::get(p, &t.instance_id).await?;
     runtime::running(&s)?;
-    complete_as(p, &t.instance_id, &t.id, &actor.username, outcome, &opinion).await?;
+    finish(
+        p,
+        &t.instance_id,
+        &t.id,
+        (&actor.username, true),
+        outcome,
+        &opinion,
+    )
+    .await?;
     get(p, id).await
 }
 
@@ -527,6 +569,18 @@ pub async fn complete_as(
     outcome: Outcome,
     opinion: &str,
 ) -> Result<runtime::Stored, ServiceError> {
+    finish(p, instance_id, task_id, (by, false), outcome, opinion).await
+}
+
+/// Completes a task by `by`, claiming it on the way when `claims` (see [`Done::claims`]).
+async fn finish(
+    p: &Platform,
+    instance_id: &str,
+    task_id: &str,
+    (by, claims): (&str, bool),
+    outcome: Outcome,
+    opinion: &str,
+) -> Result<runtime::Stored, ServiceError> {
     let mut vars = Map::new();
     vars.insert("approved".into(), Value::Bool(outcome == Outcome::Approve));
     vars.insert("outcome".into(), Value::String(outcome.as_str().into()));
@@ -537,6 +591,7 @@ pub async fn complete_as(
         by: by.to_owned(),
         outcome: outcome.as_str().into(),
         opinion: opinion.to_owned(),
+        claims,
     };
     runtime::transition(p, instance_id, by, Some(done), Vec::new(), |d, _, i| {
         d.complete(i, work_item, vars.clone())
@@ -656,6 +711,7 @@ pub(super) async fn send_back_as(
         by: by.to_owned(),
         outcome: "send_back".into(),
         opinion: opinion.to_owned(),
+        claims: false,
     };
     let target2 = target.clone();
     runtime::transition(

@@ -256,6 +256,10 @@ pub struct Done {
     pub outcome: String,
     /// The opinion.
     pub opinion: String,
+    /// The completer takes a free task on the way (签收 and 办理 in one transition): the task
+    /// must then be free or already theirs. Otherwise (escalations, a held task) whoever holds
+    /// it does not matter.
+    pub claims: bool,
 }
 
 /// The rule of one task: the binding's override over the declared one.
@@ -481,8 +485,14 @@ async fn prepare(
     }
     if let Some(done) = done {
         b.guard(
-            "UPDATE wf_tasks SET state = 'done', done_at = $1, done_seq = $2, done_by = $3, \
-             outcome = $4, opinion = $5 WHERE id = $6 AND state = 'open' RETURNING CAST('d' AS TEXT) AS k",
+            if done.claims {
+                "UPDATE wf_tasks SET state = 'done', done_at = $1, done_seq = $2, done_by = $3, \
+                 outcome = $4, opinion = $5, assignee = $3 WHERE id = $6 AND state = 'open' \
+                 AND (assignee IS NULL OR assignee = $3) RETURNING CAST('d' AS TEXT) AS k"
+            } else {
+                "UPDATE wf_tasks SET state = 'done', done_at = $1, done_seq = $2, done_by = $3, \
+                 outcome = $4, opinion = $5 WHERE id = $6 AND state = 'open' RETURNING CAST('d' AS TEXT) AS k"
+            },
             vec![
                 (&at).into(),
                 first_engine_seq.into(),

@@ -7,6 +7,7 @@
 //! |---|---|---|---|
 //! | GET | `/cases` | citizen | my cases |
 //! | POST | `/cases` | citizen | start a draft for an item (201) |
+//! | POST | `/applications` | citizen | apply at once: form and files in one multipart request, submitted (201); `Idempotency-Key` |
 //! | GET | `/cases/{id}` | owner, handling staff | the case with form, materials, records, documents |
 //! | PUT | `/cases/{id}/form` | owner, window | save the form (draft or awaiting corrections) |
 //! | PUT | `/cases/{id}/materials/{slot}?name=` | owner, window | add a file to a material; the body is the file |
@@ -19,15 +20,15 @@
 //! | PUT | `/cases/{id}/delivery` | owner | how the result reaches the applicant |
 //! | GET, POST | `/window/cases` | window | the acceptance queue · register a walk-in's case |
 //! | POST | `/cases/{id}/accept` · `/refuse` · `/corrections` · `/decision` · `/special` · `/special/end` · `/deliver` | window (special: handlers) | the window's actions |
-//! | GET | `/tasks` | approver | the inbox |
-//! | POST | `/tasks/{id}/claim` · `/complete` · `/send-back` | approver | work a task |
+//! | GET | `/tasks` | approver | the inbox (`?case_id=`: one case's) |
+//! | POST | `/tasks/{id}/claim` · `/complete` · `/send-back` | approver | work a task (completing claims a free task on the way and answers with the case's next tasks for the caller) |
 //!
 //! Actions that move a case take its `rev` (optimistic lock): a stale one gets 409. Errors are
 //! RFC 9457 problem documents; a missing or bad token gets 401 with `WWW-Authenticate: Bearer`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -51,6 +52,10 @@ use crate::error::ApiError;
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/cases", get(list_mine).post(start))
+        .route(
+            "/applications",
+            post(apply_at_once).layer(axum::extract::DefaultBodyLimit::max(MAX_APPLICATION)),
+        )
         .route("/cases/{id}", get(get_case))
         .route("/cases/{id}/form", put(save_form))
         .route(
@@ -488,6 +493,161 @@ async fn start(
     Ok((StatusCode::CREATED, owner(c)))
 }
 
+/// The largest `POST /applications` request: the files of an application together.
+const MAX_APPLICATION: usize = 64 * 1024 * 1024;
+
+/// The `application` part of `POST /applications` (JSON).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Application {
+    /// 实施编码 of the item applied for.
+    pub item_code: String,
+    /// Apply for this enterprise (统一社会信用代码) as its legal representative or agent;
+    /// absent: for oneself.
+    #[serde(default)]
+    pub credit_code: Option<String>,
+    /// The application form: field key → value, as the item's form defines them.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub values: Map<String, Value>,
+}
+
+/// The multipart body of `POST /applications`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ApplicationUpload {
+    /// JSON, as [`Application`].
+    application: Application,
+    /// One file part per file, named `material.{slot}` (the material's position in the
+    /// item's guide, from 0; a slot may take several), with its file name: PDF, JPG, PNG or
+    /// OFD, each at most 20 MiB, checked by content.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    #[serde(rename = "material.{slot}")]
+    material: Vec<Vec<u8>>,
+}
+
+/// Reads the parts of an application made at once.
+async fn read_application(
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(Application, Vec<(usize, String, Vec<u8>)>), ServiceError> {
+    let bad = |field: &str, d: String| {
+        ServiceError::invalid(
+            field,
+            &format!("请求无法读取：{d}"),
+            &format!("the request could not be read: {d}"),
+        )
+    };
+    let max_file = usize::try_from(yiwang_domain::upload::DEFAULT_MAX_BYTES).unwrap_or(usize::MAX);
+    let mut m = multipart.map_err(|e| bad("body", e.body_text()))?;
+    let mut application = None;
+    let mut files = Vec::new();
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(bad("body", e.body_text())),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "application" {
+            let text = field
+                .text()
+                .await
+                .map_err(|e| bad("application", e.body_text()))?;
+            application = Some(
+                serde_json::from_str::<Application>(&text)
+                    .map_err(|e| bad("application", e.to_string()))?,
+            );
+        } else if let Some(slot) = name.strip_prefix("material.") {
+            let slot: usize = slot.parse().map_err(|_| {
+                ServiceError::invalid(
+                    &name,
+                    "材料部分的名称应为 material.序号",
+                    "a material part is named material.{slot}",
+                )
+            })?;
+            let file_name = field.file_name().unwrap_or_default().to_owned();
+            let mut field = field;
+            let mut bytes = Vec::new();
+            while let Some(c) = field.chunk().await.map_err(|e| bad(&name, e.body_text()))? {
+                if bytes.len() + c.len() > max_file {
+                    return Err(ServiceError::invalid(
+                        &name,
+                        "文件超过 20 MB",
+                        "the file is larger than 20 MiB",
+                    ));
+                }
+                bytes.extend_from_slice(&c);
+            }
+            files.push((slot, file_name, bytes));
+        }
+    }
+    let application = application.ok_or_else(|| {
+        ServiceError::invalid(
+            "application",
+            "缺少 application 部分（JSON：item_code、values）",
+            "the application part (JSON: item_code, values) is missing",
+        )
+    })?;
+    Ok((application, files))
+}
+
+/// The `Idempotency-Key` header (empty when absent), at most 128 characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    if key.len() > 128 {
+        return Err(ApiError(ServiceError::invalid(
+            "Idempotency-Key",
+            "Idempotency-Key 不能超过 128 个字符",
+            "Idempotency-Key is longer than 128 characters",
+        )));
+    }
+    Ok(key)
+}
+
+#[utoipa::path(post, path = "/api/v1/applications", tag = "cases",
+    request_body(content = ApplicationUpload, content_type = "multipart/form-data"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key again returns the case it submitted")),
+    responses((status = 201, body = CaseDto, description = "Submitted, with its case number"),
+        (status = 400, body = crate::error::Problem, description = "Every problem at once: form fields, files, missing materials; nothing kept"),
+        (status = 403, body = crate::error::Problem, description = "Real-name level too low, or not allowed to act for the enterprise"),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem,
+        description = "The item takes no online applications, or the key was used for another application")),
+    security(("bearer" = ["cases"])))]
+async fn apply_at_once(
+    State(s): State<Shared>,
+    who: Caller,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<CaseDto>), ApiError> {
+    let user = who.user()?;
+    let key = idempotency_key(&headers)?;
+    let (a, files) = read_application(multipart).await?;
+    let files: Vec<apply::NewFile<'_>> = files
+        .iter()
+        .map(|(slot, name, bytes)| apply::NewFile {
+            slot: *slot,
+            name,
+            bytes,
+        })
+        .collect();
+    let as_ = apply::ApplyAs::from_field(a.credit_code.as_deref().unwrap_or_default());
+    let c = apply::apply_at_once(
+        &s.platform,
+        user,
+        a.item_code.trim(),
+        as_,
+        &a.values,
+        &files,
+        &key,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, owner(c)))
+}
+
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "Case id")),
     responses((status = 200, body = CaseDetail), (status = 403, body = crate::error::Problem),
@@ -675,19 +835,7 @@ async fn submit(
     headers: HeaderMap,
     Body(b): Body<Rev>,
 ) -> Answer<CaseDto> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    if key.len() > 128 {
-        return Err(ApiError(ServiceError::invalid(
-            "Idempotency-Key",
-            "Idempotency-Key 不能超过 128 个字符",
-            "Idempotency-Key is longer than 128 characters",
-        )));
-    }
+    let key = idempotency_key(&headers)?;
     let p = &s.platform;
     Ok(match &who.0 {
         Principal::User(u) => owner(apply::submit(p, u, &id, &key, b.rev).await?),
@@ -1160,12 +1308,34 @@ impl From<Task> for TaskDto {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks",
+/// `?case_id=` of the inbox.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TasksQuery {
+    /// Only the tasks of this case.
+    #[serde(default)]
+    pub case_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TasksQuery),
     responses((status = 200, body = [TaskDto], description = "Held by the caller or offered to their roles, oldest deadline first"),
         (status = 403, body = crate::error::Problem)),
     security(("bearer" = ["cases"])))]
-async fn tasks(State(s): State<Shared>, who: Caller) -> Answer<Vec<TaskDto>> {
-    let list = inbox::inbox(&s.platform, who.staff()?).await?;
+async fn tasks(
+    State(s): State<Shared>,
+    who: Caller,
+    q: Result<Query<TasksQuery>, QueryRejection>,
+) -> Answer<Vec<TaskDto>> {
+    let Query(q) = q.map_err(|e| query_error(&e))?;
+    let staff = who.staff()?;
+    let list = match q
+        .case_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(case) => inbox::inbox_of_case(&s.platform, staff, case).await?,
+        None => inbox::inbox(&s.platform, staff).await?,
+    };
     Ok(Json(list.into_iter().map(TaskDto::from).collect()))
 }
 
@@ -1190,9 +1360,19 @@ pub struct Complete {
     pub opinion: String,
 }
 
+/// A completed task and what follows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Completed {
+    /// The task, done.
+    #[serde(flatten)]
+    pub task: TaskDto,
+    /// The case's open tasks the caller may work now (the next step, when it is theirs).
+    pub next: Vec<TaskDto>,
+}
+
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", request_body = Complete,
     params(("id" = String, Path, description = "Task id")),
-    responses((status = 200, body = TaskDto, description = "Done; when it ended the process, the case is decided"),
+    responses((status = 200, body = Completed, description = "Done (a free task offered to the caller is claimed on the way); when it ended the process, the case is decided"),
         (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
         (status = 409, body = crate::error::Problem)),
     security(("bearer" = ["cases"])))]
@@ -1201,7 +1381,7 @@ async fn complete(
     who: Caller,
     Path(id): Path<String>,
     Body(b): Body<Complete>,
-) -> Answer<TaskDto> {
+) -> Answer<Completed> {
     let outcome = Outcome::parse(&b.outcome).ok_or_else(|| {
         ApiError(ServiceError::invalid(
             "outcome",
@@ -1209,14 +1389,21 @@ async fn complete(
             "outcome is approve or reject",
         ))
     })?;
-    let t = inbox::complete(&s.platform, who.staff()?, &id, outcome, &b.opinion).await?;
-    // A process that just ended decides its case now (the event loop would within seconds).
-    if t.instance_state != "running"
-        && let Err(e) = cases::events::drain_case(&s.platform, &t.business_key).await
-    {
-        tracing::warn!(error = %e, "case events after a completion");
-    }
-    Ok(Json(t.into()))
+    let staff = who.staff()?;
+    let t = inbox::complete(&s.platform, staff, &id, outcome, &b.opinion).await?;
+    let next = if t.instance_state == "running" {
+        inbox::inbox_of_case(&s.platform, staff, &t.business_key).await?
+    } else {
+        // A process that just ended decides its case now (the event loop would within seconds).
+        if let Err(e) = cases::events::drain_case(&s.platform, &t.business_key).await {
+            tracing::warn!(error = %e, "case events after a completion");
+        }
+        Vec::new()
+    };
+    Ok(Json(Completed {
+        task: t.into(),
+        next: next.into_iter().map(TaskDto::from).collect(),
+    }))
 }
 
 /// `POST /tasks/{id}/send-back`.

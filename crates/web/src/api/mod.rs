@@ -43,7 +43,7 @@ pub fn routes() -> Router<Shared> {
     ),
     paths(
         list_items, get_item, list_regions, list_organisations, list_themes,
-        cases::list_mine, cases::start, cases::get_case, cases::save_form, cases::upload,
+        cases::list_mine, cases::start, cases::apply_at_once, cases::get_case, cases::save_form, cases::upload,
         cases::remove_file, cases::my_files, cases::reuse, cases::download, cases::submit, cases::resubmit, cases::withdraw,
         cases::choose_delivery, cases::queue, cases::register, cases::accept, cases::refuse,
         cases::corrections, cases::decide, cases::start_special, cases::end_special,
@@ -57,7 +57,8 @@ pub fn routes() -> Router<Shared> {
         cases::FileDto, cases::RecordDto, cases::DocumentDto, cases::TaskDto, cases::StartCase,
         cases::FormValues, cases::Rev, cases::Withdraw, cases::ChooseDelivery, cases::Register,
         cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd, cases::ExtensionRequest, cases::ExtensionDecision,
-        cases::Deliver, cases::Complete, cases::SendBack, cases::MyFileDto, cases::Reuse
+        cases::Deliver, cases::Complete, cases::Completed, cases::SendBack, cases::MyFileDto, cases::Reuse,
+        cases::Application, cases::ApplicationUpload
     )),
     modifiers(&BearerScheme),
     tags(

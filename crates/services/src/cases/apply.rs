@@ -11,7 +11,7 @@ use yiwang_domain::codes::{CaseNumber, ImplementationCode, MAX_DAILY_SEQUENCE};
 use yiwang_domain::dict::HandlingForm;
 use yiwang_domain::form::FormSpec;
 use yiwang_domain::upload::UploadPolicy;
-use yiwang_store::{Any, Bind, Row, Transaction, fmt_time};
+use yiwang_store::{Bind, Row, fmt_time};
 
 use super::{ApplicantKind, Case, Change, NewRecord, check_rev, load, not_found};
 use crate::catalogue::PublishedItem;
@@ -971,10 +971,9 @@ pub(crate) async fn completeness(p: &Platform, c: &Case) -> Result<Value, Servic
     }
 }
 
-/// Allocates the next case number of an item for today (China time), in the transaction.
+/// Allocates the next case number of an item for today (China time), committed at once.
 pub(crate) async fn next_case_number(
     p: &Platform,
-    tx: &mut Transaction<'static, Any>,
     item_code: &str,
 ) -> Result<CaseNumber, ServiceError> {
     let item = ImplementationCode::parse(item_code)
@@ -986,7 +985,7 @@ pub(crate) async fn next_case_number(
          DO UPDATE SET last = case_sequences.last + 1 RETURNING last",
     )
     .bind(&prefix)
-    .fetch_one(&mut **tx)
+    .fetch_one(p.db.writer())
     .await?;
     u16::try_from(last)
         .ok()
@@ -1052,8 +1051,11 @@ pub(crate) async fn submit_as(
     check_rev(&c, rev)?;
     completeness(p, &c).await?;
     let now = fmt_time(p.now());
-    let mut tx = p.db.begin().await?;
-    let no = next_case_number(p, &mut tx, &c.item_code).await?;
+    // The number is taken first, on its own: the change then goes to the database as one
+    // batch (on SQLite through the group commit, never holding the one writer across round
+    // trips). A number is never given twice; a submission that loses a race for the draft (a
+    // stale `rev`) leaves its number unused.
+    let no = next_case_number(p, &c.item_code).await?;
     Change {
         case: &c,
         action: CaseAction::Submit,
@@ -1080,10 +1082,8 @@ pub(crate) async fn submit_as(
             ),
         )),
     }
-    .write(p, &mut tx)
-    .await?;
-    tx.commit().await?;
-    load(p, &c.id).await
+    .commit(p)
+    .await
 }
 
 fn submit_key_value(key: &str) -> Bind {

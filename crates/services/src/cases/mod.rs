@@ -370,18 +370,6 @@ impl Change<'_> {
         load(p, &id).await
     }
 
-    /// Applies the change inside the caller's transaction (which must roll back on an error).
-    pub(crate) async fn write(
-        self,
-        p: &Platform,
-        tx: &mut Transaction<'static, Any>,
-    ) -> Result<(), ServiceError> {
-        self.into_batch(p, Batch::default())?
-            .run(p.db.backend(), tx)
-            .await
-            .map_err(batch_error)
-    }
-
     /// `b` and the statements of the change: the process records, the case under its `rev`
     /// (the guard), the outbox event and the applicant's message.
     pub(crate) fn into_batch(self, p: &Platform, mut b: Batch) -> Result<Batch, ServiceError> {

@@ -236,21 +236,26 @@ pub async fn issue(p: &Platform, c: &Case) -> Result<Option<Document>, ServiceEr
         .map_err(|e| ServiceError::internal(format!("encrypt notice: {e}")))?;
     let file_id = uuid::Uuid::now_v7().simple().to_string();
     let now = fmt_time(p.now());
-    let inserted = sqlx::query(
+    // One batch (on SQLite through the group commit); the guard fails when the notice existed.
+    let mut b = yiwang_store::Batch::default();
+    b.guard(
         "INSERT INTO case_notices (case_id, kind, doc_no, file_id, notice_enc, key_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, kind, doc_no) DO NOTHING",
-    )
-    .bind(&c.id)
-    .bind(kind)
-    .bind(&doc_no)
-    .bind(&file_id)
-    .bind(&sealed)
-    .bind(p.keys.pii.current_id())
-    .bind(&now)
-    .execute(p.db.writer())
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(None);
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, kind, doc_no) DO NOTHING \
+         RETURNING CAST('n' AS TEXT) AS k",
+        vec![
+            c.id.as_str().into(),
+            kind.into(),
+            doc_no.as_str().into(),
+            file_id.as_str().into(),
+            sealed.into(),
+            p.keys.pii.current_id().into(),
+            now.as_str().into(),
+        ],
+    );
+    match b.commit_alone(&p.db).await {
+        Ok(()) => {}
+        Err(yiwang_store::BatchError::Conflict) => return Ok(None),
+        Err(yiwang_store::BatchError::Store(e)) => return Err(e.into()),
     }
     Ok(Some(Document {
         kind: kind.to_owned(),

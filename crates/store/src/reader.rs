@@ -147,6 +147,7 @@ fn query(
     args: Option<AnyArguments>,
     limit: usize,
 ) -> Result<(Vec<AnyRow>, u64), Error> {
+    tracing::trace!(target: "yiwang_store::reader", statement = sql, "read");
     let mut stmt = conn.prepare_cached(sql).map_err(driver_error)?;
     let args: Vec<AnyValueKind> = args.map(|a| a.values.0).unwrap_or_default();
     // As sqlx binds: a parameter named `$n` or `?n` takes the n-th argument, an anonymous one

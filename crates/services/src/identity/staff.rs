@@ -254,22 +254,19 @@ pub(crate) async fn load_staff(
     id: &str,
     active_org: Option<&str>,
 ) -> Result<Option<Staff>, ServiceError> {
-    let Some(r) = sqlx::query(
-        "SELECT id, username, display_name, org, totp_enabled FROM staff \
-         WHERE id = $1 AND disabled = 0",
+    // The account and its roles in one read: one row per role (one with no role when none).
+    let rows = sqlx::query(
+        "SELECT s.id, s.username, s.display_name, s.org, s.totp_enabled, r.role, \
+         r.org AS role_org FROM staff s LEFT JOIN staff_roles r ON r.staff_id = s.id \
+         WHERE s.id = $1 AND s.disabled = 0 ORDER BY r.org, r.role",
     )
     .bind(id)
-    .fetch_optional(p.db.pool())
-    .await?
-    else {
+    .fetch_all(p.db.pool())
+    .await?;
+    let Some(r) = rows.first() else {
         return Ok(None);
     };
     let home: String = r.try_get("org")?;
-    let rows =
-        sqlx::query("SELECT role, org FROM staff_roles WHERE staff_id = $1 ORDER BY org, role")
-            .bind(id)
-            .fetch_all(p.db.pool())
-            .await?;
     let master = p.master.get();
     let org_of = |code: &str| {
         master
@@ -278,9 +275,13 @@ pub(crate) async fn load_staff(
             .unwrap_or_default()
     };
     let mut assignments = Vec::new();
-    for row in rows {
-        let role: String = row.try_get("role")?;
-        let org: String = row.try_get("org")?;
+    for row in &rows {
+        let (Some(role), Some(org)) = (
+            row.try_get::<Option<String>, _>("role")?,
+            row.try_get::<Option<String>, _>("role_org")?,
+        ) else {
+            continue;
+        };
         if let Some(role) = Role::parse(&role) {
             let (org_name, region) = org_of(&org);
             assignments.push(Assignment {

@@ -120,16 +120,29 @@ async fn open_to(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let of_case = if business_key.is_some() {
-        "AND i.business_key = $3 "
+    // One case's: its few tasks, each offer looked up by the task (the primary key's prefix).
+    // Everybody's: the offers to the caller's roles first (the list of task ids).
+    let (of_case, offered) = if business_key.is_some() {
+        (
+            "AND i.business_key = $3 ",
+            format!(
+                "EXISTS (SELECT 1 FROM wf_offers o WHERE o.task_id = t.id AND \
+                 ((o.org = $2 AND o.role IN ({role_list})) OR o.username = $1))"
+            ),
+        )
     } else {
-        ""
+        (
+            "",
+            format!(
+                "t.id IN (SELECT o.task_id FROM wf_offers o WHERE (o.org = $2 AND \
+                 o.role IN ({role_list})) OR o.username = $1)"
+            ),
+        )
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
          WHERE t.state IN ('open', 'delegated') {of_case}AND (t.assignee = $1 OR (t.assignee IS NULL AND \
-         t.id IN (SELECT o.task_id FROM wf_offers o WHERE (o.org = $2 AND o.role IN ({role_list})) \
-         OR o.username = $1))) ORDER BY COALESCE(t.due_at, i.due_at, '9999'), t.created_at LIMIT 500"
+         {offered})) ORDER BY COALESCE(t.due_at, i.due_at, '9999'), t.created_at LIMIT 500"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&actor.username)

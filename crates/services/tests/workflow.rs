@@ -86,6 +86,15 @@ fn start(org: &str, key: &str, item: &str, days: u32) -> runtime::Start {
     }
 }
 
+/// The highest `live` mark of a task's offers (-1 when it has none).
+async fn offers_live(p: &Platform, task: &str) -> i64 {
+    sqlx::query_scalar("SELECT COALESCE(MAX(live), -1) FROM wf_offers WHERE task_id = $1")
+        .bind(task)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap()
+}
+
 fn fields(e: ServiceError) -> Vec<String> {
     match e {
         ServiceError::Invalid(v) => v.into_iter().map(|f| f.field).collect(),
@@ -258,6 +267,25 @@ async fn journey(b: Backend) {
         .await
         .unwrap();
     let r = open_task(p, &i1.id, "Review").await;
+    // Offers stay with closed tasks, marked: only the open task's count for the inbox.
+    assert_eq!(
+        offers_live(p, &r.id).await,
+        1,
+        "the open 审核's offers are live"
+    );
+    for (closed, what) in [
+        (&handle.id, "done, then withdrawn"),
+        (&review.id, "sent back"),
+        (&h.id, "done"),
+    ] {
+        assert_eq!(offers_live(p, closed).await, 0, "{what}");
+    }
+    assert!(
+        mine(inbox::inbox(p, &b2).await.unwrap())
+            .iter()
+            .any(|t| t.id == r.id),
+        "offered to b2 through a live offer"
+    );
     inbox::complete(p, &b2, &r.id, inbox::Outcome::Approve, "")
         .await
         .unwrap();

@@ -121,7 +121,7 @@ async fn open_to(
             .join(", ")
     };
     // One case's: its few tasks, each offer looked up by the task (the primary key's prefix).
-    // Everybody's: the offers to the caller's roles first (the list of task ids).
+    // Everybody's: the live offers to the caller's roles first (the list of task ids).
     let (of_case, offered) = if business_key.is_some() {
         (
             "AND i.business_key = $3 ",
@@ -134,8 +134,8 @@ async fn open_to(
         (
             "",
             format!(
-                "t.id IN (SELECT o.task_id FROM wf_offers o WHERE (o.org = $2 AND \
-                 o.role IN ({role_list})) OR o.username = $1)"
+                "t.id IN (SELECT o.task_id FROM wf_offers o WHERE o.live = 1 AND \
+                 ((o.org = $2 AND o.role IN ({role_list})) OR o.username = $1))"
             ),
         )
     };

@@ -502,6 +502,10 @@ async fn prepare(
                 (&done.task_id).into(),
             ],
         );
+        b.push(
+            "UPDATE wf_offers SET live = 0 WHERE task_id = $1",
+            vec![(&done.task_id).into()],
+        );
     }
     // Tasks and timers that went away (the completed task excluded: it is done, not cancelled).
     let live_items: HashSet<u64> = after.work_items.iter().map(|w| w.id).collect();
@@ -513,6 +517,17 @@ async fn prepare(
         .collect();
     let done_id = done.map(|x| x.task_id.clone()).unwrap_or_default();
     if gone.iter().any(|w| format!("{id}-{}", w.id) != done_id) {
+        // The offers first: on SQLite the statements run in order, and this one finds the
+        // tasks by their state before the next closes them.
+        b.push(
+            &format!(
+                "UPDATE wf_offers SET live = 0 WHERE task_id IN (SELECT t.id FROM wf_tasks t \
+                 WHERE t.instance_id = $1 AND t.state IN ('open', 'delegated') AND t.id <> $2 \
+                 AND t.work_item NOT IN ({}))",
+                id_list(live_items.iter().copied())
+            ),
+            vec![id.into(), done_id.clone().into()],
+        );
         b.push(
             &format!(
                 "UPDATE wf_tasks SET state = 'cancelled', done_at = $1 WHERE instance_id = $2 \

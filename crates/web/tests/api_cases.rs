@@ -187,19 +187,28 @@ async fn item_with_process(p: &yiwang_services::Platform) -> (String, Vec<usize>
     (item, required)
 }
 
-async fn journey(app: &App) {
-    let p = &app.platform;
-    let (item, required) = item_with_process(p).await;
-    let (id, secret) = oidc::add_client(p, None, "办件 App", &[CB.into()], &[], "openid cases")
-        .await
-        .unwrap();
-    let (pid, psecret) = oidc::add_client(p, None, "只读系统", &[CB.into()], &[], "openid profile")
-        .await
-        .unwrap();
+/// A client registered as `name` (id, secret) with the `cases` scope, and its callers: the
+/// demo citizen 13800000002, the window `yl.window` and the approver `yl.rsj.approver`.
+async fn callers(app: &App, name: &str) -> ((String, String), Api, Api, Api) {
+    let (id, secret) =
+        oidc::add_client(&app.platform, None, name, &[CB.into()], &[], "openid cases")
+            .await
+            .unwrap();
     let client = (id.as_str(), secret.as_str());
     let citizen = api(app, client, "openid cases", Who::Citizen("13800000002")).await;
     let window = api(app, client, "openid cases", Who::Staff("yl.window")).await;
     let approver = api(app, client, "openid cases", Who::Staff("yl.rsj.approver")).await;
+    ((id, secret), citizen, window, approver)
+}
+
+async fn journey(app: &App) {
+    let p = &app.platform;
+    let (item, required) = item_with_process(p).await;
+    let (pid, psecret) = oidc::add_client(p, None, "只读系统", &[CB.into()], &[], "openid profile")
+        .await
+        .unwrap();
+    let (client, citizen, window, approver) = callers(app, "办件 App").await;
+    let client = (client.0.as_str(), client.1.as_str());
 
     // No token: 401 with a Bearer challenge, as a problem document.
     let r = reqwest::get(format!("{}/api/v1/cases", app.base))
@@ -630,13 +639,7 @@ async fn v_rev(a: &Api, case: &str) -> i64 {
 async fn at_once(app: &App) {
     let p = &app.platform;
     let (item, required) = item_with_process(p).await;
-    let (id, secret) = oidc::add_client(p, None, "部门系统", &[CB.into()], &[], "openid cases")
-        .await
-        .unwrap();
-    let client = (id.as_str(), secret.as_str());
-    let citizen = api(app, client, "openid cases", Who::Citizen("13800000002")).await;
-    let window = api(app, client, "openid cases", Who::Staff("yl.window")).await;
-    let approver = api(app, client, "openid cases", Who::Staff("yl.rsj.approver")).await;
+    let (_, citizen, window, approver) = callers(app, "部门系统").await;
     let count = || async { citizen.get("/cases").await.1.as_array().unwrap().len() };
     let before = count().await;
 

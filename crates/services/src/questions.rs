@@ -733,22 +733,14 @@ pub async fn alert_overdue(p: &Platform) -> Result<usize, ServiceError> {
         .fetch_all(p.db.pool())
         .await?;
         for (staff_id, name) in staff {
-            let Ok(Some(phone)) = crate::identity::staff_admin::phone_of(p, &staff_id).await else {
-                continue;
-            };
-            if let Err(e) = p
-                .outside
-                .notifier
-                .send(
-                    yiwang_connectors::Channel::Sms,
-                    &phone,
-                    "question_overdue",
-                    &[("name", &name), ("item", &item), ("due", &due_local)],
-                )
-                .await
-            {
-                tracing::warn!(question = %id, error = %e, "overdue question notice failed");
-            }
+            crate::identity::staff_admin::text(
+                p,
+                &staff_id,
+                "question_overdue",
+                &[("name", &name), ("item", &item), ("due", &due_local)],
+                &format!("question {id}"),
+            )
+            .await;
         }
     }
     Ok(n)

@@ -243,6 +243,20 @@ impl Worker {
         }
     }
 
+    /// The window accepts case `id` at `rev`.
+    async fn accept(&mut self, id: &str, rev: &Value) {
+        let window = self.ctx.window.clone();
+        self.call(
+            "accept (window)",
+            &window,
+            reqwest::Method::POST,
+            &format!("/cases/{id}/accept"),
+            Some(json!({ "rev": rev })),
+            None,
+        )
+        .await;
+    }
+
     /// The lifecycle in 7 calls (see the module docs).
     async fn once(&mut self, n: u64) {
         use reqwest::Method;
@@ -294,15 +308,7 @@ impl Worker {
             .or_default()
             .push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
         let id = c["id"].as_str().unwrap().to_owned();
-        self.call(
-            "accept (window)",
-            &ctx.window,
-            Method::POST,
-            &format!("/cases/{id}/accept"),
-            Some(json!({ "rev": c["rev"] })),
-            None,
-        )
-        .await;
+        self.accept(&id, &c["rev"]).await;
         let mut next = self
             .call(
                 "case's tasks",
@@ -400,15 +406,7 @@ impl Worker {
                 Some(("idempotency-key", &key)),
             )
             .await;
-        self.call(
-            "accept (window)",
-            &ctx.window,
-            Method::POST,
-            &format!("/cases/{id}/accept"),
-            Some(json!({ "rev": c["rev"] })),
-            None,
-        )
-        .await;
+        self.accept(&id, &c["rev"]).await;
         let mut steps = 0;
         loop {
             let tasks = self

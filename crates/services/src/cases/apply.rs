@@ -304,15 +304,9 @@ pub async fn apply_at_once(
             Err(e) => return Err(e),
         }
     }
-    for (i, m) in materials.iter().enumerate() {
-        if m.required && m.condition.is_none() && !files.iter().any(|f| f.slot == i) {
-            problems.push(FieldError::new(
-                format!("material[{i}]"),
-                format!("请上传“{}”", m.name),
-                format!("upload \u{201c}{}\u{201d}", m.name),
-            ));
-        }
-    }
+    problems.extend(missing_materials(&item, |i| {
+        files.iter().any(|f| f.slot == i)
+    }));
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
     }
@@ -320,13 +314,7 @@ pub async fn apply_at_once(
     // refers to, never a row without its object.
     let mut stored = Vec::with_capacity(files.len());
     for (f, kind) in files.iter().zip(kinds) {
-        let id = uuid::Uuid::now_v7().simple().to_string();
-        let s = p
-            .outside
-            .files
-            .put(&id, f.bytes)
-            .await
-            .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
+        let (id, s) = put_file(p, f.bytes).await?;
         stored.push((id, kind, s));
     }
     let now = fmt_time(p.now());
@@ -664,6 +652,16 @@ pub(crate) async fn store_upload(
     bytes: &[u8],
 ) -> Result<(String, String, yiwang_connectors::objects::Stored), ServiceError> {
     let kind = check_upload(name, bytes)?;
+    let (id, stored) = put_file(p, bytes).await?;
+    let _ = owner;
+    Ok((id, kind, stored))
+}
+
+/// Stores checked bytes in the object store under a new file id.
+async fn put_file(
+    p: &Platform,
+    bytes: &[u8],
+) -> Result<(String, yiwang_connectors::objects::Stored), ServiceError> {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let stored = p
         .outside
@@ -671,8 +669,7 @@ pub(crate) async fn store_upload(
         .put(&id, bytes)
         .await
         .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
-    let _ = owner;
-    Ok((id, kind, stored))
+    Ok((id, stored))
 }
 
 /// The content type of an upload (by its bytes, never its name: PDF, JPEG, PNG or OFD, at most
@@ -955,20 +952,29 @@ pub(crate) async fn completeness(p: &Platform, c: &Case) -> Result<Value, Servic
         Err(e) => return Err(e),
     };
     let have: Vec<usize> = materials(p, &c.id).await?.iter().map(|m| m.slot).collect();
-    for (i, m) in item.guide.materials.iter().enumerate() {
-        if m.required && m.condition.is_none() && !have.contains(&i) {
-            problems.push(FieldError::new(
-                format!("material[{i}]"),
-                format!("请上传“{}”", m.name),
-                format!("upload \u{201c}{}\u{201d}", m.name),
-            ));
-        }
-    }
+    problems.extend(missing_materials(&item, |i| have.contains(&i)));
     if problems.is_empty() {
         Ok(form)
     } else {
         Err(ServiceError::Invalid(problems))
     }
+}
+
+/// A field error for each material the item requires unconditionally that `have` lacks.
+fn missing_materials(item: &PublishedItem, have: impl Fn(usize) -> bool) -> Vec<FieldError> {
+    item.guide
+        .materials
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| m.required && m.condition.is_none() && !have(*i))
+        .map(|(i, m)| {
+            FieldError::new(
+                format!("material[{i}]"),
+                format!("请上传“{}”", m.name),
+                format!("upload \u{201c}{}\u{201d}", m.name),
+            )
+        })
+        .collect()
 }
 
 /// Allocates the next case number of an item for today (China time), committed at once.

@@ -278,6 +278,34 @@ pub async fn phone_of(p: &Platform, staff_id: &str) -> Result<Option<String>, Se
     .transpose()
 }
 
+/// Texts a staff member at the number on file (template and its values, as the notifier
+/// takes them). A member without a number is skipped; a failure is logged with `about`, never
+/// returned: a reminder must not stop the sweep that sends it.
+pub(crate) async fn text(
+    p: &Platform,
+    staff_id: &str,
+    template: &str,
+    vars: &[(&str, &str)],
+    about: &str,
+) {
+    let phone = match phone_of(p, staff_id).await {
+        Ok(Some(phone)) => phone,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(about, error = %e, "staff phone unreadable");
+            return;
+        }
+    };
+    if let Err(e) = p
+        .outside
+        .notifier
+        .send(yiwang_connectors::Channel::Sms, &phone, template, vars)
+        .await
+    {
+        tracing::warn!(about, error = %e, template, "staff notice failed");
+    }
+}
+
 /// Sets the mobile number the platform reaches a staff member at (超时提醒 of approval steps),
 /// encrypted at rest; an empty text removes it. Same scope as the other changes.
 pub async fn set_phone(

@@ -307,27 +307,19 @@ async fn notify_overdue(p: &Platform, task: &inbox::Task, case: &str) {
         ) else {
             continue;
         };
-        let Ok(Some(phone)) = crate::identity::staff_admin::phone_of(p, &id).await else {
-            continue;
-        };
-        if let Err(e) = p
-            .outside
-            .notifier
-            .send(
-                yiwang_connectors::Channel::Sms,
-                &phone,
-                "task_overdue",
-                &[
-                    ("name", &name),
-                    ("case", case),
-                    ("step", &task.name),
-                    ("due", &due),
-                ],
-            )
-            .await
-        {
-            tracing::warn!(task = %task.id, error = %e, "overdue notification failed");
-        }
+        crate::identity::staff_admin::text(
+            p,
+            &id,
+            "task_overdue",
+            &[
+                ("name", &name),
+                ("case", case),
+                ("step", &task.name),
+                ("due", &due),
+            ],
+            &format!("task {}", task.id),
+        )
+        .await;
     }
 }
 

@@ -121,15 +121,16 @@ impl Db {
                 })
             })
         };
-        let (pool, writer) = match backend {
+        let (pool, writer, group) = match backend {
             Backend::Sqlite => {
                 // A local file needs no liveness ping before each use (one round trip to the
                 // connection's thread saved per acquire).
                 let pool = sqlite(pool_opts.test_before_acquire(false))
                     .connect_with(opts.clone())
                     .await?;
-                let pool = match sqlite_file(&url) {
-                    Some(path) => Reader::in_thread(pool, path),
+                let file = sqlite_file(&url);
+                let pool = match &file {
+                    Some(path) => Reader::in_thread(pool, path.clone()),
                     None => Reader::pooled(pool),
                 };
                 let writer = sqlite(
@@ -140,14 +141,17 @@ impl Db {
                 )
                 .connect_with(opts)
                 .await?;
-                (pool, writer)
+                let group = match &file {
+                    Some(path) => Some(group::GroupWriter::start(writer.clone(), path)?),
+                    None => None,
+                };
+                (pool, writer, group)
             }
             Backend::Postgres => {
                 let pool = pool_opts.connect_with(opts).await?;
-                (Reader::pooled(pool.clone()), pool)
+                (Reader::pooled(pool.clone()), pool, None)
             }
         };
-        let group = (backend == Backend::Sqlite).then(|| group::GroupWriter::start(writer.clone()));
         Ok(Db {
             pool,
             writer,
@@ -190,19 +194,9 @@ impl Db {
         &self.writer
     }
 
-    /// SQLite only: runs `script` (statements separated by `;`, with `$n` placeholders bound
-    /// to `binds` in order) as one atomic unit on the writer connection, committed — possibly
-    /// in one database transaction with other callers' scripts, each in its own savepoint (see
-    /// the `group` module) — before this returns. An error means nothing of the script stands.
-    /// On PostgreSQL, which takes no multi-statement script with parameters, this is an error:
-    /// run the statements in [`Db::begin`]'s transaction instead.
-    pub async fn commit_script(&self, script: String, binds: Vec<Bind>) -> Result<(), StoreError> {
-        match &self.group {
-            Some(g) => g.commit(script, binds).await,
-            None => Err(StoreError::Db(sqlx::Error::Protocol(
-                "commit_script is for SQLite; use a transaction".into(),
-            ))),
-        }
+    /// SQLite on a file: the group commit that [`Batch::commit_alone`] goes through.
+    pub(crate) fn group(&self) -> Option<&group::GroupWriter> {
+        self.group.as_ref()
     }
 
     /// Which database this is.

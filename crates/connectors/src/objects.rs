@@ -127,14 +127,20 @@ impl ObjectStore {
         match self {
             ObjectStore::Local { dir } => {
                 let path = Self::path(dir, key)?;
-                if let Some(parent) = path.parent() {
-                    tokio::fs::create_dir_all(parent)
-                        .await
-                        .map_err(unavailable)?;
-                }
-                let tmp = path.with_extension("part");
-                tokio::fs::write(&tmp, bytes).await.map_err(unavailable)?;
-                tokio::fs::rename(&tmp, &path).await.map_err(unavailable)?;
+                // One trip to a blocking thread for the three calls (each `tokio::fs` call
+                // would be a trip of its own).
+                let data = bytes.to_vec();
+                tokio::task::spawn_blocking(move || {
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    let tmp = path.with_extension("part");
+                    std::fs::write(&tmp, data)?;
+                    std::fs::rename(&tmp, &path)
+                })
+                .await
+                .map_err(|e| unavailable(std::io::Error::other(e)))?
+                .map_err(unavailable)?;
             }
             ObjectStore::S3(s) => {
                 Self::check_key(key)?;

@@ -138,6 +138,8 @@ fn open(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
     c.busy_timeout(Duration::from_secs(10))?;
     // The writer keeps the pages it changes most (the tables' right edges, the indexes) in a
     // cache of its own: 64 MiB instead of SQLite's default 2 MiB.
+    // Memory-mapped: this connection makes nearly every change, so it seldom finds the file
+    // changed by another and has to drop the map (see `Db::connect`).
     c.execute_batch(
         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
          PRAGMA mmap_size = 1073741824;",

@@ -105,16 +105,16 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             });
-        // Memory-mapped reads: in WAL mode a connection drops its whole page cache whenever
-        // another connection has written, and under a write-heavy load every read would then
-        // copy its pages in again through read(2); mapped, it reads them in place.
+        // No memory map on these connections: in WAL mode a connection that finds the
+        // database changed by another since its last read drops its page cache *and* unmaps the
+        // file (`munmap`, a TLB shoot-down on every core), and under a write-heavy load that is
+        // every read. Reads then come through the OS page cache (`pread`), which is cheaper.
         let sqlite = |pool_opts: AnyPoolOptions| {
             pool_opts.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; \
-                         PRAGMA mmap_size = 1073741824;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;",
                     )
                     .await?;
                     Ok(())

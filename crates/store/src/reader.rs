@@ -2,8 +2,8 @@
 //!
 //! On PostgreSQL it is the sqlx pool. On SQLite it runs each query on the calling thread, on a
 //! connection of its own (rusqlite over the same `libsqlite3-sys` as sqlx), instead of handing
-//! the statement to a sqlx connection's thread and every row back over a channel: with the
-//! database file memory-mapped a typical read is a few microseconds of SQLite work, and the two
+//! the statement to a sqlx connection's thread and every row back over a channel: a
+//! typical read is a few microseconds of SQLite work, and the two
 //! thread hand-offs around it (each a futex wake and a context switch) cost ten times that.
 //! Those connections are `query_only`: a write sent to the reader fails instead of waiting for
 //! the file lock on a runtime thread (writes go to [`crate::Db::writer`] or a transaction).
@@ -88,10 +88,8 @@ impl Local {
         .map_err(driver_error)?;
         c.busy_timeout(Duration::from_secs(10))
             .map_err(driver_error)?;
-        c.execute_batch(
-            "PRAGMA query_only = ON; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 1073741824;",
-        )
-        .map_err(driver_error)?;
+        c.execute_batch("PRAGMA query_only = ON; PRAGMA temp_store = MEMORY;")
+            .map_err(driver_error)?;
         c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(c)
     }

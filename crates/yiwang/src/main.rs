@@ -343,6 +343,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// mimalloc instead of glibc's allocator: under load the server spent about a seventh of its
+/// request-handling time in `malloc`/`free` (see BENCHMARKS.md, case API).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 use yiwang_services::workflow::{self, inbox, runtime};
 use yiwang_services::{Platform, SystemClock, demo};
 
+/// The allocator the server runs with (`crates/yiwang`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SEQ5: &str = include_str!("../../workflow/tests/data/seq5.bpmn");
 
 mod common;

@@ -3,8 +3,8 @@
 //!
 //! SQLite admits one writer, and on this kind of machine the cost of a small transaction is
 //! mostly fixed: hand-offs between threads, and the commit writing every page it dirtied to the
-//! WAL. When callers queue, the writer task takes every batch waiting (up to [`MAX_GROUP`]) and
-//! runs them in one transaction on a rusqlite connection of its own, on a blocking thread, in
+//! WAL. When callers queue, the writer takes every batch waiting (up to [`MAX_GROUP`]) and
+//! runs them in one transaction on a rusqlite connection of its own, on a thread of its own, in
 //! one hand-off: each statement from the connection's prepared-statement cache, bound in place.
 //! A caller hears success only after the commit, so each batch is atomic and durable exactly as
 //! if it had committed alone; pages the group shares (a table's right edge, an index) are
@@ -13,9 +13,10 @@
 //! and cheaper on the common path than a savepoint per batch, which copies every page it
 //! touches.
 //!
-//! While a group runs the task holds the store's one transaction connection, so a transaction
-//! never waits on the file lock in SQLite's busy handler. The task owns the batches it
-//! accepted: a caller that goes away (a cancelled request) cannot leave a transaction open.
+//! While groups run the writer holds the store's one transaction connection (for up to 8
+//! groups in a row), so a transaction never waits on the file lock in SQLite's busy handler.
+//! The writer owns the batches it accepted: a caller that goes away (a cancelled request)
+//! cannot leave a transaction open.
 
 use std::path::Path;
 use std::time::Duration;
@@ -95,15 +96,15 @@ struct Job {
     reply: oneshot::Sender<Result<(), BatchError>>,
 }
 
-/// The handle callers send scripts through; the task behind it ends when every handle is gone.
+/// The handle callers send batches through; the thread behind it ends when every handle is gone.
 #[derive(Debug, Clone)]
 pub(crate) struct GroupWriter {
     tx: mpsc::Sender<Job>,
 }
 
 impl GroupWriter {
-    /// Opens the writing connection to the SQLite file at `path` and starts the writer task on
-    /// a thread of its own; `lock` is the store's one-connection transaction pool, held
+    /// Opens the writing connection to the SQLite file at `path` and starts the writer on a
+    /// thread of its own; `lock` is the store's one-connection transaction pool, held
     /// while a group runs so that no transaction writes at the same time.
     pub(crate) fn start(lock: AnyPool, path: &Path) -> Result<GroupWriter, StoreError> {
         let conn = open(path).map_err(driver_error)?;
@@ -136,8 +137,6 @@ fn open(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     c.busy_timeout(Duration::from_secs(10))?;
-    // The writer keeps the pages it changes most (the tables' right edges, the indexes) in a
-    // cache of its own: 64 MiB instead of SQLite's default 2 MiB.
     // Memory-mapped: this connection makes nearly every change, so it seldom finds the file
     // changed by another and has to drop the map (see `Db::connect`).
     c.execute_batch(

@@ -107,7 +107,7 @@ impl Batch {
     }
 
     /// Runs the batch as a transaction of its own: on SQLite through the store's group commit
-    /// (committed before this returns, the writer task owning it so that a cancelled request
+    /// (committed before this returns, the writer owning it so that a cancelled request
     /// never leaves a transaction open); on PostgreSQL, and on an in-memory SQLite database,
     /// begin, the batch, commit.
     pub async fn commit_alone(self, db: &Db) -> Result<(), BatchError> {

@@ -273,12 +273,7 @@ fn run_script(c: &rusqlite::Connection, parts: &[Part]) -> Result<(), BatchError
     for part in parts {
         let mut stmt = c.prepare_cached(&part.sql).map_err(batch_error)?;
         for i in 1..=stmt.parameter_count() {
-            // `$n` takes the n-th argument, as sqlx binds it.
-            let n = stmt
-                .parameter_name(i)
-                .and_then(|name| name.get(1..))
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(i);
+            let n = crate::reader::argument_of(&stmt, i);
             let bound = match part.args.get(n.wrapping_sub(1)) {
                 Some(Bind::Text(t)) => stmt.raw_bind_parameter(i, t.as_deref()),
                 Some(Bind::Int(v)) => stmt.raw_bind_parameter(i, v),

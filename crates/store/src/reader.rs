@@ -148,14 +148,8 @@ fn query(
     tracing::trace!(target: "yiwang_store::reader", statement = sql, "read");
     let mut stmt = conn.prepare_cached(sql).map_err(driver_error)?;
     let args: Vec<AnyValueKind> = args.map(|a| a.values.0).unwrap_or_default();
-    // As sqlx binds: a parameter named `$n` or `?n` takes the n-th argument, an anonymous one
-    // the next in order.
     for i in 1..=stmt.parameter_count() {
-        let n = stmt
-            .parameter_name(i)
-            .and_then(|name| name.get(1..))
-            .and_then(|n| n.parse::<usize>().ok())
-            .unwrap_or(i);
+        let n = argument_of(&stmt, i);
         let v = args
             .get(n.wrapping_sub(1))
             .cloned()
@@ -211,6 +205,15 @@ fn query(
         });
     }
     Ok((out, 0))
+}
+
+/// Which argument (counted from 1) the statement's `i`-th parameter takes, as sqlx binds: a
+/// parameter named `$n` or `?n` the n-th, an anonymous one the next in order.
+pub(crate) fn argument_of(stmt: &rusqlite::Statement<'_>, i: usize) -> usize {
+    stmt.parameter_name(i)
+        .and_then(|name| name.get(1..))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(i)
 }
 
 fn type_kind(v: &AnyValueKind) -> AnyTypeInfoKind {

@@ -257,6 +257,20 @@ impl Worker {
         .await;
     }
 
+    /// The approver completes task `tid` as approved; returns the answer.
+    async fn approve(&mut self, tid: &str) -> Value {
+        let approver = self.ctx.approver.clone();
+        self.call(
+            "complete",
+            &approver,
+            reqwest::Method::POST,
+            &format!("/tasks/{tid}/complete"),
+            Some(json!({ "outcome": "approve", "opinion": "同意" })),
+            None,
+        )
+        .await
+    }
+
     /// The lifecycle in 7 calls (see the module docs).
     async fn once(&mut self, n: u64) {
         use reqwest::Method;
@@ -322,16 +336,7 @@ impl Worker {
         let mut steps = 0;
         while let Some(t) = next.as_array().and_then(|a| a.first()) {
             let tid = t["id"].as_str().unwrap().to_owned();
-            let done = self
-                .call(
-                    "complete",
-                    &ctx.approver,
-                    Method::POST,
-                    &format!("/tasks/{tid}/complete"),
-                    Some(json!({ "outcome": "approve", "opinion": "同意" })),
-                    None,
-                )
-                .await;
+            let done = self.approve(&tid).await;
             next = done["next"].clone();
             steps += 1;
         }
@@ -430,15 +435,7 @@ impl Worker {
                 None,
             )
             .await;
-            self.call(
-                "complete",
-                &ctx.approver,
-                Method::POST,
-                &format!("/tasks/{tid}/complete"),
-                Some(json!({ "outcome": "approve", "opinion": "同意" })),
-                None,
-            )
-            .await;
+            self.approve(&tid).await;
             steps += 1;
         }
         assert_eq!(steps, 3, "three approval steps");

@@ -56,6 +56,14 @@ impl Api {
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
+    /// Completes task `tid` as approved.
+    async fn approve(&self, tid: &str) -> (StatusCode, Value) {
+        self.post(
+            &format!("/tasks/{tid}/complete"),
+            json!({ "outcome": "approve", "opinion": "同意" }),
+        )
+        .await
+    }
     async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(reqwest::Method::PUT, path, Some(body)).await
     }
@@ -500,12 +508,7 @@ async fn journey(app: &App) {
             )
             .await;
         assert_eq!(s, 400, "{v}");
-        let (s, v) = approver
-            .post(
-                &format!("/tasks/{tid}/complete"),
-                json!({ "outcome": "approve", "opinion": "同意" }),
-            )
-            .await;
+        let (s, v) = approver.approve(&tid).await;
         assert_eq!(s, 200, "{v}");
         steps += 1;
         assert!(steps < 10, "the process ends");
@@ -725,22 +728,12 @@ async fn at_once(app: &App) {
     while let Some(t) = next.as_array().and_then(|a| a.first()).cloned() {
         assert_eq!(t["case_id"], case.as_str());
         let tid = t["id"].as_str().unwrap();
-        let (s, done) = approver
-            .post(
-                &format!("/tasks/{tid}/complete"),
-                json!({ "outcome": "approve", "opinion": "同意" }),
-            )
-            .await;
+        let (s, done) = approver.approve(tid).await;
         assert_eq!(s, 200, "{done}");
         assert_eq!(done["state"], "done");
         assert_eq!(done["assignee"], "yl.rsj.approver", "claimed on the way");
         // Done is done: completing it again is a conflict.
-        let (s, v) = approver
-            .post(
-                &format!("/tasks/{tid}/complete"),
-                json!({ "outcome": "approve" }),
-            )
-            .await;
+        let (s, v) = approver.approve(tid).await;
         assert_eq!(s, 409, "{v}");
         next = done["next"].clone();
         steps += 1;

@@ -74,7 +74,8 @@ test('keyboard only: Tab reaches the skip link and the search field; 开饭店 +
 
     // Following the skip link, the next Tab stop is the search field in the main content.
     await page.keyboard.press('Enter');
-    assert.equal(new URL(page.url()).hash, '#main');
+    // Following a fragment link updates the URL after the key event returns: wait for it.
+    await page.waitForURL((u) => u.hash === '#main', { timeout: 5000 });
     let stop = null;
     for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Tab');

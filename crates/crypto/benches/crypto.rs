@@ -74,5 +74,30 @@ fn jwt(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pii, token, jwt);
+fn seal(c: &mut Criterion) {
+    use yiwang_crypto::seal::{DEFAULT_DISTID, FastVerifier, SealKey};
+    let key = SealKey::generate(DEFAULT_DISTID).unwrap();
+    let message =
+        "1.2.156.3005.2.11430000MB1234567X001.11430100MB1234567X.00000001.001.K".as_bytes();
+    let sig = key.sign(message);
+    let fast = FastVerifier::new(key.public_key().clone());
+    c.bench_function("sm2 sign (seal, DER out)", |b| {
+        b.iter(|| key.sign(black_box(message)))
+    });
+    c.bench_function("sm2 verify, reference (sm2 crate)", |b| {
+        b.iter(|| {
+            key.public_key()
+                .verify(black_box(message), black_box(&sig))
+                .unwrap()
+        })
+    });
+    c.bench_function("sm2 verify, fast (per-key tables)", |b| {
+        b.iter(|| fast.verify(black_box(message), black_box(&sig)).unwrap())
+    });
+    c.bench_function("sm2 verifier table build (once per key)", |b| {
+        b.iter(|| FastVerifier::new(black_box(key.public_key().clone())))
+    });
+}
+
+criterion_group!(benches, pii, token, jwt, seal);
 criterion_main!(benches);

@@ -1,7 +1,7 @@
 //! The cryptography engine of Yiwang: field encryption of personal data at rest (SM4-GCM) with
 //! blind indexes, display masking, the audit log's SM3 hash chain, compact HMAC-SM3 access
-//! tokens, ES256 ID tokens for OpenID Connect relying parties, TOTP second factors (RFC 6238)
-//! and OS randomness.
+//! tokens, ES256 ID tokens for OpenID Connect relying parties, TOTP second factors (RFC 6238),
+//! SM2 seal signatures with a fast table-driven verifier, and OS randomness.
 //!
 //! Like every engine this crate knows nothing of HTTP, SQL or async runtimes: it turns bytes and
 //! text into bytes and text. Keys come in as text (hex secrets, PKCS#8 PEM) so the services
@@ -14,6 +14,7 @@ pub mod jwt;
 pub mod mask;
 pub mod pii;
 pub mod random;
+pub mod seal;
 pub mod token;
 pub mod totp;
 

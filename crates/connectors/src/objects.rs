@@ -127,16 +127,29 @@ impl ObjectStore {
         match self {
             ObjectStore::Local { dir } => {
                 let path = Self::path(dir, key)?;
-                // One trip to a blocking thread for the three calls (each `tokio::fs` call
-                // would be a trip of its own).
+                // One trip to a blocking thread (each `tokio::fs` call would be a trip of its
+                // own). Keys are fresh, so the file is created new (never replacing one) and
+                // written in place: no reader looks for it before the row naming it commits,
+                // which is after this returns. Its folder is made only the first time.
                 let data = bytes.to_vec();
                 tokio::task::spawn_blocking(move || {
-                    if let Some(parent) = path.parent() {
-                        std::fs::create_dir_all(parent)?;
-                    }
-                    let tmp = path.with_extension("part");
-                    std::fs::write(&tmp, data)?;
-                    std::fs::rename(&tmp, &path)
+                    use std::io::Write;
+                    let create = || {
+                        std::fs::OpenOptions::new()
+                            .write(true)
+                            .create_new(true)
+                            .open(&path)
+                    };
+                    let mut file = match create() {
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            if let Some(parent) = path.parent() {
+                                std::fs::create_dir_all(parent)?;
+                            }
+                            create()?
+                        }
+                        other => other?,
+                    };
+                    file.write_all(&data)
                 })
                 .await
                 .map_err(|e| unavailable(std::io::Error::other(e)))?

@@ -17,6 +17,11 @@
 //! groups in a row), so a transaction never waits on the file lock in SQLite's busy handler.
 //! The writer owns the batches it accepted: a caller that goes away (a cancelled request)
 //! cannot leave a transaction open.
+//!
+//! The writer never checkpoints (`wal_autocheckpoint = 0`): a checkpoint copies the WAL's pages
+//! into the database file and syncs both, tens of milliseconds in which every batch would wait.
+//! A checkpointer thread with a connection of its own runs passive checkpoints beside it
+//! (SQLite lets a checkpoint and a writer run at the same time), as often as the WAL grows.
 
 use std::path::Path;
 use std::time::Duration;
@@ -108,12 +113,24 @@ impl GroupWriter {
     /// while a group runs so that no transaction writes at the same time.
     pub(crate) fn start(lock: AnyPool, path: &Path) -> Result<GroupWriter, StoreError> {
         let conn = open(path).map_err(driver_error)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")
+            .map_err(driver_error)?;
+        let checkpoints = open(path).map_err(driver_error)?;
         let (tx, rx) = mpsc::channel(1024);
+        let (alive, writer_gone) = std::sync::mpsc::channel::<()>();
         let handle = tokio::runtime::Handle::current();
+        let thread_error = |e| StoreError::Db(sqlx::Error::Io(e));
+        std::thread::Builder::new()
+            .name("yiwang-ckpt".into())
+            .spawn(move || checkpointer(&checkpoints, &writer_gone))
+            .map_err(thread_error)?;
         std::thread::Builder::new()
             .name("yiwang-writer".into())
-            .spawn(move || run(handle, lock, conn, rx))
-            .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+            .spawn(move || {
+                run(handle, lock, conn, rx);
+                drop(alive);
+            })
+            .map_err(thread_error)?;
         Ok(GroupWriter { tx })
     }
 
@@ -145,6 +162,36 @@ fn open(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
     )?;
     c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(c)
+}
+
+/// How long the checkpointer sleeps after a checkpoint that found the WAL empty, and after
+/// one that had pages to copy.
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(500);
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(50);
+
+/// Runs passive checkpoints until the writer thread ends (its end of `writer_gone` drops); a
+/// failed checkpoint (a reader in the way, an I/O error) is tried again at the next turn.
+fn checkpointer(c: &rusqlite::Connection, writer_gone: &std::sync::mpsc::Receiver<()>) {
+    let mut pause = CHECKPOINT_IDLE;
+    let mut last = (0, 0);
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = writer_gone.recv_timeout(pause) {
+        // (busy, frames in the WAL, frames of it now in the database)
+        let state = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        });
+        pause = match state {
+            // Nothing written since the last turn, and all of it copied.
+            Ok((wal, done)) if (wal, done) == last && wal == done => CHECKPOINT_IDLE,
+            Ok(now) => {
+                last = now;
+                CHECKPOINT_BUSY
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed; trying again");
+                CHECKPOINT_IDLE
+            }
+        };
+    }
 }
 
 fn driver_error(e: rusqlite::Error) -> StoreError {
@@ -356,6 +403,36 @@ mod tests {
             .fetch_all(db.pool())
             .await
             .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpointer_copies_the_wal_into_the_database_while_it_runs() {
+        let (db, dir) = temp_db("ckpt").await;
+        let file = dir.join("yiwang.sqlite3");
+        let size = || std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        let before = size();
+        // About 4 MB of new pages: the writer never checkpoints, so only the checkpointer can
+        // put them into the database file while the store is open.
+        let blob = "x".repeat(2000);
+        for k in 0..2000 {
+            let mut b = Batch::default();
+            b.push(
+                "INSERT INTO meta (key, value) VALUES ($1, $2)",
+                vec![format!("c{k}").into(), blob.clone().into()],
+            );
+            b.commit_alone(&db).await.unwrap();
+        }
+        let mut grown = false;
+        for _ in 0..100 {
+            if size() > before + 3_000_000 {
+                grown = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(grown, "database file {} bytes, {before} before", size());
+        db.close().await;
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

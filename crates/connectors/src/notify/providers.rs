@@ -9,8 +9,8 @@ use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::Serialize;
-use tokio::io::AsyncWriteExt;
-use tokio::sync::Mutex;
+use std::io::Write;
+use std::sync::Mutex;
 
 use super::{Channel, DEFAULT_SIGN, HttpSmsConfig, ProviderConfig, Rendered, SmtpConfig, TlsMode};
 use crate::ConnectorError;
@@ -34,7 +34,7 @@ impl Provider {
         match (channel, config) {
             (_, ProviderConfig::DevFile { path }) => Ok(Provider::DevFile(DevFile {
                 path: path.clone(),
-                lock: Mutex::new(()),
+                file: Mutex::new(None),
             })),
             (Channel::Email, ProviderConfig::Smtp(c)) => Smtp::new(c).map(Provider::Smtp),
             (Channel::Sms, ProviderConfig::HttpSms(c)) => HttpSms::new(c).map(Provider::HttpSms),
@@ -61,11 +61,13 @@ impl Provider {
     }
 }
 
-/// Appends one JSON line per message; the lock keeps lines whole within the process.
+/// Appends one JSON line per message to a file opened once, in append mode. Each line is one
+/// `write` under the lock, on the calling thread: a small append to the page cache, cheaper than
+/// the trips to blocking threads an async file would make (this runs on every case's steps).
 #[derive(Debug)]
 pub(super) struct DevFile {
     path: PathBuf,
-    lock: Mutex<()>,
+    file: Mutex<Option<std::fs::File>>,
 }
 
 #[derive(Serialize)]
@@ -100,22 +102,30 @@ impl DevFile {
         };
         let mut json = serde_json::to_string(&line).map_err(|e| file_error(&self.path, &e))?;
         json.push('\n');
-        let _guard = self.lock.lock().await;
-        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(parent)
-                .await
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if file.is_none() {
+            if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| file_error(&self.path, &e))?;
+            }
+            let opened = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
                 .map_err(|e| file_error(&self.path, &e))?;
+            *file = Some(opened);
         }
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .await
-            .map_err(|e| file_error(&self.path, &e))?;
-        file.write_all(json.as_bytes())
-            .await
-            .map_err(|e| file_error(&self.path, &e))?;
-        file.flush().await.map_err(|e| file_error(&self.path, &e))
+        let written = file
+            .as_mut()
+            .map_or(Ok(()), |f| f.write_all(json.as_bytes()));
+        if let Err(e) = written {
+            // Open the file again next time (it may have been moved away).
+            *file = None;
+            return Err(file_error(&self.path, &e));
+        }
+        Ok(())
     }
 }
 

@@ -667,6 +667,7 @@ pub async fn load(p: &Platform) -> Result<Option<DemoCounts>, ServiceError> {
     p.reload().await?;
     crate::workflow::load_demo(p).await?;
     crate::cases::demo_forms(p).await?;
+    crate::licences::load_demo(p).await?;
     Ok(Some(counts))
 }
 

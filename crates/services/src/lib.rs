@@ -26,6 +26,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod licences;
 pub mod masterdata;
 pub mod questions;
 pub mod workflow;
@@ -62,6 +63,8 @@ pub struct Platform {
     pub calendar_cache: workflow::calendar::CalendarCache,
     /// The published 常见问题 of each item.
     pub faq: questions::FaqCache,
+    /// Seal verifiers and verified licence signatures.
+    pub licences: licences::Caches,
 }
 
 impl Platform {
@@ -99,6 +102,7 @@ impl Platform {
             workflow: workflow::runtime::Cache::default(),
             calendar_cache: workflow::calendar::CalendarCache::default(),
             faq: questions::FaqCache::default(),
+            licences: licences::Caches::default(),
         });
         platform.reload().await?;
         Ok(platform)

@@ -751,6 +751,245 @@ async fn at_once(app: &App) {
     assert!(doc["paths"]["/api/v1/applications"]["post"].is_object());
 }
 
+/// An approved case's licence: issued once with the item's licence type, listed for the
+/// holder, verified by anyone (masked), its signed document checked by `verify_document` and by
+/// OpenSSL from the published PEM alone; altered data, a wrong check character, an unknown
+/// identifier, a replaced signature and a revoked licence each get their own answer; the window
+/// may not revoke it.
+async fn licence(app: &App) {
+    let p = &app.platform;
+    let (item, required) = item_with_process(p).await;
+    let org: String = sqlx::query_scalar("SELECT org FROM items WHERE code = $1")
+        .bind(&item)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    let field = |key: &str, label: &str, source: &str| yiwang_services::licences::TypeField {
+        key: key.into(),
+        label: label.into(),
+        source: source.into(),
+    };
+    yiwang_services::licences::define_type_as(
+        p,
+        yiwang_services::licences::LicenceType {
+            code: format!("{org}777"),
+            name: "失业保险待遇资格证明".into(),
+            holder_kind: "person".into(),
+            fields: vec![
+                field("name", "姓名", "case:applicant_name"),
+                field("employer", "原单位", "form:employer"),
+            ],
+            validity_years: Some(1),
+            layout: json!({}),
+            items: vec![item.clone()],
+        },
+    )
+    .await
+    .unwrap();
+    let (_, citizen, window, approver) = callers(app, "证照测试").await;
+    let values = json!({ "item_code": item, "values": { "employer": "长沙某科技有限公司",
+        "ended_on": "2026-10-31", "reason": "contract_end", "amount": 800 } });
+    let files: Vec<(String, &str, &[u8])> = required
+        .iter()
+        .map(|slot| (format!("material.{slot}"), "证明.pdf", PDF))
+        .collect();
+    let (s, c) = citizen.apply(Some(values), &files, "licence-1").await;
+    assert_eq!(s, 201, "{c}");
+    let case = c["id"].as_str().unwrap().to_owned();
+    let (s, v) = window
+        .post(&format!("/cases/{case}/accept"), json!({ "rev": c["rev"] }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, mut next) = approver.get(&format!("/tasks?case_id={case}")).await;
+    while let Some(t) = next.as_array().and_then(|a| a.first()).cloned() {
+        let (s, done) = approver.approve(t["id"].as_str().unwrap()).await;
+        assert_eq!(s, 200, "{done}");
+        next = done["next"].clone();
+    }
+    let (s, mine) = citizen.get("/licences").await;
+    assert_eq!(s, 200, "{mine}");
+    let mine: Vec<Value> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["name"] == "失业保险待遇资格证明")
+        .cloned()
+        .collect();
+    assert_eq!(mine.len(), 1, "one licence for the case: {mine:?}");
+    assert_eq!(mine[0]["status"], "valid");
+    let id = mine[0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        id.starts_with(&format!("1.2.156.3005.2.{org}777.{org}.")),
+        "{id}"
+    );
+    // Draining the events again issues nothing more.
+    yiwang_services::cases::events::drain(p).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM licences WHERE case_id = $1")
+        .bind(&case)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+
+    // Anyone verifies it; personal data is masked.
+    let verify = |id: String| async move {
+        let mut url = reqwest::Url::parse(&format!("{}/api/v1/licences/verify", app.base)).unwrap();
+        url.query_pairs_mut().append_pair("id", &id);
+        let r = reqwest::get(url).await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()
+    };
+    let v = verify(id.clone()).await;
+    assert_eq!(v["outcome"], "valid", "{v}");
+    assert_eq!(v["licence"]["issuer_code"], org.as_str());
+    let shown = v.to_string();
+    assert!(
+        v["licence"]["holder_code"]
+            .as_str()
+            .unwrap()
+            .contains("**********"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("王小明"),
+        "the holder's name is masked, in the fields too: {shown}"
+    );
+    assert!(
+        shown.contains("长沙某科技有限公司"),
+        "fields shown: {shown}"
+    );
+
+    // The holder's document verifies offline, and with OpenSSL from the published PEM.
+    let (s, doc) = citizen.get(&format!("/licences/{id}/document")).await;
+    assert_eq!(s, 200, "{doc}");
+    let data = yiwang_services::licences::verify_document(&doc.to_string(), None).unwrap();
+    assert_eq!(data["id"], id.as_str());
+    let seal = doc["seal_id"].as_str().unwrap();
+    let pem = reqwest::get(format!("{}/api/v1/seals/{seal}/public-key.pem", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(yiwang_services::licences::verify_document(&doc.to_string(), Some(&pem)).is_ok());
+    let dir = std::env::temp_dir().join(format!("yiwang-licence-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    std::fs::write(path("data"), doc["data"].as_str().unwrap()).unwrap();
+    use base64ct::Encoding;
+    let sig = base64ct::Base64::decode_vec(doc["signature"].as_str().unwrap()).unwrap();
+    std::fs::write(path("sig"), &sig).unwrap();
+    std::fs::write(path("seal.pem"), &pem).unwrap();
+    let distid = format!("distid:{}", doc["distid"].as_str().unwrap());
+    let out = std::process::Command::new("openssl")
+        .args([
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            &path("seal.pem"),
+            "-rawin",
+            "-in",
+            &path("data"),
+            "-sigfile",
+            &path("sig"),
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            &distid,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    // Altered data is refused.
+    let mut altered = doc.clone();
+    altered["data"] = json!(
+        doc["data"]
+            .as_str()
+            .unwrap()
+            .replace("长沙某科技有限公司", "长沙某贸易有限公司")
+    );
+    assert!(yiwang_services::licences::verify_document(&altered.to_string(), None).is_err());
+
+    // A wrong check character, an unknown identifier.
+    let check = id.chars().last().unwrap();
+    let wrong = format!(
+        "{}{}",
+        &id[..id.len() - 1],
+        if check == '0' { '1' } else { '0' }
+    );
+    assert_eq!(verify(wrong).await["outcome"], "malformed");
+    let other = yiwang_domain::codes::LicenceId::new(
+        &format!("{org}777"),
+        &yiwang_domain::codes::CreditCode::parse(&org).unwrap(),
+        "NOSUCHSERIAL",
+        1,
+    )
+    .unwrap();
+    assert_eq!(
+        verify(other.as_str().to_owned()).await["outcome"],
+        "unknown"
+    );
+    assert_eq!(verify("not an id".into()).await["outcome"], "malformed");
+
+    // The window may not revoke it.
+    let (s, v) = window
+        .post(
+            &format!("/licences/{id}/status"),
+            json!({ "status": "revoked", "reason": "x" }),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    assert_eq!(verify(id.clone()).await["outcome"], "valid");
+
+    // A signature replaced by another valid-looking one is forged, never valid.
+    let original: String = sqlx::query_scalar("SELECT signature FROM licences WHERE id = $1")
+        .bind(&id)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    let key = yiwang_crypto::seal::SealKey::generate("1234567812345678").unwrap();
+    let forged =
+        base64ct::Base64::encode_string(&key.sign(doc["data"].as_str().unwrap().as_bytes()));
+    let set_sig = |sig: String| {
+        let id = id.clone();
+        async move {
+            sqlx::query("UPDATE licences SET signature = $1 WHERE id = $2")
+                .bind(sig)
+                .bind(id)
+                .execute(p.db.writer())
+                .await
+                .unwrap();
+        }
+    };
+    set_sig(forged).await;
+    assert_eq!(verify(id.clone()).await["outcome"], "forged");
+    set_sig(original).await;
+    assert_eq!(verify(id.clone()).await["outcome"], "valid");
+    sqlx::query("UPDATE licences SET status = 'revoked', status_reason = '测试' WHERE id = $1")
+        .bind(&id)
+        .execute(p.db.writer())
+        .await
+        .unwrap();
+    let v = verify(id.clone()).await;
+    assert_eq!(v["outcome"], "revoked", "{v}");
+}
+
+#[tokio::test]
+async fn licences_are_issued_verified_and_refused_when_not_authentic_on_every_backend() {
+    let app = common::spawn(Backend::Sqlite, Time::System).await;
+    licence(&app).await;
+    if common::pg_url().is_some() {
+        let app = common::spawn(Backend::Postgres, Time::System).await;
+        licence(&app).await;
+    }
+}
+
 #[tokio::test]
 async fn applications_at_once_on_every_backend() {
     let app = common::spawn(Backend::Sqlite, Time::System).await;

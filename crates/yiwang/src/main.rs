@@ -27,6 +27,20 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum LicenceAction {
+    /// Check a licence document (`yiwang-licence/1` JSON, as 我的证照 downloads it) with no
+    /// server and no database: its SM2 signature under the seal key it names, or under the
+    /// seal's published key given with --key. Exit status 0 when it verifies, 1 when not.
+    Verify {
+        /// The licence document.
+        file: std::path::PathBuf,
+        /// The seal's published public key (PEM) to trust instead of the one in the file.
+        #[arg(long)]
+        key: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve the portal, the management pages and the API.
     Serve(ServeArgs),
@@ -53,6 +67,11 @@ enum Command {
     Cases {
         #[command(subcommand)]
         action: CasesAction,
+    },
+    /// Electronic licences (电子证照): verify a licence document offline.
+    Licence {
+        #[command(subcommand)]
+        action: LicenceAction,
     },
     /// Approval processes (BPMN 2.0): check a file, simulate a run.
     Process {
@@ -356,6 +375,12 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    if let Command::Licence {
+        action: LicenceAction::Verify { file, key },
+    } = &cli.command
+    {
+        std::process::exit(licence_verify(file, key.as_deref()));
+    }
     if let Command::Process { action } = cli.command {
         let code = process::run(action)?;
         std::process::exit(code);
@@ -472,7 +497,8 @@ fn main() -> anyhow::Result<()> {
                     std::process::exit(1)
                 }
             }
-            Command::Process { .. } => Ok(()), // handled before the runtime starts
+            // Handled before the runtime starts.
+            Command::Process { .. } | Command::Licence { .. } => Ok(()),
             Command::Oidc {
                 action: OidcAction::AddClient(a),
             } => {
@@ -584,6 +610,45 @@ fn main() -> anyhow::Result<()> {
             }
         }
     })
+}
+
+/// `yiwang licence verify`: prints what the document says and whether it verifies.
+fn licence_verify(file: &std::path::Path, key: Option<&std::path::Path>) -> i32 {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let result = read(file).and_then(|doc| {
+        let key = key.map(read).transpose()?;
+        yiwang_services::licences::verify_document(&doc, key.as_deref())
+    });
+    match result {
+        Ok(data) => {
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+            println!("签名有效 / signature valid");
+            println!("证照标识 {}", text(&data["id"]));
+            println!("证照名称 {}", text(&data["name"]));
+            println!("证照编号 {}", text(&data["number"]));
+            println!("持证主体 {}", text(&data["holder"]["name"]));
+            println!(
+                "颁证单位 {} ({})",
+                text(&data["issuer"]["name"]),
+                text(&data["issuer"]["code"])
+            );
+            println!(
+                "有效期 {} 至 {}",
+                text(&data["valid_from"]),
+                data["valid_to"].as_str().unwrap_or("长期")
+            );
+            println!(
+                "（离线验证只证明签名；证照的当前状态请在验证页面查询 / offline: the signature only; ask the verification page for its current status）"
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("验证失败 / not valid: {e}");
+            1
+        }
+    }
 }
 
 #[cfg(test)]

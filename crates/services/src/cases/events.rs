@@ -95,6 +95,14 @@ async fn drain_scope(p: &Platform, scope: Scope<'_>) -> Result<usize, ServiceErr
             Err(e) => tracing::warn!(event = %event, error = %e, "deciding a case failed"),
         }
     }
+    let issue = crate::licences::ISSUE;
+    for (event, payload) in pending(p, issue, "case.approved", scope).await? {
+        let case_id = payload["case"].as_str().unwrap_or_default();
+        match crate::licences::issue_for_event(p, &event, case_id).await {
+            Ok(ids) => n += usize::from(!ids.is_empty()),
+            Err(e) => tracing::warn!(event = %event, error = %e, "issuing a licence failed"),
+        }
+    }
     Ok(n)
 }
 

@@ -429,6 +429,21 @@ fn batch_error(e: BatchError) -> ServiceError {
 const MESSAGE_INSERT: &str = "INSERT INTO user_messages (id, user_id, case_id, title, body, \
      created_at) VALUES ($1, $2, $3, $4, $5, $6)";
 
+/// Adds an in-site message to the applicant to a batch.
+pub(crate) fn push_message(
+    b: &mut Batch,
+    user_id: &str,
+    case_id: Option<&str>,
+    title: &str,
+    body: &str,
+    now: &str,
+) {
+    b.push(
+        MESSAGE_INSERT,
+        message_args(user_id, case_id, title, body, now),
+    );
+}
+
 fn message_args(
     user_id: &str,
     case_id: Option<&str>,

@@ -132,6 +132,9 @@ pub struct Keys {
     /// personal-data secret under its own HKDF label (`token/hmac-sm3`), so no further secret
     /// is configured and rotating the ring also rotates it (access tokens live 10 minutes).
     pub token: TokenKey,
+    /// Seals the private keys of electronic seals (SM4-GCM): the ring of `YIWANG_SEAL_KEYS`
+    /// when configured ([`Keys::with_seal_spec`]), else the personal-data ring.
+    pub seal: KeyRing,
 }
 
 impl Keys {
@@ -148,7 +151,15 @@ impl Keys {
             .unwrap_or_default();
         let token = TokenKey::from_hex(current_secret)
             .map_err(|e| crate::ServiceError::internal(format!("token key: {e}")))?;
-        Ok(Keys { pii, token })
+        let seal = pii.clone();
+        Ok(Keys { pii, token, seal })
+    }
+
+    /// The same keys with the seal keys' own ring (`"s1:<64 hex>"`, newest first).
+    pub fn with_seal_spec(mut self, spec: &str) -> Result<Keys, crate::ServiceError> {
+        self.seal = KeyRing::parse(spec)
+            .map_err(|e| crate::ServiceError::internal(format!("seal key ring: {e}")))?;
+        Ok(self)
     }
 
     /// Fresh random keys that live only in this process: for tests and throwaway databases,

@@ -122,7 +122,7 @@ fn bearer(h: &HeaderMap) -> Option<&str> {
 }
 
 impl Caller {
-    fn user(&self) -> Result<&User, ApiError> {
+    pub(super) fn user(&self) -> Result<&User, ApiError> {
         match &self.0 {
             Principal::User(u) => Ok(u),
             Principal::Staff(_) => Err(ApiError(ServiceError::Forbidden(
@@ -131,7 +131,7 @@ impl Caller {
         }
     }
 
-    fn staff(&self) -> Result<&Staff, ApiError> {
+    pub(super) fn staff(&self) -> Result<&Staff, ApiError> {
         match &self.0 {
             Principal::Staff(s) => Ok(s),
             Principal::User(_) => Err(ApiError(ServiceError::Forbidden(
@@ -142,7 +142,7 @@ impl Caller {
 }
 
 /// A JSON body whose rejection is a problem document.
-pub struct Body<T>(T);
+pub struct Body<T>(pub(super) T);
 
 impl<T: DeserializeOwned> FromRequest<Shared> for Body<T> {
     type Rejection = ApiError;
@@ -163,7 +163,7 @@ fn body_error(e: &JsonRejection) -> ServiceError {
     )
 }
 
-fn query_error(e: &QueryRejection) -> ApiError {
+pub(super) fn query_error(e: &QueryRejection) -> ApiError {
     ApiError(ServiceError::invalid(
         "query",
         &format!("查询参数有误：{}", e.body_text()),

@@ -16,6 +16,7 @@ use yiwang_services::ServiceError;
 use yiwang_services::catalogue::{self, ItemSummary, PublishedItem};
 
 pub mod cases;
+pub mod licences;
 
 use crate::Shared;
 use crate::error::{ApiError, Problem, ProblemField};
@@ -31,6 +32,7 @@ pub fn routes() -> Router<Shared> {
         .route("/themes", get(list_themes))
         .route("/openapi.json", get(openapi))
         .merge(cases::routes())
+        .merge(licences::routes())
 }
 
 /// The OpenAPI document of the API.
@@ -48,7 +50,10 @@ pub fn routes() -> Router<Shared> {
         cases::choose_delivery, cases::queue, cases::register, cases::accept, cases::refuse,
         cases::corrections, cases::decide, cases::start_special, cases::end_special,
         cases::request_extension, cases::decide_extension,
-        cases::deliver, cases::tasks, cases::claim, cases::complete, cases::send_back
+        cases::deliver, cases::tasks, cases::claim, cases::complete, cases::send_back,
+        licences::verify, licences::mine, licences::document, licences::set_status, licences::types,
+        licences::define_type, licences::list_seals, licences::create_seal, licences::public_key,
+        licences::rotate_seal, licences::revoke_seal, licences::seal_uses
     ),
     components(schemas(
         ItemList, ItemBrief, ItemDetail, Code, Named, FacetValue, ItemFacets, LegalBasisDto,
@@ -58,7 +63,7 @@ pub fn routes() -> Router<Shared> {
         cases::FormValues, cases::Rev, cases::Withdraw, cases::ChooseDelivery, cases::Register,
         cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd, cases::ExtensionRequest, cases::ExtensionDecision,
         cases::Deliver, cases::Complete, cases::Completed, cases::SendBack, cases::MyFileDto, cases::Reuse,
-        cases::Application, cases::ApplicationUpload
+        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::Revoke
     )),
     modifiers(&BearerScheme),
     tags(
@@ -66,7 +71,8 @@ pub fn routes() -> Router<Shared> {
         (name = "master-data", description = "基础数据"),
         (name = "cases", description = "办件：申请人（网上申报、补正、撤回、送达方式）"),
         (name = "window", description = "一窗受理：受理、不予受理、补正、即办、特别程序、送达"),
-        (name = "tasks", description = "审批待办：签收、办理、退回")
+        (name = "tasks", description = "审批待办：签收、办理、退回"),
+        (name = "licences", description = "电子证照与电子印章：验证、我的证照、证照目录、印章管理")
     )
 )]
 pub struct ApiDoc;

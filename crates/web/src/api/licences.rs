@@ -1,0 +1,244 @@
+//! The licence and seal API: public verification of a licence and a seal's published key; the
+//! holder's licences and their signed documents; seals and the licence catalogue for
+//! administrators; a licence's status for its issuer.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use yiwang_services::ServiceError;
+use yiwang_services::licences::{self, seals};
+
+use super::cases::{Body, Caller, query_error};
+use crate::Shared;
+use crate::error::ApiError;
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/licences/verify", get(verify))
+        .route("/licences", get(mine))
+        .route("/licences/{id}/document", get(document))
+        .route("/licences/{id}/status", post(set_status))
+        .route("/licence-types", get(types))
+        .route("/licence-types/{code}", put(define_type))
+        .route("/seals", get(list_seals).post(create_seal))
+        .route("/seals/{id}/public-key.pem", get(public_key))
+        .route("/seals/{id}/rotate", post(rotate_seal))
+        .route("/seals/{id}/revoke", post(revoke_seal))
+        .route("/seals/{id}/uses", get(seal_uses))
+}
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct VerifyQuery {
+    /// 电子证照标识, e.g. `1.2.156.3005.2.….001.K`.
+    id: String,
+}
+
+/// Verifies a licence by its identifier: anyone, no sign-in. The answer's `outcome` is
+/// `valid`, `expired`, `suspended`, `revoked`, `superseded`, `forged`, `unknown` or `malformed`;
+/// personal data is masked.
+#[utoipa::path(get, path = "/api/v1/licences/verify", tag = "licences", params(VerifyQuery),
+    responses((status = 200, description = "The verification (see `outcome`)"),
+        (status = 400, body = crate::error::Problem)))]
+async fn verify(
+    State(s): State<Shared>,
+    q: Result<Query<VerifyQuery>, QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    let Query(q) = q.map_err(|e| query_error(&e))?;
+    let v = licences::verify(&s.platform, &q.id).await?;
+    Ok(Json(v).into_response())
+}
+
+/// The signed-in holder's licences (我的证照).
+#[utoipa::path(get, path = "/api/v1/licences", tag = "licences",
+    responses((status = 200, description = "The caller's licences, newest first"),
+        (status = 401, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn mine(State(s): State<Shared>, who: Caller) -> Answer<Vec<licences::HeldLicence>> {
+    let user = who.user()?;
+    Ok(Json(licences::held_by(&s.platform, &user.id).await?))
+}
+
+/// A licence's signed document (`yiwang-licence/1`: the signed data, the DER signature and the
+/// seal's PEM key), for its holder: verifiable offline with `yiwang licence verify` or OpenSSL.
+#[utoipa::path(get, path = "/api/v1/licences/{id}/document", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识")),
+    responses((status = 200, description = "The licence document"),
+        (status = 404, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn document(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+) -> Answer<licences::LicenceDocument> {
+    let user = who.user()?;
+    Ok(Json(
+        licences::document_for_holder(&s.platform, &user.id, &id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusChange {
+    /// `suspended` (暂扣), `revoked` (注销/吊销) or `valid` (back from suspended).
+    status: String,
+    /// Why (required).
+    reason: String,
+}
+
+/// Suspends, revokes or reinstates a licence (the issuer's department administrators).
+#[utoipa::path(post, path = "/api/v1/licences/{id}/status", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识")), request_body = StatusChange,
+    responses((status = 204), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn set_status(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<StatusChange>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let staff = who.staff()?;
+    licences::set_status(&s.platform, staff, &id, &b.status, &b.reason).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The licence catalogue (证照目录): public.
+#[utoipa::path(get, path = "/api/v1/licence-types", tag = "licences",
+    responses((status = 200, description = "Every licence type")))]
+async fn types(State(s): State<Shared>) -> Answer<Vec<licences::LicenceType>> {
+    Ok(Json(licences::licence_types(&s.platform).await?))
+}
+
+/// Defines or replaces a licence type and the items it is bound to (system administrators).
+#[utoipa::path(put, path = "/api/v1/licence-types/{code}", tag = "licences",
+    params(("code" = String, Path, description = "证照类型代码 (21 characters)")),
+    responses((status = 200, description = "The type as stored"),
+        (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn define_type(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(code): Path<String>,
+    Body(mut t): Body<licences::LicenceType>,
+) -> Answer<licences::LicenceType> {
+    let staff = who.staff()?;
+    if t.code.trim() != code {
+        return Err(ApiError(ServiceError::invalid(
+            "code",
+            "请求体中的类型代码与路径不一致",
+            "the body's code differs from the path's",
+        )));
+    }
+    t.code = code;
+    Ok(Json(licences::define_type(&s.platform, staff, t).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SealsQuery {
+    /// Only this organisation's seals (credit code).
+    org: Option<String>,
+}
+
+/// Seals, newest first (staff; the private keys never leave the server).
+#[utoipa::path(get, path = "/api/v1/seals", tag = "licences", params(SealsQuery),
+    responses((status = 200, description = "Seals")), security(("bearer" = ["cases"])))]
+async fn list_seals(
+    State(s): State<Shared>,
+    who: Caller,
+    q: Result<Query<SealsQuery>, QueryRejection>,
+) -> Answer<Vec<seals::Seal>> {
+    who.staff()?;
+    let Query(q) = q.map_err(|e| query_error(&e))?;
+    Ok(Json(seals::list(&s.platform, q.org.as_deref()).await?))
+}
+
+/// Makes a seal with a new SM2 key pair (system administrators, or the organisation's
+/// department administrators).
+#[utoipa::path(post, path = "/api/v1/seals", tag = "licences",
+    responses((status = 200, description = "The new seal"), (status = 403, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn create_seal(
+    State(s): State<Shared>,
+    who: Caller,
+    Body(b): Body<seals::NewSeal>,
+) -> Answer<seals::Seal> {
+    let staff = who.staff()?;
+    Ok(Json(seals::create(&s.platform, staff, b).await?))
+}
+
+/// A seal's published public key (SubjectPublicKeyInfo PEM, for OpenSSL): anyone.
+#[utoipa::path(get, path = "/api/v1/seals/{id}/public-key.pem", tag = "licences",
+    params(("id" = String, Path, description = "Seal id")),
+    responses((status = 200, description = "PEM", content_type = "application/x-pem-file"),
+        (status = 404, body = crate::error::Problem)))]
+async fn public_key(
+    State(s): State<Shared>,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let seal = seals::get(&s.platform, &id).await?;
+    let pem = seals::public_key(&seal)?
+        .to_pem()
+        .map_err(|e| ApiError(ServiceError::internal(e.to_string())))?;
+    Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
+}
+
+/// Retires a seal and makes its successor with a new key.
+#[utoipa::path(post, path = "/api/v1/seals/{id}/rotate", tag = "licences",
+    params(("id" = String, Path, description = "Seal id")),
+    responses((status = 200, description = "The new seal"), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn rotate_seal(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+) -> Answer<seals::Seal> {
+    let staff = who.staff()?;
+    Ok(Json(seals::rotate(&s.platform, staff, &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Revoke {
+    /// Why (required).
+    reason: String,
+}
+
+/// Revokes a seal: what it signs afterwards is refused, and so is all it signed if revoked
+/// before signing.
+#[utoipa::path(post, path = "/api/v1/seals/{id}/revoke", tag = "licences",
+    params(("id" = String, Path, description = "Seal id")), request_body = Revoke,
+    responses((status = 200, description = "The revoked seal"), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn revoke_seal(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Revoke>,
+) -> Answer<seals::Seal> {
+    let staff = who.staff()?;
+    Ok(Json(
+        seals::revoke(&s.platform, staff, &id, &b.reason).await?,
+    ))
+}
+
+/// Every use of a seal, newest first.
+#[utoipa::path(get, path = "/api/v1/seals/{id}/uses", tag = "licences",
+    params(("id" = String, Path, description = "Seal id")),
+    responses((status = 200, description = "Uses"), (status = 403, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn seal_uses(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+) -> Answer<Vec<seals::SealUse>> {
+    let staff = who.staff()?;
+    Ok(Json(seals::uses(&s.platform, staff, &id).await?))
+}

@@ -102,6 +102,20 @@ pub enum Item {
         /// What the code encodes.
         data: String,
     },
+    /// A round official seal in red centred at (`cx`, `cy`): a ring, `text` along the upper
+    /// arc, a five-pointed star and `label` across its foot.
+    Seal {
+        /// Centre x.
+        cx: f32,
+        /// Centre y.
+        cy: f32,
+        /// Outer radius.
+        radius: f32,
+        /// The text around (the organisation's name).
+        text: String,
+        /// The text across the foot (the seal's use).
+        label: String,
+    },
 }
 
 impl Layout {
@@ -584,6 +598,19 @@ fn place(page: Option<&mut PageLayout>, block: &Block, top: f32) {
                 y: y + top,
                 size,
                 data,
+            },
+            Item::Seal {
+                cx,
+                cy,
+                radius,
+                text,
+                label,
+            } => Item::Seal {
+                cx,
+                cy: cy + top,
+                radius,
+                text,
+                label,
             },
         });
     }

@@ -42,6 +42,7 @@ mod compose;
 mod error;
 mod font;
 mod layout;
+mod licence;
 mod notice;
 mod pdf;
 mod render;
@@ -50,6 +51,7 @@ mod wrap;
 pub use error::DocumentError;
 pub use font::DEFAULT_FONT_PATHS;
 pub use layout::{Item, Layout, PAGE_HEIGHT, PAGE_WIDTH, PageLayout};
+pub use licence::LicencePage;
 pub use notice::{
     Acceptance, Correction, CorrectionItem, Decision, DecisionOutcome, DeliveredDocument,
     DeliveryMethod, DeliveryReceipt, MaterialProblem, Notice, NoticeHeader, NoticeKind,

@@ -10,7 +10,7 @@ use chrono::Datelike;
 use krilla::Document;
 use krilla::color::luma;
 use krilla::configure::{Archival, ConfigurationBuilder};
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Point, Rect, Transform};
 use krilla::metadata::{DateTime, Metadata};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
@@ -128,6 +128,13 @@ fn draw(
             }
         }
         Item::QrCode { x, y, size, data } => draw_qr(surface, *x, *y, *size, data)?,
+        Item::Seal {
+            cx,
+            cy,
+            radius,
+            text,
+            label,
+        } => draw_seal(surface, (*cx, *cy, *radius), text, label, font, shaper),
     }
     Ok(())
 }
@@ -174,4 +181,123 @@ fn draw_qr(
         surface.draw_path(&path);
     }
     Ok(())
+}
+
+/// The red of a stamped seal.
+fn seal_red() -> krilla::color::rgb::Color {
+    krilla::color::rgb::Color::new(212, 32, 39)
+}
+
+/// Draws an official round seal: a thick ring, the text along the upper arc with each character
+/// upright to the centre, a five-pointed star in the middle and a label across its foot.
+fn draw_seal(
+    surface: &mut Surface<'_>,
+    seal: (f32, f32, f32),
+    text: &str,
+    label: &str,
+    font: &Font,
+    shaper: &Shaper<'_>,
+) {
+    let (cx, cy, r) = seal;
+    let red = Fill {
+        paint: seal_red().into(),
+        ..Fill::default()
+    };
+    // The ring.
+    let mut pb = PathBuilder::new();
+    push_circle(&mut pb, cx, cy, r);
+    if let Some(path) = pb.finish() {
+        surface.set_fill(None);
+        surface.set_stroke(Some(Stroke {
+            paint: seal_red().into(),
+            width: r * 0.055,
+            ..Stroke::default()
+        }));
+        surface.draw_path(&path);
+        surface.set_stroke(None);
+    }
+    // The star.
+    let mut pb = PathBuilder::new();
+    let (outer, inner) = (r * 0.3, r * 0.3 * 0.382);
+    for k in 0..10 {
+        let radius = if k % 2 == 0 { outer } else { inner };
+        let angle = std::f32::consts::FRAC_PI_2 + k as f32 * std::f32::consts::PI / 5.0;
+        let (x, y) = (cx + radius * angle.cos(), cy - radius * angle.sin());
+        if k == 0 {
+            pb.move_to(x, y);
+        } else {
+            pb.line_to(x, y);
+        }
+    }
+    pb.close();
+    if let Some(path) = pb.finish() {
+        surface.set_fill(Some(red.clone()));
+        surface.draw_path(&path);
+    }
+    // The text on the arc, left to right over the top.
+    let chars: Vec<char> = text.chars().collect();
+    if !chars.is_empty() {
+        // At most about 220° of the ring, so that the label below stays clear.
+        const MAX_SPAN: f32 = 3.85;
+        let n = chars.len() as f32;
+        let size = (r * 0.26).min(r * 0.66 * MAX_SPAN / (n * 1.1));
+        let text_radius = r - r * 0.1 - size * 0.85;
+        let span = (n * size * 1.1 / text_radius).min(MAX_SPAN);
+        let step = if chars.len() > 1 {
+            span / (chars.len() - 1) as f32
+        } else {
+            0.0
+        };
+        let start = std::f32::consts::FRAC_PI_2 + span / 2.0;
+        surface.set_fill(Some(red.clone()));
+        for (i, c) in chars.iter().enumerate() {
+            let theta = start - step * i as f32;
+            let (x, y) = (
+                cx + text_radius * theta.cos(),
+                cy - text_radius * theta.sin(),
+            );
+            // Rotate so the character's top points away from the centre.
+            let phi = std::f32::consts::FRAC_PI_2 - theta;
+            let (s, co) = phi.sin_cos();
+            surface.push_transform(&Transform::from_row(co, s, -s, co, x, y));
+            let glyph = c.to_string();
+            let w = shaper.width(&glyph, size);
+            surface.draw_glyphs(
+                Point::from_xy(-w / 2.0, size * 0.36),
+                &shaper.glyphs(&glyph),
+                font.clone(),
+                &glyph,
+                size,
+                false,
+            );
+            surface.pop();
+        }
+    }
+    // The label across the foot.
+    if !label.is_empty() {
+        let size = (r * 0.16).min(r * 1.2 / label.chars().count().max(1) as f32);
+        let w = shaper.width(label, size);
+        surface.set_fill(Some(red));
+        surface.draw_glyphs(
+            Point::from_xy(cx - w / 2.0, cy + r * 0.56),
+            &shaper.glyphs(label),
+            font.clone(),
+            label,
+            size,
+            false,
+        );
+    }
+    surface.set_fill(Some(black_fill()));
+}
+
+/// A circle as four cubic Béziers.
+fn push_circle(pb: &mut PathBuilder, cx: f32, cy: f32, r: f32) {
+    const K: f32 = 0.552_284_8;
+    let k = r * K;
+    pb.move_to(cx + r, cy);
+    pb.cubic_to(cx + r, cy + k, cx + k, cy + r, cx, cy + r);
+    pb.cubic_to(cx - k, cy + r, cx - r, cy + k, cx - r, cy);
+    pb.cubic_to(cx - r, cy - k, cx - k, cy - r, cx, cy - r);
+    pb.cubic_to(cx + k, cy - r, cx + r, cy - k, cx + r, cy);
+    pb.close();
 }

@@ -70,6 +70,22 @@ impl Renderer {
         )
     }
 
+    /// Renders a licence page (电子证照) as the bytes of a one-page PDF, with the issuer's seal.
+    pub fn render_licence(&self, page: &crate::LicencePage) -> Result<Vec<u8>, DocumentError> {
+        page.validate()?;
+        let shaper = self.font.shaper()?;
+        let layout = crate::licence::lay_out(page, &shaper);
+        // The seal's characters are drawn one by one: map them too.
+        for item in layout.pages.iter().flat_map(|p| &p.items) {
+            if let crate::Item::Seal { text, label, .. } = item {
+                shaper.width(text, 10.0);
+                shaper.width(label, 10.0);
+            }
+        }
+        shaper.check_missing()?;
+        pdf::write(&layout, &self.font.pdf_font(), &shaper, page.issued_on)
+    }
+
     /// Validates, composes and lays out; fails if the font lacks a character of the notice.
     fn lay_out(&self, notice: &Notice) -> Result<(Layout, Shaper<'_>), DocumentError> {
         notice.validate()?;

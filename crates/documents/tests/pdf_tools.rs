@@ -353,3 +353,62 @@ fn the_serif_face_works_too() {
     assert_extractable(&pdf_text(&pdf), &["补正材料通知书", CASE_NUMBER, APPLICANT]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A licence page: every field extractable as text, the seal's text among it, the QR code
+/// decoding to the verification URL, one PDF/A page; a page without a holder is refused.
+#[test]
+fn licence_page_text_seal_and_qr_code() {
+    use yiwang_documents::LicencePage;
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let id = "1.2.156.3005.2.11430104MB1C79810Q001.11430104MB1C79810Q.8K2M4N6P8R0T2V4X6Z8B.001.7";
+    let url = format!("https://zwfw.example.gov.cn/licences/verify?id={id}");
+    let page = LicencePage {
+        title: "食品经营许可证".into(),
+        identifier: id.into(),
+        number: "JY14301040012345".into(),
+        holder: "长沙某某餐饮有限公司".into(),
+        holder_code: ("统一社会信用代码".into(), "91430104MA4L7R2K16".into()),
+        fields: vec![
+            (
+                "经营场所".into(),
+                "长沙市岳麓区麓山南路某号一楼（一次写不下的长地址要换行显示，不能越出页面）".into(),
+            ),
+            ("主体业态".into(), "餐饮服务经营者（中型餐馆）".into()),
+        ],
+        issuer: "长沙市岳麓区市场监督管理局".into(),
+        issued_on: d(2026, 11, 28),
+        valid_from: d(2026, 11, 28),
+        valid_to: Some(d(2031, 11, 27)),
+        seal_text: "长沙市岳麓区市场监督管理局".into(),
+        seal_label: "电子证照专用章".into(),
+        verify_url: url.clone(),
+    };
+    let dir = temp_dir("licence");
+    let pdf = dir.join("licence.pdf");
+    std::fs::write(&pdf, renderer().render_licence(&page).unwrap()).unwrap();
+    let text = pdf_text(&pdf);
+    assert_extractable(
+        &text,
+        &[
+            "食品经营许可证",
+            "JY14301040012345",
+            "长沙某某餐饮有限公司",
+            "91430104MA4L7R2K16",
+            "麓山南路某号",
+            "不能越出页面",
+            "餐饮服务经营者（中型餐馆）",
+            "2031年11月27日",
+            "颁证单位：长沙市岳麓区市场监督管理局",
+            "2026年11月28日",
+            "电子证照专用章",
+            "扫码验证真伪与状态",
+        ],
+    );
+    assert_eq!(page_count(&pdf), 1);
+    assert_eq!(decode_qr(&pdf, 1), url);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut bad = page.clone();
+    bad.holder = " ".into();
+    assert!(renderer().render_licence(&bad).is_err());
+}

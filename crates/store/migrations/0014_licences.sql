@@ -54,7 +54,7 @@ CREATE TABLE licence_type_items (
 
 -- 电子证照库. `data` is the signed document (canonical JSON), sealed under the personal-data
 -- ring like every personal field; the holder's code is found by its blind index.
--- status: valid, suspended, revoked, superseded (a newer version exists).
+-- status: valid, suspended, revoked, superseded (a newer version exists). file_id: its PDF.
 CREATE TABLE licences (
     id TEXT PRIMARY KEY,
     type_code TEXT NOT NULL REFERENCES licence_types (code),
@@ -79,6 +79,7 @@ CREATE TABLE licences (
     status_reason TEXT,
     status_at TEXT,
     case_id TEXT,
+    file_id TEXT REFERENCES files (id),
     created_at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX licences_case_type ON licences (case_id, type_code, version);

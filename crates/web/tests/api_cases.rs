@@ -906,6 +906,52 @@ async fn licence(app: &App) {
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::remove_dir_all(&dir).ok();
+    // The public page says the same, in Chinese, without JavaScript.
+    let page = |q: String| async move {
+        let mut url = reqwest::Url::parse(&format!("{}/licences/verify", app.base)).unwrap();
+        if !q.is_empty() {
+            url.query_pairs_mut().append_pair("id", &q);
+        }
+        let r = reqwest::get(url).await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let (s, html) = page(id.clone()).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("有效") && html.contains("电子证照专用章"),
+        "{html}"
+    );
+    assert!(
+        html.contains("长沙某科技有限公司") && !html.contains("王小明"),
+        "{html}"
+    );
+    let (s, html) = page(String::new()).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("<label for=\"id\">"), "{html}");
+    let (s, html) = page("1.2.156.3005.2.x".into()).await;
+    assert_eq!(s, 400);
+    assert!(html.contains("证照标识格式或校验位错误"), "{html}");
+    // The printable PDF: the licence's name and fields as text, for the holder only.
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/licences/{id}/pdf", app.base))
+        .bearer_auth(&citizen.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/licences/{id}/pdf", app.base))
+        .bearer_auth(&window.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "staff do not download a holder's licence here"
+    );
     // Altered data is refused.
     let mut altered = doc.clone();
     altered["data"] = json!(

@@ -27,7 +27,7 @@ use super::Case;
 use crate::{Platform, ServiceError};
 
 /// The renderer, loaded once (its font is large); `Err` when no CJK font could be found.
-fn renderer() -> &'static Result<Arc<Renderer>, String> {
+pub(crate) fn renderer() -> &'static Result<Arc<Renderer>, String> {
     static R: OnceLock<Result<Arc<Renderer>, String>> = OnceLock::new();
     R.get_or_init(|| {
         let path = std::env::var_os("YIWANG_FONT").map(std::path::PathBuf::from);

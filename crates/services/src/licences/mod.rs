@@ -328,7 +328,7 @@ pub(crate) async fn issue_for_event(
                 .map_err(|e| ServiceError::internal(format!("licence id: {e}")))?;
             let valid_to = t
                 .validity_years
-                .map(|y| now.date_naive() + chrono::Months::new(12 * y) - chrono::Days::new(1));
+                .map(|y| local_today(now) + chrono::Months::new(12 * y) - chrono::Days::new(1));
             let mut fields = Map::new();
             for f in &t.fields {
                 let value = match f.source.split_once(':') {
@@ -358,8 +358,8 @@ pub(crate) async fn issue_for_event(
                 "number": number,
                 "holder": { "name": c.applicant_name, "code": holder_code, "code_type": code_type },
                 "issuer": { "name": org.name, "code": c.org },
-                "issued_on": now.date_naive().to_string(),
-                "valid_from": now.date_naive().to_string(),
+                "issued_on": local_today(now).to_string(),
+                "valid_from": local_today(now).to_string(),
                 "valid_to": valid_to.map(|d| d.to_string()),
                 "region": org.region,
                 "fields": fields,
@@ -368,6 +368,54 @@ pub(crate) async fn issue_for_event(
             })
             .to_string();
             let signature = Base64::encode_string(&key.sign(data.as_bytes()));
+            let file_id = uuid::Uuid::now_v7().simple().to_string();
+            let page = yiwang_documents::LicencePage {
+                title: t.name.clone(),
+                identifier: id.as_str().to_owned(),
+                number: number.clone(),
+                holder: c.applicant_name.clone(),
+                holder_code: (
+                    match c.applicant_kind {
+                        crate::cases::ApplicantKind::Person => "公民身份号码",
+                        crate::cases::ApplicantKind::Enterprise => "统一社会信用代码",
+                    }
+                    .to_owned(),
+                    holder_code.clone(),
+                ),
+                fields: t
+                    .fields
+                    .iter()
+                    .filter_map(|f| {
+                        let v = fields.get(&f.key)?["value"].as_str()?.to_owned();
+                        Some((f.label.clone(), v))
+                    })
+                    .collect(),
+                issuer: org.name.clone(),
+                issued_on: local_today(now),
+                valid_from: local_today(now),
+                valid_to,
+                seal_text: org.name.clone(),
+                seal_label: "电子证照专用章".into(),
+                verify_url: verify_url(p, id.as_str()),
+            };
+            let pdf = render(page).await?;
+            let stored = p
+                .outside
+                .files
+                .put(&file_id, &pdf)
+                .await
+                .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
+            b.push(
+                "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) \
+                 VALUES ($1, $2, 'pdf', $3, $4, 'system', $5)",
+                vec![
+                    file_id.as_str().into(),
+                    format!("{}-{}.pdf", t.name, number).into(),
+                    i64::try_from(stored.size).unwrap_or(i64::MAX).into(),
+                    stored.sm3.into(),
+                    at.as_str().into(),
+                ],
+            );
             let sealed = p
                 .keys
                 .pii
@@ -377,8 +425,8 @@ pub(crate) async fn issue_for_event(
                 "INSERT INTO licences (id, type_code, name, number, serial, version, holder_name, \
                  holder_code_type, holder_code_index, holder_user, issuer_name, issuer_code, region, \
                  issued_on, valid_from, valid_to, data_sealed, signature, seal_id, status, case_id, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $13, \
-                 $14, $15, $16, $17, 'valid', $18, $19)",
+                 created_at, file_id) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, \
+                 $13, $13, $14, $15, $16, $17, 'valid', $18, $19, $20)",
                 vec![
                     id.as_str().into(),
                     t.code.as_str().into(),
@@ -392,13 +440,14 @@ pub(crate) async fn issue_for_event(
                     org.name.as_str().into(),
                     c.org.as_str().into(),
                     org.region.as_str().into(),
-                    now.date_naive().to_string().into(),
+                    local_today(now).to_string().into(),
                     valid_to.map(|d| d.to_string()).into(),
                     sealed.into(),
                     signature.into(),
                     seal.id.as_str().into(),
                     c.id.as_str().into(),
                     at.as_str().into(),
+                    file_id.as_str().into(),
                 ],
             );
             seals::log_use(&mut b, &seal, "licence.issue", id.as_str(), "system", &at);
@@ -425,6 +474,65 @@ pub(crate) async fn issue_for_event(
         Err(BatchError::Conflict) => Ok(Vec::new()),
         Err(BatchError::Store(e)) => Err(e.into()),
     }
+}
+
+/// Today in China (UTC+8): licences are dated as the issuer's calendar says.
+fn local_today(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    (now + chrono::Duration::hours(8)).date_naive()
+}
+
+/// The public verification page of a licence (what its QR code opens).
+fn verify_url(p: &Platform, id: &str) -> String {
+    format!("{}/licences/verify?id={id}", p.oidc.issuer())
+}
+
+/// Renders a licence page off the async threads.
+async fn render(page: yiwang_documents::LicencePage) -> Result<Vec<u8>, ServiceError> {
+    let renderer = match crate::cases::notices::renderer() {
+        Ok(r) => r.clone(),
+        Err(e) => {
+            return Err(ServiceError::Unavailable(format!(
+                "证照文件无法生成（字体）：{e}"
+            )));
+        }
+    };
+    tokio::task::spawn_blocking(move || renderer.render_licence(&page))
+        .await
+        .map_err(|e| ServiceError::internal(format!("rendering task: {e}")))?
+        .map_err(|e| ServiceError::internal(format!("licence page: {e}")))
+}
+
+/// The PDF of a licence, for its holder: the file stored when it was issued (SM3 checked).
+pub async fn pdf_for_holder(
+    p: &Platform,
+    user_id: &str,
+    id: &str,
+) -> Result<(String, Vec<u8>), ServiceError> {
+    let row = sqlx::query(
+        "SELECT l.holder_user, f.id AS file_id, f.name, f.sm3 FROM licences l \
+         JOIN files f ON f.id = l.file_id WHERE l.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?;
+    let not_found = || ServiceError::NotFound {
+        what: "证照",
+        key: id.to_owned(),
+    };
+    let row = row.ok_or_else(not_found)?;
+    let holder: Option<String> = row.try_get("holder_user")?;
+    if holder.as_deref() != Some(user_id) {
+        return Err(not_found());
+    }
+    let file_id: String = row.try_get("file_id")?;
+    let sm3: String = row.try_get("sm3")?;
+    let bytes = p
+        .outside
+        .files
+        .get(&file_id, &sm3)
+        .await
+        .map_err(|e| ServiceError::Unavailable(format!("证照文件暂时无法读取：{e}")))?;
+    Ok((row.try_get("name")?, bytes))
 }
 
 /// 20 random capitals and digits (one of the serial forms in use; no counter to contend for).
@@ -615,7 +723,7 @@ pub async fn verify(p: &Platform, id: &str) -> Result<Verification, ServiceError
     }
     let status: String = row.try_get("status")?;
     let valid_to: Option<String> = row.try_get("valid_to")?;
-    let today = p.now().date_naive().to_string();
+    let today = local_today(p.now()).to_string();
     let outcome = match status.as_str() {
         "suspended" => Outcome::Suspended,
         "revoked" => Outcome::Revoked,

@@ -74,7 +74,7 @@
 pub(crate) mod cases;
 mod clients;
 mod editor;
-mod excel;
+pub(crate) mod excel;
 pub mod guide_form;
 mod identity;
 mod items;

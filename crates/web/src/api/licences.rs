@@ -22,6 +22,7 @@ pub fn routes() -> Router<Shared> {
         .route("/licences/verify", get(verify))
         .route("/licences", get(mine))
         .route("/licences/{id}/document", get(document))
+        .route("/licences/{id}/pdf", get(pdf))
         .route("/licences/{id}/status", post(set_status))
         .route("/licence-types", get(types))
         .route("/licence-types/{code}", put(define_type))
@@ -81,6 +82,30 @@ async fn document(
     Ok(Json(
         licences::document_for_holder(&s.platform, &user.id, &id).await?,
     ))
+}
+
+/// A licence's printable PDF (seal and verification QR code), for its holder.
+#[utoipa::path(get, path = "/api/v1/licences/{id}/pdf", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识")),
+    responses((status = 200, description = "The PDF", content_type = "application/pdf"),
+        (status = 404, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn pdf(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let user = who.user()?;
+    let (name, bytes) = licences::pdf_for_holder(&s.platform, &user.id, &id).await?;
+    let disposition = crate::admin::excel::disposition("licence.pdf", &name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

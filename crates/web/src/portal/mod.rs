@@ -27,6 +27,7 @@ use crate::pages::{Chrome, cached_html, html};
 use crate::query::{SearchParams, with_param};
 
 mod guide;
+mod licences;
 
 /// Routes of the portal.
 pub fn routes() -> Router<Shared> {
@@ -34,6 +35,7 @@ pub fn routes() -> Router<Shared> {
         .route("/", get(home))
         .route("/items", get(search))
         .route("/items/{code}", get(guide::page))
+        .route("/licences/verify", get(licences::verify))
 }
 
 /// One clickable filter value with its count.

@@ -952,6 +952,44 @@ async fn licence(app: &App) {
         403,
         "staff do not download a holder's licence here"
     );
+    // 我的证照 in the browser: the list, 亮证 with its QR code, both downloads; another
+    // citizen sees none of it.
+    let b = app.browser();
+    b.citizen_sign_in("13800000002", "/account").await;
+    let list = b.get("/account/licences").await;
+    assert_eq!(list.status, 200);
+    assert!(
+        list.body.contains("失业保险待遇资格证明") && list.body.contains(&id),
+        "{}",
+        list.body
+    );
+    let one = b.get(&format!("/account/licences/{id}")).await;
+    assert_eq!(one.status, 200);
+    assert!(
+        one.body.contains("<svg") && one.body.contains("有效"),
+        "{}",
+        one.body
+    );
+    let pdf = b.get(&format!("/account/licences/{id}/pdf")).await;
+    assert_eq!(pdf.status, 200);
+    assert!(pdf.body.starts_with("%PDF-"));
+    let signed = b.get(&format!("/account/licences/{id}/document")).await;
+    assert_eq!(signed.status, 200);
+    assert!(yiwang_services::licences::verify_document(&signed.body, None).is_ok());
+    let other = app.browser();
+    other.citizen_sign_in("13800000001", "/account").await;
+    assert!(!other.get("/account/licences").await.body.contains(&id));
+    assert_eq!(
+        other.get(&format!("/account/licences/{id}")).await.status,
+        404
+    );
+    assert_eq!(
+        other
+            .get(&format!("/account/licences/{id}/pdf"))
+            .await
+            .status,
+        404
+    );
     // Altered data is refused.
     let mut altered = doc.clone();
     altered["data"] = json!(

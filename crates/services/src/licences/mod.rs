@@ -284,9 +284,10 @@ pub(crate) fn changed() -> ServiceError {
     )
 }
 
-/// Issues the licences of an approved case (one per licence type bound to its item), once:
+/// Issues the licences of an approved case (one per licence type bound to its item), once
+/// (the consumer of `case.approved`; public for the benchmark and tools):
 /// the event is marked done in the same batch. Returns the identifiers issued.
-pub(crate) async fn issue_for_event(
+pub async fn issue_for_event(
     p: &Platform,
     event: &str,
     case_id: &str,

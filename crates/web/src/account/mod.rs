@@ -34,6 +34,7 @@
 //! | POST | `/account/password` | `csrf`, `old_password`, `new_password`, `new_password2` | 303 to `/account?done=password`; 400 with the problems |
 //! | POST | `/account/logout` | `csrf` | 303 to `/`, cookie expired |
 //! | GET, POST | `/account/cases…`, `/cases/query` | see [`cases`] | 我的办件, 网上申报, 办件查询 |
+//! | GET | `/account/licences…` | see [`licences`] | 我的证照, 亮证, downloads |
 //! | GET, POST | `/account/questions…` | see [`questions`] | 我要问, 我的提问 |
 //! | GET | `/account/enterprise` | `done` | 法人与经办人: enterprises the citizen represents with their grants, the bind and grant forms, grants held as an agent |
 //! | POST | `/account/enterprise/bind` | `csrf`, `credit_code` | 303 `?done=bound`; 400 unknown/inactive code; 403 not the legal representative or below L2 |
@@ -42,6 +43,7 @@
 
 mod cases;
 mod enterprise;
+mod licences;
 mod login;
 mod profile;
 pub(crate) mod questions;
@@ -94,6 +96,10 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/account/cases/{id}/{action}", post(cases::act))
         .route("/cases/query", get(cases::public_query))
+        .route("/account/licences", get(licences::list))
+        .route("/account/licences/{id}", get(licences::page))
+        .route("/account/licences/{id}/pdf", get(licences::pdf))
+        .route("/account/licences/{id}/document", get(licences::document))
         .route(
             "/account/questions",
             get(questions::list).post(questions::ask),

@@ -86,3 +86,23 @@ CREATE UNIQUE INDEX licences_case_type ON licences (case_id, type_code, version)
 CREATE INDEX licences_holder ON licences (holder_code_index, issued_on);
 CREATE INDEX licences_user ON licences (holder_user, issued_on);
 CREATE INDEX licences_issuer ON licences (issuer_code, issued_on);
+
+-- Every use of a licence: by its holder for a case (用证, consent by applying), or fetched by a
+-- department for a named case of the holder, or on a legal basis; the holder sees them all.
+CREATE TABLE licence_uses (
+    id TEXT PRIMARY KEY,
+    licence_id TEXT NOT NULL REFERENCES licences (id),
+    used_at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
+    org TEXT,
+    case_id TEXT,
+    basis TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX licence_uses_licence ON licence_uses (licence_id, used_at);
+
+-- A material's trust level (A issued and sealed, B checked against the original at a window,
+-- C uploaded, D the applicant's promise), and who raised it.
+ALTER TABLE case_materials ADD COLUMN trust TEXT NOT NULL DEFAULT 'C';
+ALTER TABLE case_materials ADD COLUMN verified_by TEXT;

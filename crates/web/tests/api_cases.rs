@@ -769,11 +769,29 @@ async fn licence(app: &App) {
         label: label.into(),
         source: source.into(),
     };
+    // The licence is named as one of the item's materials, so that the next application of
+    // the item is filled from the library (免证办).
+    let guide = yiwang_services::catalogue::published(p, &item)
+        .await
+        .unwrap()
+        .guide;
+    let (reused_slot, lic_name) = guide
+        .materials
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            (
+                i,
+                m.name.split(['（', '(']).next().unwrap().trim().to_owned(),
+            )
+        })
+        .find(|(_, n)| n.chars().count() >= 4)
+        .expect("a material with a name of 4 characters or more");
     yiwang_services::licences::define_type_as(
         p,
         yiwang_services::licences::LicenceType {
             code: format!("{org}777"),
-            name: "失业保险待遇资格证明".into(),
+            name: lic_name.clone(),
             holder_kind: "person".into(),
             fields: vec![
                 field("name", "姓名", "case:applicant_name"),
@@ -812,7 +830,7 @@ async fn licence(app: &App) {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|l| l["name"] == "失业保险待遇资格证明")
+        .filter(|l| l["name"] == lic_name.as_str())
         .cloned()
         .collect();
     assert_eq!(mine.len(), 1, "one licence for the case: {mine:?}");
@@ -959,7 +977,7 @@ async fn licence(app: &App) {
     let list = b.get("/account/licences").await;
     assert_eq!(list.status, 200);
     assert!(
-        list.body.contains("失业保险待遇资格证明") && list.body.contains(&id),
+        list.body.contains(lic_name.as_str()) && list.body.contains(&id),
         "{}",
         list.body
     );
@@ -990,6 +1008,42 @@ async fn licence(app: &App) {
             .status,
         404
     );
+    // 免证办: the next application of the item has the material filled from the library at
+    // trust level A, and the holder sees that use.
+    let (s, next_case) = citizen.post("/cases", json!({ "item_code": item })).await;
+    assert_eq!(s, 201, "{next_case}");
+    let next_id = next_case["id"].as_str().unwrap().to_owned();
+    let (_, detail) = citizen.get(&format!("/cases/{next_id}")).await;
+    let filled: Vec<&Value> = detail["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["slot"] == reused_slot)
+        .collect();
+    assert_eq!(filled.len(), 1, "{detail}");
+    assert_eq!(filled[0]["trust"], "A", "{detail}");
+    let (s, uses) = citizen.get(&format!("/licences/{id}/uses")).await;
+    assert_eq!(s, 200, "{uses}");
+    assert_eq!(uses.as_array().unwrap().len(), 1, "{uses}");
+    assert_eq!(uses[0]["basis"], "holder");
+    // A department fetches the data only for the holder's case it handles, and it is logged;
+    // without a case or a legal basis, or on a legal basis without the role: refused.
+    let (s, v) = window
+        .get(&format!("/licences/{id}/data?case_id={case}"))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["id"], id.as_str());
+    let (s, v) = window.get(&format!("/licences/{id}/data")).await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = window.get(&format!("/licences/{id}/data?basis=检查")).await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = citizen
+        .get(&format!("/licences/{id}/data?case_id={case}"))
+        .await;
+    assert_eq!(s, 403, "{v}");
+    let (_, uses) = citizen.get(&format!("/licences/{id}/uses")).await;
+    assert_eq!(uses.as_array().unwrap().len(), 2, "{uses}");
+    assert_eq!(uses[0]["basis"], "case", "{uses}");
     // Altered data is refused.
     let mut altered = doc.clone();
     altered["data"] = json!(

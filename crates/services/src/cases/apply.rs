@@ -378,6 +378,8 @@ pub async fn start_draft_as(
     let item = online_item(p, user, item_code).await?;
     let a = online_applicant(p, user, &item, who).await?;
     let id = insert_case(p, &item, &a, HandlingForm::Online, &user.id).await?;
+    // 免证办: materials that are licences the applicant holds are filled in from the library.
+    crate::licences::fill_from_library(p, &id, &item, &a.id, (&user.id, &a.name)).await?;
     load(p, &id).await
 }
 
@@ -583,13 +585,17 @@ pub struct MaterialFile {
     pub size: i64,
     /// SM3.
     pub sm3: String,
+    /// Trust level: `A` (an electronic licence from the library), `B` (checked against the
+    /// original at a window), `C` (uploaded), `D` (the applicant's promise).
+    pub trust: String,
 }
 
 /// The files of a case, by material (the caller has checked access).
 pub async fn materials(p: &Platform, case_id: &str) -> Result<Vec<MaterialFile>, ServiceError> {
     let rows = sqlx::query(
-        "SELECT m.slot, m.material, f.id, f.name, f.kind, f.size, f.sm3 FROM case_materials m \
-         JOIN files f ON f.id = m.file_id WHERE m.case_id = $1 ORDER BY m.slot, m.added_at",
+        "SELECT m.slot, m.material, m.trust, f.id, f.name, f.kind, f.size, f.sm3 \
+         FROM case_materials m JOIN files f ON f.id = m.file_id WHERE m.case_id = $1 \
+         ORDER BY m.slot, m.added_at",
     )
     .bind(case_id)
     .fetch_all(p.db.pool())
@@ -604,6 +610,7 @@ pub async fn materials(p: &Platform, case_id: &str) -> Result<Vec<MaterialFile>,
                 kind: r.try_get("kind")?,
                 size: r.try_get("size")?,
                 sm3: r.try_get("sm3")?,
+                trust: r.try_get("trust")?,
             })
         })
         .collect()
@@ -745,6 +752,7 @@ pub(crate) async fn attach_as(
         kind,
         size: i64::try_from(stored.size).unwrap_or(i64::MAX),
         sm3: stored.sm3,
+        trust: "C".into(),
     })
 }
 
@@ -896,6 +904,7 @@ pub async fn reuse(
         kind: f.try_get("kind")?,
         size: f.try_get("size")?,
         sm3: f.try_get("sm3")?,
+        trust: "C".into(),
     })
 }
 

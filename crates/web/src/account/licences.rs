@@ -73,6 +73,8 @@ struct LicencePage {
     v: Verification,
     /// The QR code of the verification page as inline SVG.
     qr: String,
+    /// Who used it, when, why.
+    uses: Vec<licences::LicenceUse>,
 }
 
 /// `GET /account/licences/{id}`: the licence as anyone verifying it sees it, with its QR code.
@@ -91,6 +93,9 @@ pub(crate) async fn page(
         .map_err(|e| session.err(e))?;
     let url = format!("{}/licences/verify?id={}", s.platform.oidc.issuer(), v.id);
     let qr = qr_svg(&url).map_err(|e| session.err(e))?;
+    let uses = licences::uses_for_holder(&s.platform, &session.user.id, &id)
+        .await
+        .map_err(|e| session.err(e))?;
     let title = v.licence.as_ref().map_or_else(
         || lang.t("我的证照", "My licence").to_owned(),
         |l| l.name.clone(),
@@ -104,6 +109,7 @@ pub(crate) async fn page(
         good: v.outcome == licences::Outcome::Valid,
         v,
         qr,
+        uses,
     };
     Ok(html(StatusCode::OK, &page))
 }

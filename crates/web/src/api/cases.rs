@@ -338,6 +338,9 @@ pub struct FileDto {
     pub size: i64,
     /// SM3, hex.
     pub sm3: String,
+    /// Trust level: A (an electronic licence from the library), B (checked against the
+    /// original), C (uploaded), D (the applicant's promise).
+    pub trust: String,
 }
 
 impl From<apply::MaterialFile> for FileDto {
@@ -350,6 +353,7 @@ impl From<apply::MaterialFile> for FileDto {
             kind: f.kind,
             size: f.size,
             sm3: f.sm3,
+            trust: f.trust,
         }
     }
 }

@@ -23,6 +23,8 @@ pub fn routes() -> Router<Shared> {
         .route("/licences", get(mine))
         .route("/licences/{id}/document", get(document))
         .route("/licences/{id}/pdf", get(pdf))
+        .route("/licences/{id}/uses", get(uses))
+        .route("/licences/{id}/data", get(data))
         .route("/licences/{id}/status", post(set_status))
         .route("/licence-types", get(types))
         .route("/licence-types/{code}", put(define_type))
@@ -106,6 +108,60 @@ async fn pdf(
         bytes,
     )
         .into_response())
+}
+
+/// Every use of the caller's licence: their own applications, departments' fetches (who,
+/// when, why).
+#[utoipa::path(get, path = "/api/v1/licences/{id}/uses", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识")),
+    responses((status = 200, description = "Uses, newest first"),
+        (status = 404, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn uses(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+) -> Answer<Vec<licences::LicenceUse>> {
+    let user = who.user()?;
+    Ok(Json(
+        licences::uses_for_holder(&s.platform, &user.id, &id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DataQuery {
+    /// The holder's case the staff member handles (the holder's consent for that case).
+    case_id: Option<String>,
+    /// Or the legal basis, in words (supervisors and system administrators).
+    basis: Option<String>,
+}
+
+/// A licence's full data for a department system or staff member: for the holder's case they
+/// handle, or on a legal basis. Logged and shown to the holder.
+#[utoipa::path(get, path = "/api/v1/licences/{id}/data", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识"), DataQuery),
+    responses((status = 200, description = "The licence data"),
+        (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn data(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+    q: Result<Query<DataQuery>, QueryRejection>,
+) -> Answer<serde_json::Value> {
+    let staff = who.staff()?;
+    let Query(q) = q.map_err(|e| query_error(&e))?;
+    Ok(Json(
+        licences::fetch_for_staff(
+            &s.platform,
+            staff,
+            &id,
+            q.case_id.as_deref().filter(|c| !c.trim().is_empty()),
+            q.basis.as_deref(),
+        )
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,4 +1,5 @@
-//! Official notices of a case (办件) as PDF — data in, bytes out: no HTTP, no database, no clock.
+//! Official notices of a case (办件) and electronic licences (电子证照) as PDF — data in, bytes
+//! out: no HTTP, no database, no clock.
 //!
 //! Six documents, one [`Notice`] type: 受理通知书 ([`NoticeKind::Acceptance`]), 不予受理通知书
 //! ([`NoticeKind::Refusal`]), 补正材料通知书 ([`NoticeKind::Correction`], 一次性告知),
@@ -15,6 +16,11 @@
 //! extractable (`pdftotext`), its QR code readable by any scanner.
 //!
 //! [`Notice`] is serde data, so the caller can store exactly what was rendered.
+//!
+//! A licence is one [`LicencePage`] ([`Renderer::render_licence`]): a double border, the
+//! licence's name and number, the holder and every field, the period of validity, a QR code of
+//! its verification page with the identifier, and the issuer and date under the issuer's
+//! round seal drawn in red (ring, star, the name along the arc).
 //!
 //! ```no_run
 //! use chrono::NaiveDate;

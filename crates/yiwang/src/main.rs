@@ -156,6 +156,10 @@ struct IdentityArgs {
     /// DATA_DIR/secrets/pii-keys is used, created with one random key on first start.
     #[arg(long, env = "YIWANG_PII_KEYS", hide_env_values = true)]
     pii_keys: Option<String>,
+    /// The key ring that seals the private keys of electronic seals (SM4-GCM), `id:hex,…`
+    /// newest first. Without it, the personal-data ring seals them too.
+    #[arg(long, env = "YIWANG_SEAL_KEYS", hide_env_values = true)]
+    seal_keys: Option<String>,
     /// Base URL of the population library (人口库) HTTP connector; the built-in demo library
     /// without it.
     #[arg(long, env = "YIWANG_POPULATION_URL")]
@@ -573,6 +577,14 @@ fn main() -> anyhow::Result<()> {
                         "*** (from YIWANG_PII_KEYS)".to_owned()
                     } else {
                         format!("{}/secrets/pii-keys", args.identity.db.data_dir.display())
+                    }
+                );
+                println!(
+                    "seal_keys      = {}",
+                    if args.identity.seal_keys.is_some() {
+                        "*** (from YIWANG_SEAL_KEYS)"
+                    } else {
+                        "the personal-data ring"
                     }
                 );
                 println!(

@@ -57,7 +57,12 @@ fn write_private(file: &Path, text: &str) -> anyhow::Result<()> {
 /// Opens the database (migrated) and the platform with its keys and outside systems.
 pub async fn open_platform(args: &IdentityArgs) -> anyhow::Result<Arc<Platform>> {
     let db = open_db(&args.db).await?;
-    let keys = Keys::from_spec(&key_spec(args)?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut keys = Keys::from_spec(&key_spec(args)?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(spec) = &args.seal_keys {
+        keys = keys
+            .with_seal_spec(spec)
+            .map_err(|e| anyhow::anyhow!("YIWANG_SEAL_KEYS: {e}"))?;
+    }
     let outside = outside(args)?;
     Platform::open_with(db, Arc::new(SystemClock), keys, outside)
         .await

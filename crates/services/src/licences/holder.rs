@@ -1,0 +1,391 @@
+//! The holder's licences (我的证照: list, signed document, PDF, uses), 免证办 (materials of a
+//! new draft filled from the library) and departments' fetches of a licence, every use logged.
+
+use serde::Serialize;
+use serde_json::Value;
+use yiwang_store::{Batch, Row, fmt_time};
+
+use super::issue::applicant_code;
+use super::{DOCUMENT_FORMAT, LicenceDocument, batch_error, local_today};
+use crate::identity::staff::{Role, Staff};
+use crate::{Platform, ServiceError};
+
+/// The PDF of a licence, for its holder: the file stored when it was issued (SM3 checked).
+pub async fn pdf_for_holder(
+    p: &Platform,
+    user_id: &str,
+    id: &str,
+) -> Result<(String, Vec<u8>), ServiceError> {
+    let row = sqlx::query(
+        "SELECT l.holder_user, f.id AS file_id, f.name, f.sm3 FROM licences l \
+         JOIN files f ON f.id = l.file_id WHERE l.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?;
+    let not_found = || ServiceError::NotFound {
+        what: "证照",
+        key: id.to_owned(),
+    };
+    let row = row.ok_or_else(not_found)?;
+    let holder: Option<String> = row.try_get("holder_user")?;
+    if holder.as_deref() != Some(user_id) {
+        return Err(not_found());
+    }
+    let file_id: String = row.try_get("file_id")?;
+    let sm3: String = row.try_get("sm3")?;
+    let bytes = p
+        .outside
+        .files
+        .get(&file_id, &sm3)
+        .await
+        .map_err(|e| ServiceError::Unavailable(format!("证照文件暂时无法读取：{e}")))?;
+    Ok((row.try_get("name")?, bytes))
+}
+
+/// A summary of one of the holder's licences.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldLicence {
+    /// 电子证照标识.
+    pub id: String,
+    /// 证照名称.
+    pub name: String,
+    /// 证照编号.
+    pub number: String,
+    /// 颁证单位.
+    pub issuer_name: String,
+    /// 颁证日期.
+    pub issued_on: String,
+    /// 有效期止.
+    pub valid_to: Option<String>,
+    /// `valid`, `suspended`, `revoked`, `superseded`.
+    pub status: String,
+}
+
+/// The licences held by a signed-in applicant (我的证照), newest first.
+pub async fn held_by(p: &Platform, user_id: &str) -> Result<Vec<HeldLicence>, ServiceError> {
+    let rows = sqlx::query(
+        "SELECT id, name, number, issuer_name, issued_on, valid_to, status FROM licences \
+         WHERE holder_user = $1 ORDER BY issued_on DESC, id",
+    )
+    .bind(user_id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(HeldLicence {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                number: r.try_get("number")?,
+                issuer_name: r.try_get("issuer_name")?,
+                issued_on: r.try_get("issued_on")?,
+                valid_to: r.try_get("valid_to")?,
+                status: r.try_get("status")?,
+            })
+        })
+        .collect()
+}
+
+/// The signed document of a licence, for its holder.
+pub async fn document_for_holder(
+    p: &Platform,
+    user_id: &str,
+    id: &str,
+) -> Result<LicenceDocument, ServiceError> {
+    let row = sqlx::query(
+        "SELECT l.data_sealed, l.signature, l.holder_user, s.id AS seal_id, s.name, s.distid, \
+         s.public_key FROM licences l JOIN seals s ON s.id = l.seal_id WHERE l.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?;
+    let not_found = || ServiceError::NotFound {
+        what: "证照",
+        key: id.to_owned(),
+    };
+    let row = row.ok_or_else(not_found)?;
+    let holder: Option<String> = row.try_get("holder_user")?;
+    if holder.as_deref() != Some(user_id) {
+        // Not the holder's: as if it did not exist (no probing of identifiers).
+        return Err(not_found());
+    }
+    let sealed: String = row.try_get("data_sealed")?;
+    let data = p
+        .keys
+        .pii
+        .decrypt("licence.data", &sealed)
+        .map_err(|e| ServiceError::internal(format!("licence data: {e}")))?;
+    let distid: String = row.try_get("distid")?;
+    let public: String = row.try_get("public_key")?;
+    let pem = yiwang_crypto::seal::SealPublicKey::from_hex(&distid, &public)
+        .and_then(|k| k.to_pem())
+        .map_err(|e| ServiceError::internal(format!("seal key: {e}")))?;
+    Ok(LicenceDocument {
+        format: DOCUMENT_FORMAT.into(),
+        data,
+        signature: row.try_get("signature")?,
+        seal_id: row.try_get("seal_id")?,
+        seal_name: row.try_get("name")?,
+        distid,
+        public_key_pem: pem,
+    })
+}
+
+/// 免证办: fills the materials of a new draft that are licences the applicant holds in the
+/// library (valid, not expired; the material's name and the licence's name match), with
+/// the licence's PDF at trust level A, and logs each use (the holder's consent: their own
+/// application). One batch. Returns the slots filled.
+pub(crate) async fn fill_from_library(
+    p: &Platform,
+    case_id: &str,
+    item: &crate::catalogue::PublishedItem,
+    holder_code: &str,
+    (user_id, user_name): (&str, &str),
+) -> Result<Vec<usize>, ServiceError> {
+    let today = local_today(p.now()).to_string();
+    let rows = sqlx::query(
+        "SELECT id, name, file_id FROM licences WHERE holder_code_index = $1 AND status = 'valid' \
+         AND (valid_to IS NULL OR valid_to >= $2) AND file_id IS NOT NULL \
+         ORDER BY issued_on DESC, id",
+    )
+    .bind(p.keys.pii.blind_index("licence.holder", holder_code))
+    .bind(&today)
+    .fetch_all(p.db.pool())
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut held = Vec::with_capacity(rows.len());
+    for r in &rows {
+        held.push((
+            r.try_get::<String, _>("id")?,
+            r.try_get::<String, _>("name")?,
+            r.try_get::<String, _>("file_id")?,
+        ));
+    }
+    let at = fmt_time(p.now());
+    let mut b = Batch::default();
+    let mut filled = Vec::new();
+    for (slot, m) in item.guide.materials.iter().enumerate() {
+        let Some((lid, _, file)) = held.iter().find(|(_, name, _)| names_match(&m.name, name))
+        else {
+            continue;
+        };
+        b.push(
+            "INSERT INTO case_materials (case_id, slot, file_id, material, added_at, added_by, \
+             trust) VALUES ($1, $2, $3, $4, $5, $6, 'A')",
+            vec![
+                case_id.into(),
+                i64::try_from(slot).unwrap_or(0).into(),
+                file.as_str().into(),
+                m.name.as_str().into(),
+                at.as_str().into(),
+                format!("licence:{lid}").into(),
+            ],
+        );
+        push_use(
+            &mut b,
+            lid,
+            &at,
+            (user_id, user_name, None),
+            Some(case_id),
+            "holder",
+            "持证人申请办事时使用（免证办）",
+        );
+        filled.push(slot);
+    }
+    if !filled.is_empty() {
+        b.commit_alone(&p.db).await.map_err(batch_error)?;
+    }
+    Ok(filled)
+}
+
+/// Whether a material of a guide is the licence (`营业执照（副本）` and `营业执照`, not `执照`
+/// and `营业执照`): one name holds the other, which has at least 4 characters.
+fn names_match(material: &str, licence: &str) -> bool {
+    let strip = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| !matches!(c, '（' | '('))
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    };
+    let (m, l) = (strip(material), strip(licence));
+    let shorter = m.chars().count().min(l.chars().count());
+    shorter >= 4 && (m.contains(&l) || l.contains(&m))
+}
+
+fn push_use(
+    b: &mut Batch,
+    licence: &str,
+    at: &str,
+    (actor, actor_name, org): (&str, &str, Option<&str>),
+    case_id: Option<&str>,
+    basis: &str,
+    reason: &str,
+) {
+    b.push(
+        "INSERT INTO licence_uses (id, licence_id, used_at, actor, actor_name, org, case_id, \
+         basis, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        vec![
+            uuid::Uuid::now_v7().to_string().into(),
+            licence.into(),
+            at.into(),
+            actor.into(),
+            actor_name.into(),
+            org.map(str::to_owned).into(),
+            case_id.map(str::to_owned).into(),
+            basis.into(),
+            reason.into(),
+        ],
+    );
+}
+
+/// One use of a licence, as its holder sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenceUse {
+    /// When.
+    pub used_at: String,
+    /// Who (name), and their organisation when staff.
+    pub actor_name: String,
+    /// Their organisation's credit code.
+    pub org: Option<String>,
+    /// The case it was used for.
+    pub case_id: Option<String>,
+    /// `holder` (the holder's own application), `case` (a department, for the holder's case),
+    /// `legal` (a department on a legal basis).
+    pub basis: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Every use of a licence, newest first: for its holder only.
+pub async fn uses_for_holder(
+    p: &Platform,
+    user_id: &str,
+    id: &str,
+) -> Result<Vec<LicenceUse>, ServiceError> {
+    let holder: Option<Option<String>> =
+        sqlx::query_scalar("SELECT holder_user FROM licences WHERE id = $1")
+            .bind(id)
+            .fetch_optional(p.db.pool())
+            .await?;
+    if holder.flatten().as_deref() != Some(user_id) {
+        return Err(ServiceError::NotFound {
+            what: "证照",
+            key: id.to_owned(),
+        });
+    }
+    let rows = sqlx::query(
+        "SELECT used_at, actor_name, org, case_id, basis, reason FROM licence_uses \
+         WHERE licence_id = $1 ORDER BY used_at DESC LIMIT 500",
+    )
+    .bind(id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LicenceUse {
+                used_at: r.try_get("used_at")?,
+                actor_name: r.try_get("actor_name")?,
+                org: r.try_get("org")?,
+                case_id: r.try_get("case_id")?,
+                basis: r.try_get("basis")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
+}
+
+/// A licence's full data for a department: either for a named case of the holder that the
+/// staff member may handle (the holder applied: consent for that case), or on a legal basis
+/// given in words by a supervisor or system administrator. Every fetch is logged and shown to
+/// the holder.
+pub async fn fetch_for_staff(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+    case_id: Option<&str>,
+    legal_basis: Option<&str>,
+) -> Result<Value, ServiceError> {
+    let row = sqlx::query("SELECT data_sealed, holder_code_index FROM licences WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p.db.pool())
+        .await?
+        .ok_or_else(|| ServiceError::NotFound {
+            what: "证照",
+            key: id.to_owned(),
+        })?;
+    let index: String = row.try_get("holder_code_index")?;
+    let (basis, reason, case) = match (case_id, legal_basis.map(str::trim)) {
+        (Some(case), _) => {
+            // The staff member may handle the case, and its applicant holds the licence.
+            let (c, _) = crate::cases::for_staff(p, actor, case).await?;
+            let code = applicant_code(p, &c.id).await?;
+            if p.keys.pii.blind_index("licence.holder", &code) != index {
+                return Err(ServiceError::Forbidden(
+                    "该证照不属于这个办件的申请人 / the licence is not the case applicant's".into(),
+                ));
+            }
+            (
+                "case",
+                format!("办理办件 {}", c.case_no.clone().unwrap_or(c.id.clone())),
+                Some(c.id),
+            )
+        }
+        (None, Some(basis)) if !basis.is_empty() => {
+            let allowed = actor
+                .assignments
+                .iter()
+                .any(|a| matches!(a.role, Role::Supervisor | Role::SystemAdmin));
+            if !allowed {
+                return Err(ServiceError::Forbidden(
+                    "依法调用证照须为监察人员或系统管理员 / fetching on a legal basis is for \
+                     supervisors and system administrators"
+                        .into(),
+                ));
+            }
+            ("legal", basis.chars().take(500).collect(), None)
+        }
+        _ => {
+            return Err(ServiceError::invalid(
+                "case_id",
+                "调用证照须指明办件（持证人授权）或法律依据",
+                "name the holder's case (consent) or the legal basis",
+            ));
+        }
+    };
+    let sealed: String = row.try_get("data_sealed")?;
+    let data = p
+        .keys
+        .pii
+        .decrypt("licence.data", &sealed)
+        .map_err(|e| ServiceError::internal(format!("licence data: {e}")))?;
+    let mut b = Batch::default();
+    push_use(
+        &mut b,
+        id,
+        &fmt_time(p.now()),
+        (&actor.username, &actor.display_name, Some(&actor.org)),
+        case.as_deref(),
+        basis,
+        &reason,
+    );
+    b.commit_alone(&p.db).await.map_err(batch_error)?;
+    Ok(serde_json::from_str(&data)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_match;
+
+    #[test]
+    fn a_material_is_a_licence_when_one_name_holds_the_other() {
+        assert!(names_match("营业执照（副本）", "营业执照"));
+        assert!(names_match("食品经营许可证复印件", "食品经营许可证"));
+        assert!(names_match("申请人居民身份证", "申请人居民身份证"));
+        // Too short to say, or different.
+        assert!(!names_match("执照", "营业执照"));
+        assert!(!names_match("营业执照", "食品经营许可证"));
+        assert!(!names_match("", ""));
+    }
+}

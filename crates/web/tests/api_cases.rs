@@ -1109,12 +1109,68 @@ async fn licence(app: &App) {
     assert_eq!(verify(id.clone()).await["outcome"], "forged");
     set_sig(original).await;
     assert_eq!(verify(id.clone()).await["outcome"], "valid");
+    // 变更 and 延续: a new version (same serial, version + 1) signed again; the old one says
+    // superseded at once. The window may not; a field the licence lacks is refused.
+    let (s, v) = window
+        .post(
+            &format!("/licences/{id}/versions"),
+            json!({ "kind": "renew", "reason": "x" }),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    let admin = yiwang_services::identity::staff::sign_in(p, "admin", "Yiwang@2026", "127.0.0.1")
+        .await
+        .unwrap()
+        .1
+        .staff;
+    let bad = yiwang_services::licences::NewVersion {
+        kind: "amend".into(),
+        fields: [("nope".to_owned(), "x".to_owned())].into(),
+        reason: "更正".into(),
+    };
+    assert!(matches!(
+        yiwang_services::licences::new_version(p, &admin, &id, bad).await,
+        Err(yiwang_services::ServiceError::Invalid(_))
+    ));
+    let amend = yiwang_services::licences::NewVersion {
+        kind: "amend".into(),
+        fields: [("employer".to_owned(), "长沙某新材料有限公司".to_owned())].into(),
+        reason: "单位名称变更".into(),
+    };
+    let v2 = yiwang_services::licences::new_version(p, &admin, &id, amend)
+        .await
+        .unwrap();
+    assert!(v2.contains(".002."), "{v2}");
+    let old = verify(id.clone()).await;
+    assert_eq!(old["outcome"], "superseded", "{old}");
+    let new = verify(v2.clone()).await;
+    assert_eq!(new["outcome"], "valid", "{new}");
+    assert!(new.to_string().contains("长沙某新材料有限公司"), "{new}");
+    let renew = yiwang_services::licences::NewVersion {
+        kind: "renew".into(),
+        fields: Default::default(),
+        reason: "延续".into(),
+    };
+    // The superseded version cannot be changed again; the new one can.
+    assert!(matches!(
+        yiwang_services::licences::new_version(p, &admin, &id, renew.clone()).await,
+        Err(yiwang_services::ServiceError::Conflict(_))
+    ));
+    let v3 = yiwang_services::licences::new_version(p, &admin, &v2, renew)
+        .await
+        .unwrap();
+    assert!(v3.contains(".003."), "{v3}");
+    assert_eq!(verify(v2.clone()).await["outcome"], "superseded");
+    assert_eq!(verify(v3.clone()).await["outcome"], "valid");
+    let (s, doc3) = citizen.get(&format!("/licences/{v3}/document")).await;
+    assert_eq!(s, 200, "{doc3}");
+    assert!(yiwang_services::licences::verify_document(&doc3.to_string(), None).is_ok());
     sqlx::query("UPDATE licences SET status = 'revoked', status_reason = '测试' WHERE id = $1")
-        .bind(&id)
+        .bind(&v3)
         .execute(p.db.writer())
         .await
         .unwrap();
-    let v = verify(id.clone()).await;
+    let v = verify(v3.clone()).await;
     assert_eq!(v["outcome"], "revoked", "{v}");
 }
 

@@ -10,6 +10,195 @@ use super::{ISSUE, licence_type, local_today, seals, verify_url};
 use crate::identity::staff::{Role, Staff};
 use crate::{Platform, ServiceError};
 
+/// Everything one version of a licence says, before it is signed.
+pub(super) struct Content {
+    pub(super) id: LicenceId,
+    pub(super) type_code: String,
+    pub(super) name: String,
+    pub(super) number: String,
+    pub(super) serial: String,
+    pub(super) version: u16,
+    pub(super) holder_name: String,
+    pub(super) holder_code: String,
+    /// `111` 公民身份号码 or `001` 统一社会信用代码.
+    pub(super) code_type: String,
+    pub(super) holder_user: Option<String>,
+    pub(super) issuer_name: String,
+    pub(super) issuer_code: String,
+    pub(super) region: String,
+    pub(super) issued_on: chrono::NaiveDate,
+    pub(super) valid_from: chrono::NaiveDate,
+    pub(super) valid_to: Option<chrono::NaiveDate>,
+    /// key → `{label, value}`, in the type's order.
+    pub(super) fields: Map<String, Value>,
+    pub(super) case_id: Option<String>,
+    pub(super) case_no: Option<String>,
+}
+
+impl Content {
+    /// The signed data: canonical JSON, the exact bytes the seal signs.
+    fn data(&self, seal_id: &str) -> String {
+        json!({
+            "id": self.id.as_str(),
+            "type_code": self.type_code,
+            "name": self.name,
+            "number": self.number,
+            "version": self.version,
+            "holder": { "name": self.holder_name, "code": self.holder_code, "code_type": self.code_type },
+            "issuer": { "name": self.issuer_name, "code": self.issuer_code },
+            "issued_on": self.issued_on.to_string(),
+            "valid_from": self.valid_from.to_string(),
+            "valid_to": self.valid_to.map(|d| d.to_string()),
+            "region": self.region,
+            "fields": self.fields,
+            "seal": seal_id,
+            "case_no": self.case_no,
+        })
+        .to_string()
+    }
+
+    /// The content of a stored licence's data, to make its next version from.
+    pub(super) fn from_data(
+        data: &Value,
+        holder_user: Option<String>,
+        case_id: Option<String>,
+    ) -> Result<Content, ServiceError> {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let date = |v: &Value| {
+            chrono::NaiveDate::parse_from_str(v.as_str().unwrap_or_default(), "%Y-%m-%d").ok()
+        };
+        let bad = || ServiceError::internal("stored licence data lacks a field");
+        let id = LicenceId::parse(&text(&data["id"]))
+            .map_err(|e| ServiceError::internal(format!("stored licence id: {e}")))?;
+        Ok(Content {
+            serial: id.serial().to_owned(),
+            version: u16::try_from(data["version"].as_u64().unwrap_or(1)).unwrap_or(1),
+            id,
+            type_code: text(&data["type_code"]),
+            name: text(&data["name"]),
+            number: text(&data["number"]),
+            holder_name: text(&data["holder"]["name"]),
+            holder_code: text(&data["holder"]["code"]),
+            code_type: text(&data["holder"]["code_type"]),
+            holder_user,
+            issuer_name: text(&data["issuer"]["name"]),
+            issuer_code: text(&data["issuer"]["code"]),
+            region: text(&data["region"]),
+            issued_on: date(&data["issued_on"]).ok_or_else(bad)?,
+            valid_from: date(&data["valid_from"]).ok_or_else(bad)?,
+            valid_to: date(&data["valid_to"]),
+            fields: data["fields"].as_object().cloned().unwrap_or_default(),
+            case_id,
+            case_no: data["case_no"].as_str().map(str::to_owned),
+        })
+    }
+}
+
+/// Signs `c` with the seal, renders and stores its PDF, and adds the file, the licence row
+/// (status `valid`) and the seal's use to `b`.
+async fn sign_into(
+    p: &Platform,
+    b: &mut Batch,
+    c: &Content,
+    (seal, key): (&seals::Seal, &yiwang_crypto::seal::SealKey),
+    purpose: &str,
+    actor: &str,
+    at: &str,
+) -> Result<(), ServiceError> {
+    let data = c.data(&seal.id);
+    let signature = Base64::encode_string(&key.sign(data.as_bytes()));
+    let file_id = uuid::Uuid::now_v7().simple().to_string();
+    let page = yiwang_documents::LicencePage {
+        title: c.name.clone(),
+        identifier: c.id.as_str().to_owned(),
+        number: c.number.clone(),
+        holder: c.holder_name.clone(),
+        holder_code: (
+            if c.code_type == "111" {
+                "公民身份号码"
+            } else {
+                "统一社会信用代码"
+            }
+            .to_owned(),
+            c.holder_code.clone(),
+        ),
+        fields: c
+            .fields
+            .values()
+            .map(|f| {
+                let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                (text(&f["label"]), text(&f["value"]))
+            })
+            .collect(),
+        issuer: c.issuer_name.clone(),
+        issued_on: c.issued_on,
+        valid_from: c.valid_from,
+        valid_to: c.valid_to,
+        seal_text: c.issuer_name.clone(),
+        seal_label: "电子证照专用章".into(),
+        verify_url: verify_url(p, c.id.as_str()),
+    };
+    let pdf = render(page).await?;
+    let stored = p
+        .outside
+        .files
+        .put(&file_id, &pdf)
+        .await
+        .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
+    b.push(
+        "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) \
+         VALUES ($1, $2, 'pdf', $3, $4, 'system', $5)",
+        vec![
+            file_id.as_str().into(),
+            format!("{}-{}.pdf", c.name, c.number).into(),
+            i64::try_from(stored.size).unwrap_or(i64::MAX).into(),
+            stored.sm3.into(),
+            at.into(),
+        ],
+    );
+    let sealed = p
+        .keys
+        .pii
+        .encrypt("licence.data", &data)
+        .map_err(|e| ServiceError::internal(format!("sealing licence data: {e}")))?;
+    b.push(
+        "INSERT INTO licences (id, type_code, name, number, serial, version, holder_name, \
+         holder_code_type, holder_code_index, holder_user, issuer_name, issuer_code, region, \
+         issued_on, valid_from, valid_to, data_sealed, signature, seal_id, status, case_id, \
+         created_at, file_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         $14, $15, $16, $17, $18, $19, 'valid', $20, $21, $22)",
+        vec![
+            c.id.as_str().into(),
+            c.type_code.as_str().into(),
+            c.name.as_str().into(),
+            c.number.as_str().into(),
+            c.serial.as_str().into(),
+            i64::from(c.version).into(),
+            c.holder_name.as_str().into(),
+            c.code_type.as_str().into(),
+            p.keys
+                .pii
+                .blind_index("licence.holder", &c.holder_code)
+                .into(),
+            c.holder_user.clone().into(),
+            c.issuer_name.as_str().into(),
+            c.issuer_code.as_str().into(),
+            c.region.as_str().into(),
+            c.issued_on.to_string().into(),
+            c.valid_from.to_string().into(),
+            c.valid_to.map(|d| d.to_string()).into(),
+            sealed.into(),
+            signature.into(),
+            seal.id.as_str().into(),
+            c.case_id.clone().into(),
+            at.into(),
+            file_id.as_str().into(),
+        ],
+    );
+    seals::log_use(b, seal, purpose, c.id.as_str(), actor, at);
+    Ok(())
+}
+
 /// Issues the licences of an approved case (one per licence type bound to its item), once
 /// (the consumer of `case.approved`; public for the benchmark and tools):
 /// the event is marked done in the same batch. Returns the identifiers issued.
@@ -77,107 +266,38 @@ pub async fn issue_for_event(
                 crate::cases::ApplicantKind::Person => "111",
                 crate::cases::ApplicantKind::Enterprise => "001",
             };
-            let number = c.case_no.clone().unwrap_or_else(|| serial.clone());
-            let data = json!({
-                "id": id.as_str(),
-                "type_code": t.code,
-                "name": t.name,
-                "number": number,
-                "holder": { "name": c.applicant_name, "code": holder_code, "code_type": code_type },
-                "issuer": { "name": org.name, "code": c.org },
-                "issued_on": local_today(now).to_string(),
-                "valid_from": local_today(now).to_string(),
-                "valid_to": valid_to.map(|d| d.to_string()),
-                "region": org.region,
-                "fields": fields,
-                "seal": seal.id,
-                "case_no": c.case_no,
-            })
-            .to_string();
-            let signature = Base64::encode_string(&key.sign(data.as_bytes()));
-            let file_id = uuid::Uuid::now_v7().simple().to_string();
-            let page = yiwang_documents::LicencePage {
-                title: t.name.clone(),
-                identifier: id.as_str().to_owned(),
-                number: number.clone(),
-                holder: c.applicant_name.clone(),
-                holder_code: (
-                    match c.applicant_kind {
-                        crate::cases::ApplicantKind::Person => "公民身份号码",
-                        crate::cases::ApplicantKind::Enterprise => "统一社会信用代码",
-                    }
-                    .to_owned(),
-                    holder_code.clone(),
-                ),
-                fields: t
-                    .fields
-                    .iter()
-                    .filter_map(|f| {
-                        let v = fields.get(&f.key)?["value"].as_str()?.to_owned();
-                        Some((f.label.clone(), v))
-                    })
-                    .collect(),
-                issuer: org.name.clone(),
+            let content = Content {
+                number: c.case_no.clone().unwrap_or_else(|| serial.clone()),
+                id,
+                type_code: t.code.clone(),
+                name: t.name.clone(),
+                serial,
+                version: 1,
+                holder_name: c.applicant_name.clone(),
+                holder_code: holder_code.clone(),
+                code_type: code_type.into(),
+                holder_user: c.owner_user.clone(),
+                issuer_name: org.name.clone(),
+                issuer_code: c.org.clone(),
+                region: org.region.clone(),
                 issued_on: local_today(now),
                 valid_from: local_today(now),
                 valid_to,
-                seal_text: org.name.clone(),
-                seal_label: "电子证照专用章".into(),
-                verify_url: verify_url(p, id.as_str()),
+                fields,
+                case_id: Some(c.id.clone()),
+                case_no: c.case_no.clone(),
             };
-            let pdf = render(page).await?;
-            let stored = p
-                .outside
-                .files
-                .put(&file_id, &pdf)
-                .await
-                .map_err(|e| ServiceError::Unavailable(format!("文件存储暂时无法使用：{e}")))?;
-            b.push(
-                "INSERT INTO files (id, name, kind, size, sm3, owner, created_at) \
-                 VALUES ($1, $2, 'pdf', $3, $4, 'system', $5)",
-                vec![
-                    file_id.as_str().into(),
-                    format!("{}-{}.pdf", t.name, number).into(),
-                    i64::try_from(stored.size).unwrap_or(i64::MAX).into(),
-                    stored.sm3.into(),
-                    at.as_str().into(),
-                ],
-            );
-            let sealed = p
-                .keys
-                .pii
-                .encrypt("licence.data", &data)
-                .map_err(|e| ServiceError::internal(format!("sealing licence data: {e}")))?;
-            b.push(
-                "INSERT INTO licences (id, type_code, name, number, serial, version, holder_name, \
-                 holder_code_type, holder_code_index, holder_user, issuer_name, issuer_code, region, \
-                 issued_on, valid_from, valid_to, data_sealed, signature, seal_id, status, case_id, \
-                 created_at, file_id) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, \
-                 $13, $13, $14, $15, $16, $17, 'valid', $18, $19, $20)",
-                vec![
-                    id.as_str().into(),
-                    t.code.as_str().into(),
-                    t.name.as_str().into(),
-                    number.as_str().into(),
-                    serial.as_str().into(),
-                    c.applicant_name.as_str().into(),
-                    code_type.into(),
-                    p.keys.pii.blind_index("licence.holder", &holder_code).into(),
-                    c.owner_user.clone().into(),
-                    org.name.as_str().into(),
-                    c.org.as_str().into(),
-                    org.region.as_str().into(),
-                    local_today(now).to_string().into(),
-                    valid_to.map(|d| d.to_string()).into(),
-                    sealed.into(),
-                    signature.into(),
-                    seal.id.as_str().into(),
-                    c.id.as_str().into(),
-                    at.as_str().into(),
-                    file_id.as_str().into(),
-                ],
-            );
-            seals::log_use(&mut b, &seal, "licence.issue", id.as_str(), "system", &at);
+            sign_into(
+                p,
+                &mut b,
+                &content,
+                (&seal, &key),
+                "licence.issue",
+                "system",
+                &at,
+            )
+            .await?;
+            let id = content.id;
             if let Some(user) = &c.owner_user {
                 crate::cases::push_message(
                     &mut b,
@@ -258,17 +378,7 @@ pub async fn set_status(
         what: "证照",
         key: id.to_owned(),
     })?;
-    let allowed = actor
-        .assignments
-        .iter()
-        .any(|a| a.role == Role::SystemAdmin || (a.org == issuer && a.role == Role::DeptAdmin));
-    if !allowed {
-        return Err(ServiceError::Forbidden(
-            "只有颁证单位的部门管理员可以变更证照状态 / only the issuer's department \
-             administrators change a licence's status"
-                .into(),
-        ));
-    }
+    may_change(actor, &issuer)?;
     let from: &[&str] = match status {
         "suspended" => &["valid"],
         "revoked" => &["valid", "suspended"],
@@ -307,4 +417,181 @@ pub async fn set_status(
         ));
     }
     Ok(())
+}
+
+/// What a new version of a licence changes.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct NewVersion {
+    /// `amend` (变更: some fields change, the validity stays) or `renew` (延续: the validity
+    /// starts again from today, by the type's rule).
+    pub kind: String,
+    /// The fields' new values, by key (amend).
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// Why (required).
+    pub reason: String,
+}
+
+/// The issuer's department administrators, or a system administrator.
+fn may_change(actor: &Staff, issuer: &str) -> Result<(), ServiceError> {
+    let allowed = actor
+        .assignments
+        .iter()
+        .any(|a| a.role == Role::SystemAdmin || (a.org == issuer && a.role == Role::DeptAdmin));
+    if allowed {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "只有颁证单位的部门管理员可以变更证照 / only the issuer's department administrators \
+             change a licence"
+                .into(),
+        ))
+    }
+}
+
+/// Issues the next version of a valid licence (变更 or 延续), signed by the issuer's active seal
+/// with its PDF; the old version becomes `superseded`, in the same batch (a concurrent change
+/// of the old one gets `Conflict`). Returns the new identifier (same serial, version + 1).
+pub async fn new_version(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+    change: NewVersion,
+) -> Result<String, ServiceError> {
+    let row = sqlx::query(
+        "SELECT data_sealed, status, issuer_code, holder_user, case_id, type_code FROM licences \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or_else(|| ServiceError::NotFound {
+        what: "证照",
+        key: id.to_owned(),
+    })?;
+    use yiwang_store::Row;
+    let issuer: String = row.try_get("issuer_code")?;
+    may_change(actor, &issuer)?;
+    let reason = change.reason.trim();
+    if reason.is_empty() {
+        return Err(ServiceError::invalid(
+            "reason",
+            "请填写原因",
+            "give the reason",
+        ));
+    }
+    let status: String = row.try_get("status")?;
+    if status != "valid" {
+        return Err(ServiceError::Conflict(
+            "只有有效的证照可以变更或延续 / only a valid licence is amended or renewed".into(),
+        ));
+    }
+    let sealed: String = row.try_get("data_sealed")?;
+    let data: Value = serde_json::from_str(
+        &p.keys
+            .pii
+            .decrypt("licence.data", &sealed)
+            .map_err(|e| ServiceError::internal(format!("licence data: {e}")))?,
+    )?;
+    let mut c = Content::from_data(&data, row.try_get("holder_user")?, row.try_get("case_id")?)?;
+    let today = local_today(p.now());
+    match change.kind.as_str() {
+        "amend" => {
+            if change.fields.is_empty() {
+                return Err(ServiceError::invalid(
+                    "fields",
+                    "请给出要变更的字段",
+                    "give the fields to change",
+                ));
+            }
+            let mut errors = Vec::new();
+            for (key, value) in &change.fields {
+                let value = value.trim();
+                match c.fields.get_mut(key) {
+                    Some(f) if !value.is_empty() && value.chars().count() <= 500 => {
+                        f["value"] = Value::String(value.to_owned());
+                    }
+                    Some(_) => errors.push(crate::FieldError::new(
+                        format!("fields.{key}"),
+                        "新值须为1至500个字",
+                        "a new value has 1 to 500 characters",
+                    )),
+                    None => errors.push(crate::FieldError::new(
+                        format!("fields.{key}"),
+                        "该证照没有这个字段",
+                        "the licence has no such field",
+                    )),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ServiceError::Invalid(errors));
+            }
+        }
+        "renew" => {
+            let t = licence_type(p, &c.type_code).await?;
+            let Some(years) = t.validity_years else {
+                return Err(ServiceError::Conflict(
+                    "长期有效的证照无需延续 / a licence without expiry is not renewed".into(),
+                ));
+            };
+            c.valid_from = today;
+            c.valid_to = Some(today + chrono::Months::new(12 * years) - chrono::Days::new(1));
+        }
+        _ => {
+            return Err(ServiceError::invalid(
+                "kind",
+                "kind 须为 amend（变更）或 renew（延续）",
+                "kind is amend or renew",
+            ));
+        }
+    }
+    let Some((seal, key)) = seals::signing_for(p, &issuer).await? else {
+        return Err(ServiceError::Conflict(
+            "颁证单位没有有效的电子印章 / the issuer has no valid seal to sign with".into(),
+        ));
+    };
+    let issuer_code = CreditCode::parse(&issuer)
+        .map_err(|e| ServiceError::internal(format!("issuer code {issuer}: {e}")))?;
+    c.version = c.version.saturating_add(1);
+    c.id = LicenceId::new(&c.type_code, &issuer_code, &c.serial, c.version)
+        .map_err(|e| ServiceError::invalid("version", &e.to_string(), &e.to_string()))?;
+    c.issued_on = today;
+    let at = fmt_time(p.now());
+    let mut b = Batch::default();
+    b.guard(
+        "UPDATE licences SET status = 'superseded', status_reason = $1, status_at = $2 \
+         WHERE id = $3 AND status = 'valid' RETURNING CAST('l' AS TEXT) AS k",
+        vec![
+            format!("{reason}（新版本 {}）", c.id.as_str()).into(),
+            at.as_str().into(),
+            id.into(),
+        ],
+    );
+    let purpose = if change.kind == "renew" {
+        "licence.renew"
+    } else {
+        "licence.amend"
+    };
+    sign_into(p, &mut b, &c, (&seal, &key), purpose, &actor.username, &at).await?;
+    if let Some(user) = &c.holder_user {
+        crate::cases::push_message(
+            &mut b,
+            user,
+            c.case_id.as_deref(),
+            "电子证照已更新",
+            &format!(
+                "您的“{}”已{}（新证照标识 {}），原版本已失效。",
+                c.name,
+                if change.kind == "renew" {
+                    "延续"
+                } else {
+                    "变更"
+                },
+                c.id.as_str()
+            ),
+            &at,
+        );
+    }
+    b.commit_alone(&p.db).await.map_err(super::batch_error)?;
+    Ok(c.id.as_str().to_owned())
 }

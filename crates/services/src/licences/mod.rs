@@ -33,7 +33,7 @@ pub use holder::{
     HeldLicence, LicenceUse, document_for_holder, fetch_for_staff, held_by, pdf_for_holder,
     uses_for_holder,
 };
-pub use issue::{issue_for_event, set_status};
+pub use issue::{NewVersion, issue_for_event, new_version, set_status};
 pub use verification::{
     DOCUMENT_FORMAT, LicenceDocument, Outcome, PublicLicence, Verification, verify, verify_document,
 };

@@ -26,6 +26,7 @@ pub fn routes() -> Router<Shared> {
         .route("/licences/{id}/uses", get(uses))
         .route("/licences/{id}/data", get(data))
         .route("/licences/{id}/status", post(set_status))
+        .route("/licences/{id}/versions", post(new_version))
         .route("/licence-types", get(types))
         .route("/licence-types/{code}", put(define_type))
         .route("/seals", get(list_seals).post(create_seal))
@@ -187,6 +188,34 @@ async fn set_status(
     let staff = who.staff()?;
     licences::set_status(&s.platform, staff, &id, &b.status, &b.reason).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct NewVersionAnswer {
+    /// The new version's identifier.
+    id: String,
+}
+
+/// Issues the next version of a valid licence: `{"kind": "amend", "fields": {"key": "new
+/// value"}, "reason": "…"}` (变更) or `{"kind": "renew", "reason": "…"}` (延续). The old version
+/// becomes `superseded` (the issuer's department administrators).
+#[utoipa::path(post, path = "/api/v1/licences/{id}/versions", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识")),
+    responses((status = 201, body = NewVersionAnswer), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn new_version(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<licences::NewVersion>,
+) -> Result<(axum::http::StatusCode, Json<NewVersionAnswer>), ApiError> {
+    let staff = who.staff()?;
+    let id = licences::new_version(&s.platform, staff, &id, b).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(NewVersionAnswer { id }),
+    ))
 }
 
 /// The licence catalogue (证照目录): public.

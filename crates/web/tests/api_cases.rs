@@ -1165,6 +1165,34 @@ async fn licence(app: &App) {
     let (s, doc3) = citizen.get(&format!("/licences/{v3}/document")).await;
     assert_eq!(s, 200, "{doc3}");
     assert!(yiwang_services::licences::verify_document(&doc3.to_string(), None).is_ok());
+    // The library: the issuing organisation's approver finds every version by the holder's
+    // code; the window (another organisation) finds none; citizens may not search.
+    let (s, rows) = approver
+        .get("/licences/library?holder_code=430104199005120135")
+        .await;
+    assert_eq!(s, 200, "{rows}");
+    let found: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for v in [&id, &v2, &v3] {
+        assert!(found.contains(&v.as_str()), "{v} in {found:?}");
+    }
+    let (s, rows) = approver
+        .get("/licences/library?holder_code=430104199005120135&status=valid")
+        .await;
+    assert_eq!(s, 200, "{rows}");
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    let (_, rows) = window
+        .get("/licences/library?holder_code=430104199005120135")
+        .await;
+    assert_eq!(rows, json!([]));
+    let (s, v) = approver.get("/licences/library?status=lost").await;
+    assert_eq!(s, 400, "{v}");
+    let (s, _) = citizen.get("/licences/library").await;
+    assert_eq!(s, 403);
     sqlx::query("UPDATE licences SET status = 'revoked', status_reason = '测试' WHERE id = $1")
         .bind(&v3)
         .execute(p.db.writer())

@@ -389,3 +389,145 @@ mod tests {
         assert!(!names_match("", ""));
     }
 }
+
+/// What staff look for in the licence library (电子证照库); every part optional.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct LibraryQuery {
+    /// 持证主体代码: an ID number or credit code, matched exactly (through its blind index).
+    pub holder_code: Option<String>,
+    /// 证照类型代码.
+    pub type_code: Option<String>,
+    /// 颁证单位代码.
+    pub issuer_code: Option<String>,
+    /// `valid`, `suspended`, `revoked` or `superseded`.
+    pub status: Option<String>,
+}
+
+/// One licence of the library with the catalogue fields of GB/T 36903 (the holder's code
+/// masked).
+#[derive(Debug, Clone, Serialize)]
+pub struct LibraryRow {
+    /// 电子证照标识.
+    pub id: String,
+    /// 证照名称.
+    pub name: String,
+    /// 证照类型代码.
+    pub type_code: String,
+    /// 证照编号.
+    pub number: String,
+    /// 持证主体.
+    pub holder_name: String,
+    /// 持证主体代码类型 (111 公民身份号码, 001 统一社会信用代码).
+    pub holder_code_type: String,
+    /// 颁证单位.
+    pub issuer_name: String,
+    /// 颁证单位代码.
+    pub issuer_code: String,
+    /// 颁证日期.
+    pub issued_on: String,
+    /// 有效期起.
+    pub valid_from: String,
+    /// 有效期止.
+    pub valid_to: Option<String>,
+    /// 属地编码.
+    pub region: String,
+    /// Status.
+    pub status: String,
+}
+
+/// The licence library as a staff member may search it: system administrators everything;
+/// supervisors what was issued within their regions; everyone else what their own
+/// organisations issued. At most 200 rows, newest first.
+pub async fn search_library(
+    p: &Platform,
+    actor: &Staff,
+    q: &LibraryQuery,
+) -> Result<Vec<LibraryRow>, ServiceError> {
+    let mut sql = String::from(
+        "SELECT id, name, type_code, number, holder_name, holder_code_type, issuer_name, \
+         issuer_code, issued_on, valid_from, valid_to, region, status FROM licences WHERE 1 = 1",
+    );
+    let mut binds: Vec<String> = Vec::new();
+    let mut add = |sql: &mut String, clause: &str, value: String| {
+        binds.push(value);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    };
+    if !actor
+        .assignments
+        .iter()
+        .any(|a| a.role == Role::SystemAdmin)
+    {
+        // Authority: own organisations, and the regions a supervisor watches.
+        let mut scope = Vec::new();
+        let mut scope_sql = String::new();
+        for a in &actor.assignments {
+            if a.role == Role::Supervisor {
+                let prefix = a.region.trim_end_matches("00").to_owned();
+                scope.push((" OR region LIKE ?", format!("{prefix}%")));
+            } else {
+                scope.push((" OR issuer_code = ?", a.org.clone()));
+            }
+        }
+        scope.sort();
+        scope.dedup();
+        for (clause, value) in scope {
+            add(&mut scope_sql, clause, value);
+        }
+        sql.push_str(&format!(" AND (1 = 0{scope_sql})"));
+    }
+    let filled = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(code) = filled(&q.holder_code) {
+        let code = code.to_ascii_uppercase();
+        add(
+            &mut sql,
+            " AND holder_code_index = ?",
+            p.keys.pii.blind_index("licence.holder", &code),
+        );
+    }
+    if let Some(t) = filled(&q.type_code) {
+        add(&mut sql, " AND type_code = ?", t);
+    }
+    if let Some(i) = filled(&q.issuer_code) {
+        add(&mut sql, " AND issuer_code = ?", i);
+    }
+    if let Some(s) = filled(&q.status) {
+        if !matches!(s.as_str(), "valid" | "suspended" | "revoked" | "superseded") {
+            return Err(ServiceError::invalid(
+                "status",
+                "状态须为 valid、suspended、revoked 或 superseded",
+                "status is valid, suspended, revoked or superseded",
+            ));
+        }
+        add(&mut sql, " AND status = ?", s);
+    }
+    sql.push_str(" ORDER BY issued_on DESC, id LIMIT 200");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(p.db.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LibraryRow {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                type_code: r.try_get("type_code")?,
+                number: r.try_get("number")?,
+                holder_name: r.try_get("holder_name")?,
+                holder_code_type: r.try_get("holder_code_type")?,
+                issuer_name: r.try_get("issuer_name")?,
+                issuer_code: r.try_get("issuer_code")?,
+                issued_on: r.try_get("issued_on")?,
+                valid_from: r.try_get("valid_from")?,
+                valid_to: r.try_get("valid_to")?,
+                region: r.try_get("region")?,
+                status: r.try_get("status")?,
+            })
+        })
+        .collect()
+}

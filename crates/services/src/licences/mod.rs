@@ -30,8 +30,8 @@ pub use catalogue::{
 };
 pub(crate) use holder::fill_from_library;
 pub use holder::{
-    HeldLicence, LicenceUse, document_for_holder, fetch_for_staff, held_by, pdf_for_holder,
-    uses_for_holder,
+    HeldLicence, LibraryQuery, LibraryRow, LicenceUse, document_for_holder, fetch_for_staff,
+    held_by, pdf_for_holder, search_library, uses_for_holder,
 };
 pub use issue::{NewVersion, issue_for_event, new_version, set_status};
 pub use verification::{

@@ -21,6 +21,7 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/licences/verify", get(verify))
         .route("/licences", get(mine))
+        .route("/licences/library", get(library))
         .route("/licences/{id}/document", get(document))
         .route("/licences/{id}/pdf", get(pdf))
         .route("/licences/{id}/uses", get(uses))
@@ -57,6 +58,29 @@ async fn verify(
     let Query(q) = q.map_err(|e| query_error(&e))?;
     let v = licences::verify(&s.platform, &q.id).await?;
     Ok(Json(v).into_response())
+}
+
+/// The licence library (电子证照库) for staff, within their authority: system administrators
+/// all, supervisors their regions, others what their organisations issued. Filters:
+/// `holder_code` (exact), `type_code`, `issuer_code`, `status`.
+#[utoipa::path(get, path = "/api/v1/licences/library", tag = "licences",
+    params(("holder_code" = Option<String>, Query, description = "持证主体代码"),
+        ("type_code" = Option<String>, Query, description = "证照类型代码"),
+        ("issuer_code" = Option<String>, Query, description = "颁证单位代码"),
+        ("status" = Option<String>, Query, description = "valid, suspended, revoked, superseded")),
+    responses((status = 200, description = "At most 200 licences, newest first"),
+        (status = 403, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn library(
+    State(s): State<Shared>,
+    who: Caller,
+    q: Result<Query<licences::LibraryQuery>, QueryRejection>,
+) -> Answer<Vec<licences::LibraryRow>> {
+    let staff = who.staff()?;
+    let Query(q) = q.map_err(|e| query_error(&e))?;
+    Ok(Json(
+        licences::search_library(&s.platform, staff, &q).await?,
+    ))
 }
 
 /// The signed-in holder's licences (我的证照).

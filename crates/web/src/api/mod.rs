@@ -51,7 +51,7 @@ pub fn routes() -> Router<Shared> {
         cases::corrections, cases::decide, cases::start_special, cases::end_special,
         cases::request_extension, cases::decide_extension,
         cases::deliver, cases::tasks, cases::claim, cases::complete, cases::send_back,
-        licences::verify, licences::new_version, licences::mine, licences::document, licences::pdf, licences::uses, licences::data, licences::set_status, licences::types,
+        licences::verify, licences::new_version, licences::library, licences::mine, licences::document, licences::pdf, licences::uses, licences::data, licences::set_status, licences::types,
         licences::define_type, licences::list_seals, licences::create_seal, licences::public_key,
         licences::rotate_seal, licences::revoke_seal, licences::seal_uses
     ),

@@ -814,6 +814,31 @@ async fn licence(app: &App) {
     let (s, c) = citizen.apply(Some(values), &files, "licence-1").await;
     assert_eq!(s, 201, "{c}");
     let case = c["id"].as_str().unwrap().to_owned();
+    // 核验原件: the window raises an uploaded copy from C to B (once; again changes nothing);
+    // the applicant may not, and an unknown file is not found.
+    let (_, detail) = citizen.get(&format!("/cases/{case}")).await;
+    let f = &detail["files"][0];
+    assert_eq!(f["trust"], "C", "{detail}");
+    let checked = format!(
+        "/cases/{case}/materials/{}/{}/original-checked",
+        f["slot"],
+        f["file_id"].as_str().unwrap()
+    );
+    let (s, v) = citizen.post(&checked, json!({})).await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = window.post(&checked, json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["trust"], "B", "{v}");
+    let (s, v) = window.post(&checked, json!({})).await;
+    assert_eq!((s.as_u16(), v["trust"].as_str()), (200, Some("B")), "{v}");
+    let (s, v) = window
+        .post(
+            &format!("/cases/{case}/materials/0/nope/original-checked"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404, "{v}");
+    let c = citizen.get(&format!("/cases/{case}")).await.1;
     let (s, v) = window
         .post(&format!("/cases/{case}/accept"), json!({ "rev": c["rev"] }))
         .await;

@@ -671,3 +671,56 @@ pub async fn deliver(
     super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }
+
+/// 核验原件: window staff checked the original of an uploaded copy (trust level C) and raise it
+/// to B (verified against the original, reusable). Only for a case the clerk handles that is
+/// not yet decided; the clerk is recorded.
+pub async fn verify_original(
+    p: &Platform,
+    actor: &Staff,
+    id: &str,
+    slot: usize,
+    file_id: &str,
+) -> Result<super::apply::MaterialFile, ServiceError> {
+    let c = as_window(p, actor, id).await?;
+    if matches!(
+        c.state,
+        CaseState::Approved
+            | CaseState::Rejected
+            | CaseState::NotAccepted
+            | CaseState::Delivered
+            | CaseState::Withdrawn
+    ) {
+        return Err(ServiceError::Conflict(
+            "办件已办结，不能再核验材料 / the case is closed".into(),
+        ));
+    }
+    let done = sqlx::query(
+        "UPDATE case_materials SET trust = 'B', verified_by = $1 WHERE case_id = $2 AND slot = $3 \
+         AND file_id = $4 AND trust = 'C'",
+    )
+    .bind(&actor.id)
+    .bind(id)
+    .bind(i64::try_from(slot).unwrap_or(-1))
+    .bind(file_id)
+    .execute(p.db.writer())
+    .await?;
+    let files = super::apply::materials(p, id).await?;
+    let Some(f) = files
+        .into_iter()
+        .find(|f| f.slot == slot && f.file_id == file_id)
+    else {
+        return Err(ServiceError::NotFound {
+            what: "材料",
+            key: file_id.to_owned(),
+        });
+    };
+    if done.rows_affected() != 1 && f.trust != "B" {
+        return Err(ServiceError::Conflict(format!(
+            "该材料的可信级别为 {}，只有上传的复印件（C）可经核验原件升为 B / only an uploaded copy \
+             (C) is raised to B",
+            f.trust
+        )));
+    }
+    Ok(f)
+}

@@ -82,6 +82,10 @@ pub fn routes() -> Router<Shared> {
         .route("/cases/{id}/extension/decision", post(decide_extension))
         .route("/cases/{id}/deliver", post(deliver))
         .route("/window/cases", get(queue).post(register))
+        .route(
+            "/cases/{id}/materials/{slot}/{file}/original-checked",
+            post(original_checked),
+        )
         .route("/tasks", get(tasks))
         .route("/tasks/{id}/claim", post(claim))
         .route("/tasks/{id}/complete", post(complete))
@@ -993,6 +997,28 @@ pub struct Opinion {
     /// Opinion or reasons.
     #[serde(default)]
     pub opinion: String,
+}
+
+/// 核验原件: the window checked the original of an uploaded copy; its trust level goes from C
+/// to B (reusable).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/materials/{slot}/{file}/original-checked",
+    tag = "window",
+    params(("id" = String, Path, description = "Case id"), ("slot" = usize, Path, description = "Material slot"),
+        ("file" = String, Path, description = "File id")),
+    responses((status = 200, body = FileDto), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn original_checked(
+    State(s): State<Shared>,
+    who: Caller,
+    Path((id, slot, file)): Path<(String, usize, String)>,
+) -> Answer<FileDto> {
+    let staff = who.staff()?;
+    Ok(Json(
+        window::verify_original(&s.platform, staff, &id, slot, &file)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{id}/accept", tag = "window", request_body = Opinion,

@@ -47,7 +47,7 @@ pub fn routes() -> Router<Shared> {
         list_items, get_item, list_regions, list_organisations, list_themes,
         cases::list_mine, cases::start, cases::apply_at_once, cases::get_case, cases::save_form, cases::upload,
         cases::remove_file, cases::my_files, cases::reuse, cases::download, cases::submit, cases::resubmit, cases::withdraw,
-        cases::choose_delivery, cases::queue, cases::register, cases::accept, cases::refuse,
+        cases::choose_delivery, cases::queue, cases::register, cases::original_checked, cases::accept, cases::refuse,
         cases::corrections, cases::decide, cases::start_special, cases::end_special,
         cases::request_extension, cases::decide_extension,
         cases::deliver, cases::tasks, cases::claim, cases::complete, cases::send_back,

@@ -170,22 +170,25 @@ fn openssl_verifies_our_signatures_and_we_verify_its() {
         std::fs::write(path("pub.pem"), key.public_key().to_pem().unwrap()).unwrap();
         std::fs::write(path("sig"), key.sign(message)).unwrap();
         let distid_opt = format!("distid:{distid}");
-        let out = openssl(&[
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            &path("pub.pem"),
-            "-rawin",
-            "-in",
-            &path("m"),
-            "-sigfile",
-            &path("sig"),
-            "-digest",
-            "sm3",
-            "-pkeyopt",
-            &distid_opt,
-        ]);
+        let verify = |message: &str| {
+            openssl(&[
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                &path("pub.pem"),
+                "-rawin",
+                "-in",
+                &path(message),
+                "-sigfile",
+                &path("sig"),
+                "-digest",
+                "sm3",
+                "-pkeyopt",
+                &distid_opt,
+            ])
+        };
+        let out = verify("m");
         assert!(
             out.status.success(),
             "openssl: {}{}",
@@ -195,23 +198,7 @@ fn openssl_verifies_our_signatures_and_we_verify_its() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully"));
         // A changed message fails in OpenSSL too: the check above can fail.
         std::fs::write(path("m2"), b"another message").unwrap();
-        let out = openssl(&[
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            &path("pub.pem"),
-            "-rawin",
-            "-in",
-            &path("m2"),
-            "-sigfile",
-            &path("sig"),
-            "-digest",
-            "sm3",
-            "-pkeyopt",
-            &distid_opt,
-        ]);
-        assert!(!out.status.success());
+        assert!(!verify("m2").status.success());
 
         // OpenSSL signs; both our verifiers accept from its PEM.
         assert!(

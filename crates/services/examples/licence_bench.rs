@@ -183,11 +183,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Bind a licence type and let the issuing consumer see the approvals again.
-    let field = |key: &str, label: &str, source: &str| TypeField {
-        key: key.into(),
-        label: label.into(),
-        source: source.into(),
-    };
+    let field = TypeField::new;
     licences::define_type_as(
         &p,
         LicenceType {

@@ -764,11 +764,7 @@ async fn licence(app: &App) {
         .fetch_one(p.db.pool())
         .await
         .unwrap();
-    let field = |key: &str, label: &str, source: &str| yiwang_services::licences::TypeField {
-        key: key.into(),
-        label: label.into(),
-        source: source.into(),
-    };
+    let field = yiwang_services::licences::TypeField::new;
     // The licence is named as one of the item's materials, so that the next application of
     // the item is filled from the library (免证办).
     let guide = yiwang_services::catalogue::published(p, &item)

@@ -19,6 +19,10 @@
 //! | a citizen's own questions | that citizen only; anyone else's does not exist (404) |
 //! | act for an enterprise | its legal representative; an agent within a live grant's scope (`enterprises::may_act_for`) |
 //! | a citizen's own data, sessions, grants | that citizen only; someone else's grant or enterprise does not exist (404) |
+//! | an organisation's seals (电子印章); the status and new versions of the licences it issued | 系统管理员; 部门管理员 of that organisation |
+//! | the licence catalogue (证照目录) | 系统管理员 |
+//! | search the licence library (电子证照库) | 系统管理员: all; 监察人员: issued within their region; other staff: issued by their organisation |
+//! | a licence's data for a department | staff who handle the holder's case ([`crate::cases::for_staff`]); on a legal basis, 监察人员 and 系统管理员 |
 //!
 //! Holders of administrative roles (部门管理员, 系统管理员) must pass TOTP before their session
 //! may act at all (`staff::Session::complete`, enforced by the web edge's session extractor).
@@ -139,6 +143,42 @@ impl StaffScope {
         match self {
             StaffScope::All => true,
             StaffScope::Org(o) => o == org && !role.is_administrative(),
+        }
+    }
+}
+
+/// Whether the staff member administers `org`'s seals and the licences it issued: a system
+/// administrator, or a department administrator acting in `org`.
+pub fn may_administer_org(actor: &Staff, org: &str) -> bool {
+    actor.has(Role::SystemAdmin) || (actor.org == org && actor.has(Role::DeptAdmin))
+}
+
+/// Whether the staff member may fetch a licence's data on a stated legal basis.
+pub fn may_fetch_on_legal_basis(actor: &Staff) -> bool {
+    actor.has(Role::Supervisor) || actor.has(Role::SystemAdmin)
+}
+
+/// Which licences of the library a staff member may search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibraryScope {
+    /// Every licence (系统管理员).
+    All,
+    /// Licences whose region code starts with this prefix (监察人员 of that region).
+    RegionPrefix(String),
+    /// Licences issued by this organisation.
+    Issuer(String),
+}
+
+impl LibraryScope {
+    /// The scope of the staff member's session.
+    pub fn of(actor: &Staff) -> LibraryScope {
+        if actor.has(Role::SystemAdmin) {
+            LibraryScope::All
+        } else if actor.has(Role::Supervisor) {
+            // 430000 → 43, 430100 → 4301, 430104 → 430104.
+            LibraryScope::RegionPrefix(actor.region.trim_end_matches("00").to_owned())
+        } else {
+            LibraryScope::Issuer(actor.org.clone())
         }
     }
 }

@@ -7,7 +7,7 @@ use yiwang_domain::codes::CreditCode;
 use yiwang_store::{Batch, Row, fmt_time};
 
 use super::{batch_error, seals};
-use crate::identity::staff::{Role, Staff};
+use crate::identity::staff::Staff;
 use crate::{Platform, ServiceError};
 
 /// One field of a licence type: its key in the licence data, its label, where its value comes
@@ -21,6 +21,17 @@ pub struct TypeField {
     pub label: String,
     /// Where its value comes from.
     pub source: String,
+}
+
+impl TypeField {
+    /// A field `key` labelled `label` taken from `source`.
+    pub fn new(key: &str, label: &str, source: &str) -> TypeField {
+        TypeField {
+            key: key.into(),
+            label: label.into(),
+            source: source.into(),
+        }
+    }
 }
 
 /// A licence type of the catalogue (证照目录).
@@ -42,22 +53,6 @@ pub struct LicenceType {
     /// The items whose approved cases produce it.
     #[serde(default)]
     pub items: Vec<String>,
-}
-
-fn may_define(actor: &Staff) -> Result<(), ServiceError> {
-    if actor
-        .assignments
-        .iter()
-        .any(|a| a.role == Role::SystemAdmin)
-    {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "只有系统管理员可以维护证照目录 / only a system administrator maintains the licence \
-             catalogue"
-                .into(),
-        ))
-    }
 }
 
 /// Parses and checks a licence type: every problem at once.
@@ -151,7 +146,7 @@ pub async fn define_type(
     actor: &Staff,
     t: LicenceType,
 ) -> Result<LicenceType, ServiceError> {
-    may_define(actor)?;
+    crate::identity::authz::require_system_admin(actor)?;
     define_type_as(p, t).await
 }
 
@@ -293,11 +288,7 @@ pub async fn load_demo(p: &Platform) -> Result<(), ServiceError> {
         if items.is_empty() {
             continue;
         }
-        let field = |key: &str, label: &str, source: &str| TypeField {
-            key: key.into(),
-            label: label.into(),
-            source: source.into(),
-        };
+        let field = TypeField::new;
         define_type_as(
             p,
             LicenceType {

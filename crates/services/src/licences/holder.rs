@@ -7,7 +7,8 @@ use yiwang_store::{Batch, Row, fmt_time};
 
 use super::issue::applicant_code;
 use super::{DOCUMENT_FORMAT, LicenceDocument, batch_error, local_today};
-use crate::identity::staff::{Role, Staff};
+use crate::identity::authz::LibraryScope;
+use crate::identity::staff::Staff;
 use crate::{Platform, ServiceError};
 
 /// The PDF of a licence, for its holder: the file stored when it was issued (SM3 checked).
@@ -110,11 +111,7 @@ pub async fn document_for_holder(
         return Err(not_found());
     }
     let sealed: String = row.try_get("data_sealed")?;
-    let data = p
-        .keys
-        .pii
-        .decrypt("licence.data", &sealed)
-        .map_err(|e| ServiceError::internal(format!("licence data: {e}")))?;
+    let data = super::open_data(p, &sealed)?;
     let distid: String = row.try_get("distid")?;
     let public: String = row.try_get("public_key")?;
     let pem = yiwang_crypto::seal::SealPublicKey::from_hex(&distid, &public)
@@ -142,7 +139,7 @@ pub(crate) async fn fill_from_library(
     holder_code: &str,
     (user_id, user_name): (&str, &str),
 ) -> Result<Vec<usize>, ServiceError> {
-    let today = local_today(p.now()).to_string();
+    let today = local_today(p).to_string();
     let rows = sqlx::query(
         "SELECT id, name, file_id FROM licences WHERE holder_code_index = $1 AND status = 'valid' \
          AND (valid_to IS NULL OR valid_to >= $2) AND file_id IS NOT NULL \
@@ -333,10 +330,7 @@ pub async fn fetch_for_staff(
             )
         }
         (None, Some(basis)) if !basis.is_empty() => {
-            let allowed = actor
-                .assignments
-                .iter()
-                .any(|a| matches!(a.role, Role::Supervisor | Role::SystemAdmin));
+            let allowed = crate::identity::authz::may_fetch_on_legal_basis(actor);
             if !allowed {
                 return Err(ServiceError::Forbidden(
                     "依法调用证照须为监察人员或系统管理员 / fetching on a legal basis is for \
@@ -355,11 +349,7 @@ pub async fn fetch_for_staff(
         }
     };
     let sealed: String = row.try_get("data_sealed")?;
-    let data = p
-        .keys
-        .pii
-        .decrypt("licence.data", &sealed)
-        .map_err(|e| ServiceError::internal(format!("licence data: {e}")))?;
+    let data = super::open_data(p, &sealed)?;
     let mut b = Batch::default();
     push_use(
         &mut b,
@@ -435,9 +425,9 @@ pub struct LibraryRow {
     pub status: String,
 }
 
-/// The licence library as a staff member may search it: system administrators everything;
-/// supervisors what was issued within their regions; everyone else what their own
-/// organisations issued. At most 200 rows, newest first.
+/// The licence library as a staff member may search it ([`LibraryScope`]): system
+/// administrators everything; supervisors what was issued within their region; other staff
+/// what their organisation issued. At most 200 rows, newest first.
 pub async fn search_library(
     p: &Platform,
     actor: &Staff,
@@ -452,28 +442,12 @@ pub async fn search_library(
         binds.push(value);
         sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
     };
-    if !actor
-        .assignments
-        .iter()
-        .any(|a| a.role == Role::SystemAdmin)
-    {
-        // Authority: own organisations, and the regions a supervisor watches.
-        let mut scope = Vec::new();
-        let mut scope_sql = String::new();
-        for a in &actor.assignments {
-            if a.role == Role::Supervisor {
-                let prefix = a.region.trim_end_matches("00").to_owned();
-                scope.push((" OR region LIKE ?", format!("{prefix}%")));
-            } else {
-                scope.push((" OR issuer_code = ?", a.org.clone()));
-            }
+    match crate::identity::authz::LibraryScope::of(actor) {
+        LibraryScope::All => {}
+        LibraryScope::RegionPrefix(prefix) => {
+            add(&mut sql, " AND region LIKE ?", format!("{prefix}%"))
         }
-        scope.sort();
-        scope.dedup();
-        for (clause, value) in scope {
-            add(&mut scope_sql, clause, value);
-        }
-        sql.push_str(&format!(" AND (1 = 0{scope_sql})"));
+        LibraryScope::Issuer(org) => add(&mut sql, " AND issuer_code = ?", org),
     }
     let filled = |v: &Option<String>| {
         v.as_deref()

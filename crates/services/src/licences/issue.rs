@@ -7,7 +7,7 @@ use yiwang_domain::codes::{CreditCode, LicenceId};
 use yiwang_store::{Batch, BatchError, fmt_time};
 
 use super::{ISSUE, licence_type, local_today, seals, verify_url};
-use crate::identity::staff::{Role, Staff};
+use crate::identity::staff::Staff;
 use crate::{Platform, ServiceError};
 
 /// Everything one version of a licence says, before it is signed.
@@ -159,7 +159,7 @@ async fn sign_into(
     let sealed = p
         .keys
         .pii
-        .encrypt("licence.data", &data)
+        .encrypt(super::DATA_FIELD, &data)
         .map_err(|e| ServiceError::internal(format!("sealing licence data: {e}")))?;
     b.push(
         "INSERT INTO licences (id, type_code, name, number, serial, version, holder_name, \
@@ -244,7 +244,7 @@ pub async fn issue_for_event(
                 .map_err(|e| ServiceError::internal(format!("licence id: {e}")))?;
             let valid_to = t
                 .validity_years
-                .map(|y| local_today(now) + chrono::Months::new(12 * y) - chrono::Days::new(1));
+                .map(|y| local_today(p) + chrono::Months::new(12 * y) - chrono::Days::new(1));
             let mut fields = Map::new();
             for f in &t.fields {
                 let value = match f.source.split_once(':') {
@@ -280,8 +280,8 @@ pub async fn issue_for_event(
                 issuer_name: org.name.clone(),
                 issuer_code: c.org.clone(),
                 region: org.region.clone(),
-                issued_on: local_today(now),
-                valid_from: local_today(now),
+                issued_on: local_today(p),
+                valid_from: local_today(p),
                 valid_to,
                 fields,
                 case_id: Some(c.id.clone()),
@@ -379,10 +379,11 @@ pub async fn set_status(
         key: id.to_owned(),
     })?;
     may_change(actor, &issuer)?;
-    let from: &[&str] = match status {
-        "suspended" => &["valid"],
-        "revoked" => &["valid", "suspended"],
-        "valid" => &["suspended"],
+    // The statuses each change may start from.
+    let (from, or_from) = match status {
+        "suspended" => ("valid", "valid"),
+        "revoked" => ("valid", "suspended"),
+        "valid" => ("suspended", "suspended"),
         _ => {
             return Err(ServiceError::invalid(
                 "status",
@@ -407,8 +408,8 @@ pub async fn set_status(
     .bind(reason)
     .bind(fmt_time(p.now()))
     .bind(id)
-    .bind(from[0])
-    .bind(from.get(1).copied().unwrap_or(from[0]))
+    .bind(from)
+    .bind(or_from)
     .execute(p.db.writer())
     .await?;
     if done.rows_affected() != 1 {
@@ -434,11 +435,7 @@ pub struct NewVersion {
 
 /// The issuer's department administrators, or a system administrator.
 fn may_change(actor: &Staff, issuer: &str) -> Result<(), ServiceError> {
-    let allowed = actor
-        .assignments
-        .iter()
-        .any(|a| a.role == Role::SystemAdmin || (a.org == issuer && a.role == Role::DeptAdmin));
-    if allowed {
+    if crate::identity::authz::may_administer_org(actor, issuer) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden(
@@ -487,14 +484,9 @@ pub async fn new_version(
         ));
     }
     let sealed: String = row.try_get("data_sealed")?;
-    let data: Value = serde_json::from_str(
-        &p.keys
-            .pii
-            .decrypt("licence.data", &sealed)
-            .map_err(|e| ServiceError::internal(format!("licence data: {e}")))?,
-    )?;
+    let data: Value = serde_json::from_str(&super::open_data(p, &sealed)?)?;
     let mut c = Content::from_data(&data, row.try_get("holder_user")?, row.try_get("case_id")?)?;
-    let today = local_today(p.now());
+    let today = local_today(p);
     match change.kind.as_str() {
         "amend" => {
             if change.fields.is_empty() {

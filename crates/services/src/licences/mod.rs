@@ -63,9 +63,21 @@ pub(crate) fn changed() -> ServiceError {
     )
 }
 
-/// Today in China (UTC+8): licences are dated as the issuer's calendar says.
-fn local_today(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
-    (now + chrono::Duration::hours(8)).date_naive()
+/// Today on the working-day calendar's clock (its UTC offset): licences are dated as the
+/// issuer's calendar says, like the notices.
+fn local_today(p: &Platform) -> chrono::NaiveDate {
+    p.now().with_timezone(&p.calendar().offset()).date_naive()
+}
+
+/// The field label licence data is sealed under (the personal-data ring).
+const DATA_FIELD: &str = "licence.data";
+
+/// The signed data of a licence row, opened.
+fn open_data(p: &Platform, sealed: &str) -> Result<String, ServiceError> {
+    p.keys
+        .pii
+        .decrypt(DATA_FIELD, sealed)
+        .map_err(|e| ServiceError::internal(format!("licence data: {e}")))
 }
 
 /// The public verification page of a licence (what its QR code opens).

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use yiwang_crypto::seal::{DEFAULT_DISTID, FastVerifier, SealKey, SealPublicKey};
 use yiwang_store::{Batch, Row, fmt_time};
 
-use crate::identity::staff::{Role, Staff};
+use crate::identity::staff::Staff;
 use crate::{Platform, ServiceError};
 
 /// The field label the seal ring binds sealed secrets to.
@@ -107,11 +107,7 @@ fn seal_row(r: &yiwang_store::AnyRow) -> Result<Seal, ServiceError> {
 
 /// A system administrator manages every seal; a department administrator their organisation's.
 fn may_manage(actor: &Staff, org: &str) -> Result<(), ServiceError> {
-    let admin = actor
-        .assignments
-        .iter()
-        .any(|a| a.role == Role::SystemAdmin || (a.org == org && a.role == Role::DeptAdmin));
-    if admin {
+    if crate::identity::authz::may_administer_org(actor, org) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden(
@@ -399,17 +395,24 @@ pub fn public_key(seal: &Seal) -> Result<SealPublicKey, ServiceError> {
 }
 
 /// The seal's verifier, its tables built once per process.
-pub(crate) fn verifier(p: &Platform, seal: &Seal) -> Result<Arc<FastVerifier>, ServiceError> {
+pub(crate) fn verifier(
+    p: &Platform,
+    seal_id: &str,
+    distid: &str,
+    public_hex: &str,
+) -> Result<Arc<FastVerifier>, ServiceError> {
     let mut cache = p
         .licences
         .verifiers
         .0
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    if let Some(v) = cache.get(&seal.id) {
+    if let Some(v) = cache.get(seal_id) {
         return Ok(v.clone());
     }
-    let v = Arc::new(FastVerifier::new(public_key(seal)?));
-    cache.insert(seal.id.clone(), v.clone());
+    let key = SealPublicKey::from_hex(distid, public_hex)
+        .map_err(|e| ServiceError::internal(format!("seal {seal_id}: {e}")))?;
+    let v = Arc::new(FastVerifier::new(key));
+    cache.insert(seal_id.to_owned(), v.clone());
     Ok(v)
 }

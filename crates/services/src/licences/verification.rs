@@ -128,9 +128,7 @@ pub async fn verify(p: &Platform, id: &str) -> Result<Verification, ServiceError
     };
     let row = sqlx::query(
         "SELECT l.data_sealed, l.signature, l.status, l.status_reason, l.valid_to, l.created_at, \
-         l.seal_id, s.name AS seal_name, s.distid, s.public_key, s.valid_from AS seal_from, \
-         s.valid_to AS seal_to, s.status AS seal_status, s.org_code AS seal_org, \
-         s.created_at AS seal_created, s.revoked_at, s.retired_at, s.revoked_reason \
+         l.seal_id, s.name AS seal_name, s.distid, s.public_key, s.revoked_at \
          FROM licences l JOIN seals s ON s.id = l.seal_id WHERE l.id = $1",
     )
     .bind(id.as_str())
@@ -152,23 +150,15 @@ pub async fn verify(p: &Platform, id: &str) -> Result<Verification, ServiceError
     };
     let sealed: String = row.try_get("data_sealed")?;
     let signature: String = row.try_get("signature")?;
-    let Ok(data) = p.keys.pii.decrypt("licence.data", &sealed) else {
+    let Ok(data) = super::open_data(p, &sealed) else {
         return Ok(forged());
     };
-    let seal = seals::Seal {
+    let seal = SigningSeal {
         id: row.try_get("seal_id")?,
-        org_code: row.try_get("seal_org")?,
         name: row.try_get("seal_name")?,
-        seal_type: String::new(),
         distid: row.try_get("distid")?,
         public_key: row.try_get("public_key")?,
-        valid_from: row.try_get("seal_from")?,
-        valid_to: row.try_get("seal_to")?,
-        status: row.try_get("seal_status")?,
-        created_at: row.try_get("seal_created")?,
-        retired_at: row.try_get("retired_at")?,
         revoked_at: row.try_get("revoked_at")?,
-        revoked_reason: row.try_get("revoked_reason")?,
     };
     let created: String = row.try_get("created_at")?;
     if !authentic(p, id.as_str(), &data, &signature, &seal, &created)? {
@@ -181,7 +171,7 @@ pub async fn verify(p: &Platform, id: &str) -> Result<Verification, ServiceError
     }
     let status: String = row.try_get("status")?;
     let valid_to: Option<String> = row.try_get("valid_to")?;
-    let today = local_today(p.now()).to_string();
+    let today = local_today(p).to_string();
     let outcome = match status.as_str() {
         "suspended" => Outcome::Suspended,
         "revoked" => Outcome::Revoked,
@@ -246,12 +236,21 @@ pub async fn verify(p: &Platform, id: &str) -> Result<Verification, ServiceError
 
 /// Whether `signature` over `data` verifies under the seal, which had not been revoked when the
 /// licence was made; remembered per (licence, signature).
+/// What verification needs of the seal that signed a licence.
+struct SigningSeal {
+    id: String,
+    name: String,
+    distid: String,
+    public_key: String,
+    revoked_at: Option<String>,
+}
+
 fn authentic(
     p: &Platform,
     id: &str,
     data: &str,
     signature: &str,
-    seal: &seals::Seal,
+    seal: &SigningSeal,
     created: &str,
 ) -> Result<bool, ServiceError> {
     if seal.revoked_at.as_deref().is_some_and(|r| r <= created) {
@@ -263,7 +262,7 @@ fn authentic(
         return Ok(*ok);
     }
     let ok = match Base64::decode_vec(signature) {
-        Ok(sig) => seals::verifier(p, seal)?
+        Ok(sig) => seals::verifier(p, &seal.id, &seal.distid, &seal.public_key)?
             .verify(data.as_bytes(), &sig)
             .is_ok(),
         Err(_) => false,

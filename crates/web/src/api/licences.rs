@@ -124,15 +124,7 @@ async fn pdf(
 ) -> Result<axum::response::Response, ApiError> {
     let user = who.user()?;
     let (name, bytes) = licences::pdf_for_holder(&s.platform, &user.id, &id).await?;
-    let disposition = crate::admin::excel::disposition("licence.pdf", &name);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::admin::cases::file_response(&name, "pdf", bytes))
 }
 
 /// Every use of the caller's licence: their own applications, departments' fetches (who,

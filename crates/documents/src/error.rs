@@ -45,6 +45,9 @@ pub enum DocumentError {
     /// The query URL does not fit in a QR code.
     #[error("cannot encode the query URL as a QR code: {0}")]
     QrCode(String),
+    /// A copy to watermark is not a readable PDF or image, or is too large.
+    #[error("cannot watermark the copy: {0}")]
+    Original(String),
     /// krilla refused to write the PDF.
     #[error("PDF export failed: {0}")]
     Pdf(String),

@@ -52,6 +52,7 @@ mod licence;
 mod notice;
 mod pdf;
 mod render;
+mod watermark;
 mod wrap;
 
 pub use error::DocumentError;
@@ -64,3 +65,4 @@ pub use notice::{
     ReceivedMaterial, Refusal, Remedies, chinese_date,
 };
 pub use render::Renderer;
+pub use watermark::{CopyKind, MAX_PAGES, watermark_text};

@@ -86,6 +86,18 @@ impl Renderer {
         pdf::write(&layout, &self.font.pdf_font(), &shaper, page.issued_on)
     }
 
+    /// A watermarked copy (水印副本) of a case material: `bytes` of `kind` as a PDF with `text`
+    /// over every page (see [`watermark_text`](crate::watermark_text)).
+    pub fn watermark(
+        &self,
+        kind: crate::CopyKind,
+        bytes: &[u8],
+        text: &str,
+    ) -> Result<Vec<u8>, DocumentError> {
+        let shaper = self.font.shaper()?;
+        crate::watermark::watermark(&self.font.pdf_font(), &shaper, kind, bytes, text)
+    }
+
     /// Validates, composes and lays out; fails if the font lacks a character of the notice.
     fn lay_out(&self, notice: &Notice) -> Result<(Layout, Shaper<'_>), DocumentError> {
         notice.validate()?;

@@ -412,3 +412,95 @@ fn licence_page_text_seal_and_qr_code() {
     bad.holder = " ".into();
     assert!(renderer().render_licence(&bad).is_err());
 }
+
+/// 水印副本: a two-page notice and pictures of it (PNG and JPEG, made by `pdftoppm`) come back
+/// as PDFs whose every page carries the national guide's watermark text, as `pdftotext` reads
+/// it, with the original's own text still there and the page count kept; what is not a PDF or
+/// picture, or an OFD file, is refused.
+#[test]
+fn watermarked_copies_keep_their_pages_and_carry_the_text() {
+    use yiwang_documents::{CopyKind, watermark_text};
+    let dir = temp_dir("watermark");
+    let notice = common::long_acceptance(40);
+    let original = render_to(&dir, "original", &notice);
+    let pages = page_count(&original);
+    assert!(pages >= 2, "the notice should have several pages");
+    let text = watermark_text("长沙市岳麓区市场监督管理局", "2027年11月27日");
+
+    let copy = renderer()
+        .watermark(CopyKind::Pdf, &std::fs::read(&original).unwrap(), &text)
+        .unwrap();
+    let copy_path = dir.join("copy.pdf");
+    std::fs::write(&copy_path, &copy).unwrap();
+    assert_eq!(page_count(&copy_path), pages);
+    let extracted = pdf_text(&copy_path);
+    assert_extractable(&extracted, &[&text, CASE_NUMBER, APPLICANT]);
+    // Every page carries it.
+    for page in 1..=pages {
+        let p = page.to_string();
+        let page_text = run(
+            "pdftotext",
+            "poppler-utils",
+            &[
+                "-enc",
+                "UTF-8",
+                "-f",
+                &p,
+                "-l",
+                &p,
+                path_str(&copy_path),
+                "-",
+            ],
+        );
+        assert_extractable(&page_text, &["仅供办理政务服务事项时使用"]);
+    }
+
+    for (flag, kind, ext) in [
+        ("-png", CopyKind::Png, "png"),
+        ("-jpeg", CopyKind::Jpeg, "jpg"),
+    ] {
+        let prefix = dir.join(format!("picture-{ext}"));
+        run(
+            "pdftoppm",
+            "poppler-utils",
+            &[
+                "-r",
+                "40",
+                flag,
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                path_str(&original),
+                path_str(&prefix),
+            ],
+        );
+        let picture = std::fs::read(prefix.with_extension(ext)).unwrap();
+        let copy = renderer().watermark(kind, &picture, &text).unwrap();
+        let path = dir.join(format!("picture-{ext}.pdf"));
+        std::fs::write(&path, &copy).unwrap();
+        assert_eq!(page_count(&path), 1);
+        assert_extractable(&pdf_text(&path), &[&text]);
+        // The picture is not text: the original's words are not extractable from it.
+        assert!(!without_whitespace(&pdf_text(&path)).contains(CASE_NUMBER));
+    }
+
+    assert!(
+        renderer()
+            .watermark(CopyKind::Pdf, b"not a pdf", &text)
+            .is_err()
+    );
+    assert!(
+        renderer()
+            .watermark(CopyKind::Png, b"\x89PNG broken", &text)
+            .is_err()
+    );
+    assert!(
+        renderer()
+            .watermark(CopyKind::Jpeg, &[0xff, 0xd8, 0xff], &text)
+            .is_err()
+    );
+    assert_eq!(CopyKind::from_media_type("application/ofd"), None);
+    assert_eq!(CopyKind::from_media_type("image/png"), Some(CopyKind::Png));
+}

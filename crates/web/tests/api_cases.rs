@@ -18,6 +18,32 @@ use yiwang_services::identity::oidc;
 
 const CB: &str = "http://127.0.0.1:9/cb";
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+/// A one-page PDF a reader can open (its cross-reference table is rebuilt by readers).
+const PAGE_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n\
+trailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// The text `pdftotext` (poppler-utils) reads from a PDF, spaces and line breaks removed.
+fn pdf_text(pdf: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("yiwang-copy-{}.pdf", uuid::Uuid::now_v7()));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (Debian package poppler-utils; scripts/install-deps.sh installs it)");
+    std::fs::remove_file(&path).ok();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
 
 /// A caller of the API with one access token.
@@ -805,7 +831,7 @@ async fn licence(app: &App) {
         "ended_on": "2026-10-31", "reason": "contract_end", "amount": 800 } });
     let files: Vec<(String, &str, &[u8])> = required
         .iter()
-        .map(|slot| (format!("material.{slot}"), "证明.pdf", PDF))
+        .map(|slot| (format!("material.{slot}"), "证明.pdf", PAGE_PDF))
         .collect();
     let (s, c) = citizen.apply(Some(values), &files, "licence-1").await;
     assert_eq!(s, 201, "{c}");
@@ -834,6 +860,35 @@ async fn licence(app: &App) {
         )
         .await;
     assert_eq!(s, 404, "{v}");
+    // Staff get the checked copy as a watermarked copy (水印副本) naming the handling
+    // organisation; the applicant gets their own file as uploaded.
+    let download = |token: String| {
+        let url = format!(
+            "{}/api/v1/cases/{case}/files/{}",
+            app.base,
+            f["file_id"].as_str().unwrap()
+        );
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    let copy = download(window.token.clone()).await;
+    let text = pdf_text(&copy);
+    let org_name = p.master.get().organisation(&org).unwrap().name.clone();
+    assert!(
+        text.contains(&format!(
+            "此件由{org_name}提供，仅供办理政务服务事项时使用，有效期至"
+        )),
+        "{text}"
+    );
+    assert_eq!(download(citizen.token.clone()).await, PAGE_PDF);
     let c = citizen.get(&format!("/cases/{case}")).await.1;
     let (s, v) = window
         .post(&format!("/cases/{case}/accept"), json!({ "rev": c["rev"] }))
@@ -1043,6 +1098,21 @@ async fn licence(app: &App) {
         .collect();
     assert_eq!(filled.len(), 1, "{detail}");
     assert_eq!(filled[0]["trust"], "A", "{detail}");
+    // Staff would get it as a copy watermarked with the issuer and the licence's validity.
+    let (name, kind, copy) = yiwang_services::cases::apply::staff_file(
+        p,
+        &next_id,
+        filled[0]["file_id"].as_str().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(kind, "pdf");
+    assert!(name.ends_with("（副本）.pdf"), "{name}");
+    let text = pdf_text(&copy);
+    assert!(
+        text.contains(&format!("此件由{org_name}提供")) && text.contains(&lic_name),
+        "{text}"
+    );
     let (s, uses) = citizen.get(&format!("/licences/{id}/uses")).await;
     assert_eq!(s, 200, "{uses}");
     assert_eq!(uses.as_array().unwrap().len(), 1, "{uses}");
@@ -1214,12 +1284,77 @@ async fn licence(app: &App) {
     assert_eq!(s, 400, "{v}");
     let (s, _) = citizen.get("/licences/library").await;
     assert_eq!(s, 403);
-    sqlx::query("UPDATE licences SET status = 'revoked', status_reason = '测试' WHERE id = $1")
+    // Expiry on schedule: within 30 days of its last day the holder is told once; after it the
+    // sweep marks it expired and tells the holder; an expired licence is renewed, not amended.
+    let today = p.now().with_timezone(&p.calendar().offset()).date_naive();
+    let set_valid_to = |d: chrono::NaiveDate| {
+        let v3 = v3.clone();
+        async move {
+            sqlx::query("UPDATE licences SET valid_to = $1 WHERE id = $2")
+                .bind(d.to_string())
+                .bind(v3)
+                .execute(p.db.writer())
+                .await
+                .unwrap();
+        }
+    };
+    let holder: String = sqlx::query_scalar("SELECT holder_user FROM licences WHERE id = $1")
         .bind(&v3)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    let told = |title: &'static str| {
+        let holder = holder.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM user_messages WHERE user_id = $1 AND title = $2",
+            )
+            .bind(holder)
+            .bind(title)
+            .fetch_one(p.db.pool())
+            .await
+            .unwrap()
+        }
+    };
+    set_valid_to(today + chrono::Days::new(10)).await;
+    let run = yiwang_services::licences::expiry::sweep(p).await.unwrap();
+    assert_eq!(run.reminded, 1, "{run:?}");
+    yiwang_services::licences::expiry::sweep(p).await.unwrap();
+    assert_eq!(told("电子证照即将到期").await, 1);
+    set_valid_to(today - chrono::Days::new(1)).await;
+    let run = yiwang_services::licences::expiry::sweep(p).await.unwrap();
+    assert_eq!(run.expired, 1, "{run:?}");
+    assert_eq!(told("电子证照已到期").await, 1);
+    assert_eq!(verify(v3.clone()).await["outcome"], "expired");
+    let (_, rows) = approver
+        .get("/licences/library?holder_code=430104199005120135&status=expired")
+        .await;
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    let amend_expired = yiwang_services::licences::NewVersion {
+        kind: "amend".into(),
+        fields: [("employer".to_owned(), "长沙某公司".to_owned())].into(),
+        reason: "更正".into(),
+    };
+    assert!(matches!(
+        yiwang_services::licences::new_version(p, &admin, &v3, amend_expired).await,
+        Err(yiwang_services::ServiceError::Conflict(_))
+    ));
+    let renew = yiwang_services::licences::NewVersion {
+        kind: "renew".into(),
+        fields: Default::default(),
+        reason: "到期延续".into(),
+    };
+    let v4 = yiwang_services::licences::new_version(p, &admin, &v3, renew)
+        .await
+        .unwrap();
+    assert_eq!(verify(v4.clone()).await["outcome"], "valid");
+    assert_eq!(verify(v3.clone()).await["outcome"], "superseded");
+    sqlx::query("UPDATE licences SET status = 'revoked', status_reason = '测试' WHERE id = $1")
+        .bind(&v4)
         .execute(p.db.writer())
         .await
         .unwrap();
-    let v = verify(v3.clone()).await;
+    let v = verify(v4.clone()).await;
     assert_eq!(v["outcome"], "revoked", "{v}");
 }
 

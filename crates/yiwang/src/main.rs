@@ -332,6 +332,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         platform.clone(),
         std::time::Duration::from_secs(60),
     ));
+    // Licences: holders told before expiry, expired licences marked (see `licences::expiry`).
+    tokio::spawn(yiwang_services::licences::expiry::run(
+        platform.clone(),
+        std::time::Duration::from_secs(600),
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

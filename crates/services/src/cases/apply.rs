@@ -651,6 +651,94 @@ pub async fn file(
     Ok((r.try_get("name")?, r.try_get("kind")?, bytes))
 }
 
+/// How long a watermarked copy of a material checked against its original (trust B) is valid.
+const CHECKED_COPY_MONTHS: u32 = 12;
+
+/// A file of a case as staff receive it: a material of trust level A (a licence from the
+/// library) or B (checked against its original) is a watermarked copy (水印副本, a PDF with
+/// "此件由××机构提供，仅供办理政务服务事项时使用，有效期至…" on every page): the licence's issuer and
+/// validity, or the handling organisation and a year from the check. Other files (uploads not
+/// checked, notices, OFD files, which cannot be stamped) are as stored. The caller has checked
+/// access to the case.
+pub async fn staff_file(
+    p: &Platform,
+    case_id: &str,
+    file_id: &str,
+) -> Result<(String, String, Vec<u8>), ServiceError> {
+    let (name, kind, bytes) = file(p, case_id, file_id).await?;
+    let row = sqlx::query(
+        "SELECT m.trust, m.added_by, m.verified_at FROM case_materials m WHERE m.case_id = $1 \
+         AND m.file_id = $2 AND m.trust IN ('A', 'B') ORDER BY m.trust LIMIT 1",
+    )
+    .bind(case_id)
+    .bind(file_id)
+    .fetch_optional(p.db.pool())
+    .await?;
+    let media = match kind.as_str() {
+        "pdf" => "application/pdf",
+        "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        _ => "",
+    };
+    let (Some(row), Some(copy_kind)) = (row, yiwang_documents::CopyKind::from_media_type(media))
+    else {
+        return Ok((name, kind, bytes));
+    };
+    let trust: String = row.try_get("trust")?;
+    let date = |d: chrono::NaiveDate| yiwang_documents::chinese_date(d);
+    let (provider, until) = if trust == "A" {
+        let added_by: String = row.try_get("added_by")?;
+        let licence = added_by.strip_prefix("licence:").unwrap_or_default();
+        let l = sqlx::query("SELECT issuer_name, valid_to FROM licences WHERE id = $1")
+            .bind(licence)
+            .fetch_optional(p.db.pool())
+            .await?
+            .ok_or_else(|| ServiceError::internal(format!("material of licence {licence}")))?;
+        let valid_to: Option<String> = l.try_get("valid_to")?;
+        let until = valid_to
+            .and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            .map_or_else(|| "长期".to_owned(), date);
+        (l.try_get::<String, _>("issuer_name")?, until)
+    } else {
+        let c = super::load(p, case_id).await?;
+        let org = p
+            .master
+            .get()
+            .organisation(&c.org)
+            .map_or_else(|| c.org.clone(), |o| o.name.clone());
+        let checked: Option<String> = row.try_get("verified_at")?;
+        let checked = checked
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map_or_else(|| p.now(), |t| t.with_timezone(&chrono::Utc));
+        let day = checked.with_timezone(&p.calendar().offset()).date_naive();
+        (
+            org,
+            date(day + chrono::Months::new(CHECKED_COPY_MONTHS) - chrono::Days::new(1)),
+        )
+    };
+    let text = yiwang_documents::watermark_text(&provider, &until);
+    let renderer = super::notices::renderer()
+        .as_ref()
+        .map_err(|e| ServiceError::Unavailable(format!("副本无法生成（字体）：{e}")))?
+        .clone();
+    let (copy, bytes) =
+        tokio::task::spawn_blocking(move || (renderer.watermark(copy_kind, &bytes, &text), bytes))
+            .await
+            .map_err(|e| ServiceError::internal(format!("watermark task: {e}")))?;
+    match copy {
+        Ok(copy) => {
+            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+            Ok((format!("{stem}（副本）.pdf"), "pdf".into(), copy))
+        }
+        // A file our reader cannot take apart (it passed the upload checks) is still needed to
+        // handle the case: it is handed over as stored, and the failure logged.
+        Err(e) => {
+            tracing::warn!(case = case_id, file = file_id, error = %e, "no watermarked copy");
+            Ok((name, kind, bytes))
+        }
+    }
+}
+
 /// Checks an upload's content (type by content, size) and stores it; returns (file id, kind).
 pub(crate) async fn store_upload(
     p: &Platform,

@@ -696,13 +696,14 @@ pub async fn verify_original(
         ));
     }
     let done = sqlx::query(
-        "UPDATE case_materials SET trust = 'B', verified_by = $1 WHERE case_id = $2 AND slot = $3 \
-         AND file_id = $4 AND trust = 'C'",
+        "UPDATE case_materials SET trust = 'B', verified_by = $1, verified_at = $5 \
+         WHERE case_id = $2 AND slot = $3 AND file_id = $4 AND trust = 'C'",
     )
     .bind(&actor.id)
     .bind(id)
     .bind(i64::try_from(slot).unwrap_or(-1))
     .bind(file_id)
+    .bind(fmt_time(p.now()))
     .execute(p.db.writer())
     .await?;
     let files = super::apply::materials(p, id).await?;

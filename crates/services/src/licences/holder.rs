@@ -470,11 +470,14 @@ pub async fn search_library(
         add(&mut sql, " AND issuer_code = ?", i);
     }
     if let Some(s) = filled(&q.status) {
-        if !matches!(s.as_str(), "valid" | "suspended" | "revoked" | "superseded") {
+        if !matches!(
+            s.as_str(),
+            "valid" | "expired" | "suspended" | "revoked" | "superseded"
+        ) {
             return Err(ServiceError::invalid(
                 "status",
-                "状态须为 valid、suspended、revoked 或 superseded",
-                "status is valid, suspended, revoked or superseded",
+                "状态须为 valid、expired、suspended、revoked 或 superseded",
+                "status is valid, expired, suspended, revoked or superseded",
             ));
         }
         add(&mut sql, " AND status = ?", s);

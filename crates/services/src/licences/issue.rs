@@ -478,9 +478,12 @@ pub async fn new_version(
         ));
     }
     let status: String = row.try_get("status")?;
-    if status != "valid" {
+    // A licence past its validity may still be renewed (延续), not amended.
+    if !(status == "valid" || (status == "expired" && change.kind == "renew")) {
         return Err(ServiceError::Conflict(
-            "只有有效的证照可以变更或延续 / only a valid licence is amended or renewed".into(),
+            "只有有效的证照可以变更，有效或已到期的证照可以延续 / only a valid licence is amended, \
+             a valid or expired one renewed"
+                .into(),
         ));
     }
     let sealed: String = row.try_get("data_sealed")?;
@@ -552,11 +555,12 @@ pub async fn new_version(
     let mut b = Batch::default();
     b.guard(
         "UPDATE licences SET status = 'superseded', status_reason = $1, status_at = $2 \
-         WHERE id = $3 AND status = 'valid' RETURNING CAST('l' AS TEXT) AS k",
+         WHERE id = $3 AND status = $4 RETURNING CAST('l' AS TEXT) AS k",
         vec![
             format!("{reason}（新版本 {}）", c.id.as_str()).into(),
             at.as_str().into(),
             id.into(),
+            status.as_str().into(),
         ],
     );
     let purpose = if change.kind == "renew" {

@@ -11,6 +11,7 @@
 //! Issuing is an outbox consumer (`licences.issue` of `case.approved`): idempotent, one batch
 //! (the licence row, the seal's use, the holder's message, the event marked done).
 
+pub mod expiry;
 pub mod seals;
 
 mod catalogue;

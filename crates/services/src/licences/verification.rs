@@ -176,6 +176,7 @@ pub async fn verify(p: &Platform, id: &str) -> Result<Verification, ServiceError
         "suspended" => Outcome::Suspended,
         "revoked" => Outcome::Revoked,
         "superseded" => Outcome::Superseded,
+        "expired" => Outcome::Expired,
         _ if valid_to.as_deref().is_some_and(|to| to < today.as_str()) => Outcome::Expired,
         _ => Outcome::Valid,
     };

@@ -33,6 +33,7 @@ struct ListPage {
 fn status_label(lang: Lang, status: &str) -> String {
     match status {
         "valid" => lang.t("有效", "valid"),
+        "expired" => lang.t("已到期", "expired"),
         "suspended" => lang.t("已暂扣", "suspended"),
         "revoked" => lang.t("已注销", "revoked"),
         "superseded" => lang.t("已变更", "superseded"),

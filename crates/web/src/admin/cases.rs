@@ -992,7 +992,8 @@ pub(crate) async fn file(
     cases::for_staff(&s.platform, &session.staff, &id)
         .await
         .map_err(|e| session.err(e))?;
-    let (name, kind, bytes) = apply::file(&s.platform, &id, &file_id)
+    // Staff get A and B materials as watermarked copies.
+    let (name, kind, bytes) = apply::staff_file(&s.platform, &id, &file_id)
         .await
         .map_err(|e| session.err(e))?;
     Ok(file_response(&name, &kind, bytes))

@@ -808,7 +808,7 @@ async fn remove_file(
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/files/{file}", tag = "cases",
     params(("id" = String, Path, description = "Case id"), ("file" = String, Path, description = "File or document id")),
-    responses((status = 200, description = "The file, SM3 checked", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file, SM3 checked; to staff, a material of trust level A or B is a watermarked PDF copy (水印副本)", content_type = "application/octet-stream"),
         (status = 404, body = crate::error::Problem)),
     security(("bearer" = ["cases"])))]
 async fn download(
@@ -816,8 +816,12 @@ async fn download(
     who: Caller,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    visible(&s, &who, &id).await?;
-    let (name, kind, bytes) = apply::file(&s.platform, &id, &file).await?;
+    // The applicant gets their files as stored; staff get A and B materials as watermarked
+    // copies (水印副本).
+    let (name, kind, bytes) = match visible(&s, &who, &id).await?.1 {
+        Access::Owner => apply::file(&s.platform, &id, &file).await?,
+        _ => apply::staff_file(&s.platform, &id, &file).await?,
+    };
     Ok(crate::admin::cases::file_response(&name, &kind, bytes))
 }
 

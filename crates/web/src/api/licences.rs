@@ -67,7 +67,7 @@ async fn verify(
     params(("holder_code" = Option<String>, Query, description = "持证主体代码"),
         ("type_code" = Option<String>, Query, description = "证照类型代码"),
         ("issuer_code" = Option<String>, Query, description = "颁证单位代码"),
-        ("status" = Option<String>, Query, description = "valid, suspended, revoked, superseded")),
+        ("status" = Option<String>, Query, description = "valid, expired, suspended, revoked, superseded")),
     responses((status = 200, description = "At most 200 licences, newest first"),
         (status = 403, body = crate::error::Problem)),
     security(("bearer" = ["cases"])))]

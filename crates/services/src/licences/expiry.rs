@@ -31,9 +31,8 @@ pub struct ExpiryRun {
 /// Marks expired licences and sends the reminders that are due (see the module docs).
 pub async fn sweep(p: &Platform) -> Result<ExpiryRun, ServiceError> {
     let today = local_today(p);
-    let mut run = ExpiryRun::default();
     // The last day has passed.
-    run.expired = step(
+    let expired = step(
         p,
         "SELECT id, name, holder_user, case_id, valid_to FROM licences WHERE status = 'valid' \
          AND valid_to IS NOT NULL AND valid_to < $1 ORDER BY valid_to, id LIMIT $2",
@@ -56,7 +55,7 @@ pub async fn sweep(p: &Platform) -> Result<ExpiryRun, ServiceError> {
     .await?;
     // The last day is near, and the holder was not told yet.
     let horizon = today + chrono::Days::new(NOTICE_DAYS);
-    run.reminded = step(
+    let reminded = step(
         p,
         "SELECT id, name, holder_user, case_id, valid_to FROM licences WHERE status = 'valid' \
          AND expiry_notice IS NULL AND valid_to IS NOT NULL AND valid_to >= $1 \
@@ -77,7 +76,7 @@ pub async fn sweep(p: &Platform) -> Result<ExpiryRun, ServiceError> {
         },
     )
     .await?;
-    Ok(run)
+    Ok(ExpiryRun { expired, reminded })
 }
 
 type Update = (&'static str, Vec<yiwang_store::Bind>);

@@ -39,9 +39,9 @@ pub struct AdminNav {
     pub org: String,
     /// Show the 窗口实名核验 link (window clerks).
     pub clerk: bool,
-    /// Show the 审计日志 link (system administrators).
+    /// Show the 审计日志, 审批流程, 接入系统 and 证照目录 links (system administrators).
     pub auditor: bool,
-    /// Show the 人员管理 link (system and department administrators).
+    /// Show the 人员管理 and 电子印章 links (system and department administrators).
     pub staff_admin: bool,
     /// Show the 待办 link (approvers).
     pub approver: bool,

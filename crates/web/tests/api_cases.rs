@@ -1166,6 +1166,15 @@ async fn licence(app: &App) {
     );
     assert_eq!(verify("not an id".into()).await["outcome"], "malformed");
 
+    // Only administrators import licences in bulk.
+    let (s, v) = window
+        .post("/licences/import", json!({ "rows": [{}] }))
+        .await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = citizen
+        .post("/licences/import", json!({ "rows": [] }))
+        .await;
+    assert_eq!(s, 403, "{v}");
     // The window may not revoke it.
     let (s, v) = window
         .post(

@@ -204,6 +204,11 @@ const MATRIX: &[Row] = &[
     get("/admin/questions?state=all",                   [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  OK,    OK,    DENY,  DENY,  DENY,  DENY,  TOTP]),
     get("/admin/questions/{q}",                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  OK,    HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     get("/admin/questions/nope",                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  HIDE,  HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    get("/admin/seals",                                 [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  OK,    OK,    TOTP]),
+    get("/admin/seals/{seal}",                          [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
+    get("/admin/licence-types",                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
+    get("/admin/licence-types/new",                     [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
+    get("/admin/licence-types/{ltype}",                 [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
     // --- management forms without the session's CSRF token: 403 (or sign in first) ----------
     post(PostForged, "/admin/org", &[("org", "{rev_org}")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
@@ -253,6 +258,15 @@ const MATRIX: &[Row] = &[
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(PostForged, "/admin/questions/{q}/publish", &[("rev", "1"), ("faq_question", "伪造的问题内容"), ("faq_answer", "伪造")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/seals", &[("org_code", "{seal_org}"), ("name", "伪造的印章"), ("seal_type", "99"), ("valid_years", "5")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/seals/{seal}/rotate", &[], [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/seals/{seal}/revoke", &[("reason", "伪造")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/licence-types", &[("code", "{seal_org}009"), ("name", "伪造"), ("holder_kind", "person")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
+    post(PostForged, "/admin/licence-types/{ltype}", &[("name", "伪造"), ("holder_kind", "person")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     // --- management forms with the session's own token: the role and organisation decide -----
     post(Post, "/admin/org", &[("org", "{rev_org}")],   [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  SWITCHED, DENY, DENY, DENY,  TOTP]),
     post(Post, "/admin/items/new", &[("basic_code", "{draft_basic}")],
@@ -297,6 +311,15 @@ const MATRIX: &[Row] = &[
     post(Post, "/admin/questions/{q}/unpublish", &[("rev", "1")],
                                                         [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  STATE, HIDE,  DENY,  DENY,  DENY,  DENY,  TOTP]),
     post(Upload, "/admin/items/import", &[],            [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  REJECT, REJECT, DENY, DENY,  DENY,  DENY,  TOTP]),
+    post(Post, "/admin/seals", &[("org_code", "{seal_org}"), ("name", ""), ("seal_type", "99"), ("valid_years", "5")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  BAD,   TOTP]),
+    post(Post, "/admin/seals/{seal}/rotate", &[],       [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  SKIP,  TOTP]),
+    post(Post, "/admin/seals/{seal}/revoke", &[("reason", "")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  BAD,   TOTP]),
+    post(Post, "/admin/licence-types", &[("code", "bad"), ("name", "测试"), ("holder_kind", "person")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  BAD,   TOTP]),
+    post(Post, "/admin/licence-types/{ltype}", &[("action", "add_rows")],
+                                                        [LOGIN, LOGIN, LOGIN, LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DENY,  OK,    TOTP]),
     // --- citizens' pages --------------------------------------------------------------------
     get("/account",                                     [ACCOUNT, OK,  OK,    OK,    ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT, ACCOUNT]),
     get("/account/login",                               [OK,    MINE,  MINE,  MINE,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
@@ -482,6 +505,21 @@ async fn fixture(app: &App) -> Fixture {
         "/oidc/authorize?response_type=code&client_id={client}&redirect_uri={}&scope=openid&state=s1&nonce=n1&code_challenge={challenge}&code_challenge_method=S256",
         oidc::urlencode(cb)
     );
+    // A seal of a 岳麓区 organisation (not 长沙市市场监管局, whose administrator is a column)
+    // and the demo licence type.
+    let seal = yiwang_services::licences::seals::list(p, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("a demo seal");
+    let ltype = yiwang_services::licences::licence_types(p)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("a demo licence type")
+        .code;
     // A question of 李华 about the published item, waiting for its answer.
     let li = yiwang_services::identity::users::sign_in_password(
         p,
@@ -508,6 +546,9 @@ async fn fixture(app: &App) -> Fixture {
         ("approver_id", actor("yl.scjg.approver").await.id),
         ("authorize", authorize),
         ("q", question.id),
+        ("seal", seal.id),
+        ("seal_org", seal.org_code),
+        ("ltype", ltype),
     ]);
     Fixture {
         vars,
@@ -551,6 +592,8 @@ async fn fingerprint(p: &Platform) -> Vec<String> {
         "SELECT id || '|' || state || '|' || CAST(rev AS TEXT) || '|' || CAST(published AS TEXT) \
          FROM questions ORDER BY id",
         "SELECT CAST(count(*) AS TEXT) FROM user_messages",
+        "SELECT id || '|' || status FROM seals ORDER BY id",
+        "SELECT code || '|' || name || '|' || updated_at FROM licence_types ORDER BY code",
     ] {
         let rows = sqlx::query(sql).fetch_all(p.db.pool()).await.unwrap();
         out.push(

@@ -1047,9 +1047,19 @@ fn xlsx_err(e: XlsxError) -> ServiceError {
 }
 
 fn write_sheet(columns: &[(&str, f64)], rows: &[Vec<String>]) -> Result<Vec<u8>, ServiceError> {
+    write_named_sheet(SHEET, columns, rows)
+}
+
+/// A one-sheet workbook: a bold header row of `columns` (name, width) frozen above `rows`, every
+/// cell text.
+pub(crate) fn write_named_sheet(
+    name: &str,
+    columns: &[(&str, f64)],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, ServiceError> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet.set_name(SHEET).map_err(xlsx_err)?;
+    sheet.set_name(name).map_err(xlsx_err)?;
     let header = Format::new()
         .set_bold()
         .set_border(FormatBorder::Thin)

@@ -33,6 +33,8 @@ pub(super) struct Content {
     pub(super) fields: Map<String, Value>,
     pub(super) case_id: Option<String>,
     pub(super) case_no: Option<String>,
+    /// Its number in the system it was imported from (not signed; first version only).
+    pub(super) source_number: Option<String>,
 }
 
 impl Content {
@@ -90,13 +92,15 @@ impl Content {
             fields: data["fields"].as_object().cloned().unwrap_or_default(),
             case_id,
             case_no: data["case_no"].as_str().map(str::to_owned),
+            source_number: None,
         })
     }
 }
 
-/// Signs `c` with the seal, renders and stores its PDF, and adds the file, the licence row
-/// (status `valid`) and the seal's use to `b`.
-async fn sign_into(
+/// Signs `c` with the seal, stores its PDF (`document`, or else rendered), and adds the file,
+/// the licence row (status `valid`) and the seal's use to `b`.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn sign_into(
     p: &Platform,
     b: &mut Batch,
     c: &Content,
@@ -104,6 +108,7 @@ async fn sign_into(
     purpose: &str,
     actor: &str,
     at: &str,
+    document: Option<Vec<u8>>,
 ) -> Result<(), ServiceError> {
     let data = c.data(&seal.id);
     let signature = Base64::encode_string(&key.sign(data.as_bytes()));
@@ -138,7 +143,10 @@ async fn sign_into(
         seal_label: "电子证照专用章".into(),
         verify_url: verify_url(p, c.id.as_str()),
     };
-    let pdf = render(page).await?;
+    let pdf = match document {
+        Some(pdf) => pdf,
+        None => render(page).await?,
+    };
     let stored = p
         .outside
         .files
@@ -165,8 +173,8 @@ async fn sign_into(
         "INSERT INTO licences (id, type_code, name, number, serial, version, holder_name, \
          holder_code_type, holder_code_index, holder_user, issuer_name, issuer_code, region, \
          issued_on, valid_from, valid_to, data_sealed, signature, seal_id, status, case_id, \
-         created_at, file_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-         $14, $15, $16, $17, $18, $19, 'valid', $20, $21, $22)",
+         created_at, file_id, source_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, 'valid', $20, $21, $22, $23)",
         vec![
             c.id.as_str().into(),
             c.type_code.as_str().into(),
@@ -193,6 +201,7 @@ async fn sign_into(
             c.case_id.clone().into(),
             at.into(),
             file_id.as_str().into(),
+            c.source_number.clone().into(),
         ],
     );
     seals::log_use(b, seal, purpose, c.id.as_str(), actor, at);
@@ -286,6 +295,7 @@ pub async fn issue_for_event(
                 fields,
                 case_id: Some(c.id.clone()),
                 case_no: c.case_no.clone(),
+                source_number: None,
             };
             sign_into(
                 p,
@@ -295,6 +305,7 @@ pub async fn issue_for_event(
                 "licence.issue",
                 "system",
                 &at,
+                None,
             )
             .await?;
             let id = content.id;
@@ -340,7 +351,7 @@ async fn render(page: yiwang_documents::LicencePage) -> Result<Vec<u8>, ServiceE
 }
 
 /// 20 random capitals and digits (one of the serial forms in use; no counter to contend for).
-fn serial() -> String {
+pub(super) fn serial() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     yiwang_crypto::random::random_bytes::<20>()
         .iter()
@@ -568,7 +579,17 @@ pub async fn new_version(
     } else {
         "licence.amend"
     };
-    sign_into(p, &mut b, &c, (&seal, &key), purpose, &actor.username, &at).await?;
+    sign_into(
+        p,
+        &mut b,
+        &c,
+        (&seal, &key),
+        purpose,
+        &actor.username,
+        &at,
+        None,
+    )
+    .await?;
     if let Some(user) = &c.holder_user {
         crate::cases::push_message(
             &mut b,

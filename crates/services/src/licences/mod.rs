@@ -12,6 +12,7 @@
 //! (the licence row, the seal's use, the holder's message, the event marked done).
 
 pub mod expiry;
+pub mod import;
 pub mod seals;
 
 mod catalogue;

@@ -220,6 +220,27 @@ pub async fn list(p: &Platform, org: Option<&str>) -> Result<Vec<Seal>, ServiceE
     rows.iter().map(seal_row).collect()
 }
 
+/// The seals a staff member administers, newest first: a system administrator's every seal
+/// (or one organisation's, `org`), a department administrator's those of the organisation the
+/// session acts in (`org` naming another is refused); others are refused.
+pub async fn list_for(
+    p: &Platform,
+    actor: &Staff,
+    org: Option<&str>,
+) -> Result<Vec<Seal>, ServiceError> {
+    match crate::identity::authz::StaffScope::of(actor)? {
+        crate::identity::authz::StaffScope::All => list(p, org).await,
+        crate::identity::authz::StaffScope::Org(own) => {
+            if org.is_some_and(|o| o != own) {
+                return Err(ServiceError::Forbidden(
+                    "只能查看本机构的电子印章 / only your organisation's seals".into(),
+                ));
+            }
+            list(p, Some(&own)).await
+        }
+    }
+}
+
 /// Retires a seal and makes its successor with a new key (same organisation, name and type).
 pub async fn rotate(p: &Platform, actor: &Staff, id: &str) -> Result<Seal, ServiceError> {
     let old = get(p, id).await?;

@@ -67,6 +67,43 @@ pub(crate) struct Widget {
     pub wide: bool,
 }
 
+impl Widget {
+    /// An input of `kind` (`input` of `input_type`, `textarea`, `select`, `checkbox`) named
+    /// `name`, with its label, value, error and hint; a select's options are added after.
+    pub(crate) fn new(
+        kind: &'static str,
+        input_type: &'static str,
+        name: String,
+        value: String,
+        label: String,
+        error: Option<String>,
+        hint: &str,
+    ) -> Widget {
+        let id = field_id(&name);
+        let mut described = Vec::new();
+        if error.is_some() {
+            described.push(format!("{id}-err"));
+        }
+        if !hint.is_empty() {
+            described.push(format!("{id}-hint"));
+        }
+        Widget {
+            kind,
+            input_type,
+            checked: kind == "checkbox" && !value.trim().is_empty(),
+            described_by: described.join(" "),
+            wide: kind == "textarea",
+            name,
+            id,
+            label,
+            value,
+            error,
+            hint: hint.to_string(),
+            options: Vec::new(),
+        }
+    }
+}
+
 /// A checkbox or radio group in a fieldset.
 pub(crate) struct Group {
     /// `checkbox` or `radio`.
@@ -81,6 +118,8 @@ pub(crate) struct Group {
 /// One numbered row of a list.
 pub(crate) struct RowBlock {
     pub legend: String,
+    /// A problem with the row as a whole.
+    pub error: Option<String>,
     pub widgets: Vec<Widget>,
 }
 
@@ -254,30 +293,11 @@ impl Builder<'_> {
         full_label: String,
         hint: &str,
     ) -> Widget {
-        let id = field_id(&name);
         let error = self.error(&name);
-        let mut described = Vec::new();
-        if error.is_some() {
-            described.push(format!("{id}-err"));
-        }
-        if !hint.is_empty() {
-            described.push(format!("{id}-hint"));
-        }
-        self.labels.insert(name.clone(), (id.clone(), full_label));
-        Widget {
-            kind,
-            input_type,
-            checked: kind == "checkbox" && !value.trim().is_empty(),
-            described_by: described.join(" "),
-            wide: kind == "textarea",
-            name,
-            id,
-            label,
-            value,
-            error,
-            hint: hint.to_string(),
-            options: Vec::new(),
-        }
+        let w = Widget::new(kind, input_type, name, value, label, error, hint);
+        self.labels
+            .insert(w.name.clone(), (w.id.clone(), full_label));
+        w
     }
 
     fn text(&mut self, name: &str, label: &str, hint: &str) -> Widget {
@@ -335,28 +355,11 @@ impl Builder<'_> {
     }
 
     fn options<T: CodeTable>(&self, id: &str, current: &str) -> Vec<Opt> {
-        let current = current.trim();
-        let known = T::from_code(current).is_some();
-        let mut out = Vec::new();
-        if !known {
-            out.push(Opt {
-                id: format!("{id}-none"),
-                value: current.to_string(),
-                label: if current.is_empty() {
-                    self.lang.t("（请选择）", "(choose)").to_string()
-                } else {
-                    format!("“{current}”{}", self.lang.t("（无效）", " (invalid)"))
-                },
-                on: true,
-            });
-        }
-        out.extend(T::all().iter().map(|t| Opt {
-            id: format!("{id}-{}", t.code()),
-            value: t.code().to_string(),
-            label: self.lang.t(t.label_zh(), t.label_en()).to_string(),
-            on: known && t.code() == current,
-        }));
-        out
+        let choices: Vec<(&str, &str)> = T::all()
+            .iter()
+            .map(|t| (t.code(), self.lang.t(t.label_zh(), t.label_en())))
+            .collect();
+        options(self.lang, id, current, &choices)
     }
 
     fn select<T: CodeTable>(&mut self, name: &str, label: &str) -> Widget {
@@ -503,7 +506,11 @@ impl Builder<'_> {
                 w.wide = *wide;
                 widgets.push(w);
             }
-            blocks.push(RowBlock { legend, widgets });
+            blocks.push(RowBlock {
+                legend,
+                error: None,
+                widgets,
+            });
         }
         ListBlock {
             id: field_id(section.key),
@@ -533,8 +540,34 @@ impl Builder<'_> {
     }
 }
 
+/// The options of the select `id`: `choices` (value, label) with `current` chosen. A value
+/// the list does not know stays visible and chosen, marked invalid, so nothing is lost.
+pub(crate) fn options(lang: Lang, id: &str, current: &str, choices: &[(&str, &str)]) -> Vec<Opt> {
+    let current = current.trim();
+    let mut out = Vec::new();
+    if !choices.iter().any(|(v, _)| *v == current) {
+        out.push(Opt {
+            id: format!("{id}-none"),
+            value: current.to_string(),
+            label: if current.is_empty() {
+                lang.t("（请选择）", "(choose)").to_string()
+            } else {
+                format!("“{current}”{}", lang.t("（无效）", " (invalid)"))
+            },
+            on: true,
+        });
+    }
+    out.extend(choices.iter().map(|(value, label)| Opt {
+        id: format!("{id}-{value}"),
+        value: (*value).to_string(),
+        label: (*label).to_string(),
+        on: *value == current,
+    }));
+    out
+}
+
 /// `number` when the text is a number (or empty), else `text`, so a mistyped value stays visible.
-fn number_type(v: &str) -> &'static str {
+pub(crate) fn number_type(v: &str) -> &'static str {
     let v = v.trim();
     if v.is_empty() || v.parse::<u32>().is_ok() {
         "number"

@@ -155,12 +155,30 @@ fn section_of(key: &str) -> Option<RowSection> {
 
 /// Splits `materials[3][name]` into its section, index and field.
 fn split_row_name(name: &str) -> Option<(RowSection, usize, &'static str)> {
-    let (section, rest) = name.split_once('[')?;
-    let section = section_of(section)?;
+    let section = section_of(name.split_once('[')?.0)?;
+    let (index, field) = row_index(section, name)?;
+    Some((section, index, field))
+}
+
+/// The index and field of a row field of `section`: `materials[3][name]` → `(3, "name")`.
+pub fn row_index(section: RowSection, name: &str) -> Option<(usize, &'static str)> {
+    let rest = name.strip_prefix(section.key)?.strip_prefix('[')?;
     let (index, field) = rest.strip_suffix(']')?.split_once("][")?;
     let index: usize = index.parse().ok()?;
     let field = section.fields.iter().copied().find(|f| *f == field)?;
-    Some((section, index, field))
+    Some((index, field))
+}
+
+/// Removes wholly empty rows at the end of a list, then adds `n` spare ones. Rows before the
+/// last filled one keep their place, so errors still point at them.
+pub fn spare_rows(rows: &mut Vec<Row>, n: usize) {
+    while rows
+        .last()
+        .is_some_and(|r| r.values().all(|v| v.trim().is_empty()))
+    {
+        rows.pop();
+    }
+    rows.extend((0..n).map(|_| Row::new()));
 }
 
 impl GuideForm {
@@ -228,19 +246,11 @@ impl GuideForm {
         }
     }
 
-    /// Removes wholly empty rows at the end of every list, then adds `n` spare ones. Rows
-    /// before the last filled one keep their place, so errors still point at them.
+    /// [`spare_rows`] of every list.
     pub fn with_spare_rows(mut self, n: usize) -> GuideForm {
         for s in ROW_SECTIONS {
-            let rows = self.rows.entry(s.key).or_default();
-            while rows
-                .last()
-                .is_some_and(|r| r.values().all(|v| v.trim().is_empty()))
-            {
-                rows.pop();
-            }
+            spare_rows(self.rows.entry(s.key).or_default(), n);
         }
-        self.add_empty_rows(n);
         self
     }
 

@@ -58,6 +58,19 @@
 //! | POST | `/admin/clients` | `csrf`, `name`, `redirect_uris`, `post_logout_redirect_uris`, `scope` | registers a client; the answer shows its secret once |
 //! | POST | `/admin/clients/{id}/disable` | `csrf` | disables the client and revokes its refresh tokens |
 //! | POST | `/admin/clients/{id}/secret` | `csrf` | a new secret, shown once |
+//! | GET | `/admin/seals` | `done` | 电子印章: the seals the session administers (system administrators every organisation's, department administrators their organisation's; else 403), the new-seal form, rotate and revoke |
+//! | POST | `/admin/seals` | `csrf`, `org_code`, `name`, `seal_type` (GB/T 38540 code), `valid_years` (1–10) | 303 to `/admin/seals?done=seal_created`; 400 the page with the problem marked, nothing made |
+//! | GET | `/admin/seals/{id}` | | the seal and its use log (its administrators; else 403) |
+//! | POST | `/admin/seals/{id}/rotate` | `csrf` | 303 to `/admin/seals?done=seal_rotated` (the seal retires, its successor has a new key); 409 not in use |
+//! | POST | `/admin/seals/{id}/revoke` | `csrf`, `reason` | 303 to `/admin/seals?done=seal_revoked`; 400 (the page, reason marked) without a reason; 409 already revoked |
+//! | GET | `/admin/licence-types` | `done` | 证照目录 (system administrators; else 403) |
+//! | GET | `/admin/licence-types/new` | | the form of a new licence type |
+//! | POST | `/admin/licence-types` | `csrf`, `action`, `code` and the licence type fields below | as `POST /admin/licence-types/{code}`; 400 when a type has that code |
+//! | GET | `/admin/licence-types/{code}` | | the form of a stored type |
+//! | GET | `/admin/licences/import` | | 导入存量证照: the upload form (system administrators, department administrators; else 403) |
+//! | GET | `/admin/licences/import/template.xlsx` | | the import workbook: its columns and one per field label of the catalogue |
+//! | POST | `/admin/licences/import` | multipart: `csrf`, `file` (.xlsx ≤ 10 MB) | 200 with the report row by row (imported with the identifier, imported before, rejected with every problem by column); 400 no file or no rows, 413 over 10 MB, 422 not a workbook or columns missing |
+//! | POST | `/admin/licence-types/{code}` | `csrf`, `action` = `save` \| `add_rows`, and the licence type fields below | `save`: 303 to `/admin/licence-types?done=saved`; `add_rows`: the form again with 3 more empty rows, nothing saved; 400 with every bad field marked, nothing saved |
 //! | GET, POST | `/admin/processes…`, `/admin/inbox`, `/admin/tasks…`, `/admin/instances/{id}`, `/admin/calendar…` | see [`workflow`] | 审批流程, 待办, 工作日历 |
 //! | GET, POST | `/admin/questions…` | see [`questions`] | 我要问: citizens' questions, answers, 常见问题 |
 //!
@@ -70,6 +83,10 @@
 //! `online_depth`, `scope` (codes); `visits`; `result_name`, `result_kind` (证照 | 批文 | 其他);
 //! `places[i][name|address|hours]`; `consult_phone`, `complaint_phone`. Rows whose first field
 //! is empty are dropped. See [`guide_form`].
+//!
+//! Licence type fields: `name`; `holder_kind` (`person` | `legal_person`); `validity_years`
+//! (empty: 长期); `fields[i][key|label|source]` (rows whose key is empty are dropped);
+//! `items` (one item code a line); `layout_title`. See [`licences`].
 
 pub(crate) mod cases;
 mod clients;
@@ -78,6 +95,8 @@ pub(crate) mod excel;
 pub mod guide_form;
 mod identity;
 mod items;
+mod licence_import;
+mod licences;
 mod login;
 mod password;
 mod questions;
@@ -204,6 +223,34 @@ pub fn routes() -> Router<Shared> {
             get(workflow::calendar_get).post(workflow::calendar_set),
         )
         .route("/admin/calendar/local", post(workflow::calendar_local))
+        .route(
+            "/admin/seals",
+            get(licences::seal_list).post(licences::create_seal),
+        )
+        .route("/admin/seals/{id}", get(licences::seal_page))
+        .route("/admin/seals/{id}/rotate", post(licences::rotate_seal))
+        .route("/admin/seals/{id}/revoke", post(licences::revoke_seal))
+        .route(
+            "/admin/licences/import",
+            get(licence_import::form)
+                .post(licence_import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    excel::MAX_UPLOAD + 64 * 1024,
+                )),
+        )
+        .route(
+            "/admin/licences/import/template.xlsx",
+            get(licence_import::template),
+        )
+        .route(
+            "/admin/licence-types",
+            get(licences::types).post(licences::create_type),
+        )
+        .route("/admin/licence-types/new", get(licences::new_type))
+        .route(
+            "/admin/licence-types/{code}",
+            get(licences::edit_type).post(licences::save_type),
+        )
         .route("/admin/clients", get(clients::list).post(clients::add))
         .route("/admin/clients/{id}/disable", post(clients::disable))
         .route("/admin/clients/{id}/secret", post(clients::rotate))
@@ -332,6 +379,12 @@ pub(crate) fn done_notice(lang: Lang, done: Option<&str>) -> Option<&'static str
             "密码已修改，其他设备上的登录已退出。",
             "Password changed; your other sessions were signed out.",
         ),
+        "seal_created" => lang.t("印章已新建。", "Seal made."),
+        "seal_rotated" => lang.t(
+            "已更换密钥：旧印章停用，新印章启用。",
+            "Key rotated: the old seal retired, its successor is in use.",
+        ),
+        "seal_revoked" => lang.t("印章已吊销。", "Seal revoked."),
         _ => return None,
     })
 }

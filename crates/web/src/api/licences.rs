@@ -22,6 +22,10 @@ pub fn routes() -> Router<Shared> {
         .route("/licences/verify", get(verify))
         .route("/licences", get(mine))
         .route("/licences/library", get(library))
+        .route(
+            "/licences/import",
+            post(import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_MAX_BYTES)),
+        )
         .route("/licences/{id}/document", get(document))
         .route("/licences/{id}/pdf", get(pdf))
         .route("/licences/{id}/uses", get(uses))
@@ -38,6 +42,46 @@ pub fn routes() -> Router<Shared> {
 }
 
 type Answer<T> = Result<Json<T>, ApiError>;
+
+/// Largest import request (JSON with base64 documents).
+const IMPORT_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// `POST /licences/import`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ImportRequest {
+    /// The licences, at most 5,000: each `type_code`, `source_number` (its number in the old
+    /// system, unique per type), `holder_name`, `holder_code`, `issuer_code`, `issued_on`,
+    /// optional `valid_from` and `valid_to` (`YYYY-MM-DD`), `fields` (by key or label) and
+    /// `document` (its PDF, base64; rendered when absent).
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<licences::import::ImportRow>,
+}
+
+/// Imports existing licences (存量证照) in bulk: system administrators for any issuer,
+/// department administrators for their organisation. Each row is checked and imported on its
+/// own; the answer reports every row: `imported` (with its new identifier), `duplicate`
+/// (imported before, by type and `source_number`: nothing added) or `rejected` (with every
+/// problem of the row).
+#[utoipa::path(post, path = "/api/v1/licences/import", tag = "licences", request_body = ImportRequest,
+    responses((status = 200, description = "The report: counts and every row's outcome"),
+        (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn import(
+    State(s): State<Shared>,
+    who: Caller,
+    Body(b): Body<ImportRequest>,
+) -> Answer<licences::import::ImportReport> {
+    let staff = who.staff()?;
+    let rows = b
+        .rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (i + 1, r))
+        .collect();
+    Ok(Json(
+        licences::import::import(&s.platform, staff, rows).await?,
+    ))
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct VerifyQuery {
@@ -271,7 +315,8 @@ pub struct SealsQuery {
     org: Option<String>,
 }
 
-/// Seals, newest first (staff; the private keys never leave the server).
+/// Seals the caller administers, newest first (system administrators every organisation's,
+/// department administrators their organisation's; the private keys never leave the server).
 #[utoipa::path(get, path = "/api/v1/seals", tag = "licences", params(SealsQuery),
     responses((status = 200, description = "Seals")), security(("bearer" = ["cases"])))]
 async fn list_seals(
@@ -279,9 +324,11 @@ async fn list_seals(
     who: Caller,
     q: Result<Query<SealsQuery>, QueryRejection>,
 ) -> Answer<Vec<seals::Seal>> {
-    who.staff()?;
+    let staff = who.staff()?;
     let Query(q) = q.map_err(|e| query_error(&e))?;
-    Ok(Json(seals::list(&s.platform, q.org.as_deref()).await?))
+    Ok(Json(
+        seals::list_for(&s.platform, staff, q.org.as_deref()).await?,
+    ))
 }
 
 /// Makes a seal with a new SM2 key pair (system administrators, or the organisation's

@@ -1117,6 +1117,29 @@ async fn licence(app: &App) {
     assert_eq!(s, 200, "{uses}");
     assert_eq!(uses.as_array().unwrap().len(), 1, "{uses}");
     assert_eq!(uses[0]["basis"], "holder");
+    // In one request too: the licence's material need not be sent.
+    let values = json!({ "item_code": item, "values": { "employer": "长沙某科技有限公司",
+        "ended_on": "2026-10-31", "reason": "contract_end", "amount": 800 } });
+    let files: Vec<(String, &str, &[u8])> = required
+        .iter()
+        .filter(|slot| **slot != reused_slot)
+        .map(|slot| (format!("material.{slot}"), "证明.pdf", PAGE_PDF))
+        .collect();
+    let (s, at_once) = citizen.apply(Some(values), &files, "licence-2").await;
+    assert_eq!(s, 201, "{at_once}");
+    let (_, detail) = citizen
+        .get(&format!("/cases/{}", at_once["id"].as_str().unwrap()))
+        .await;
+    let from_library: Vec<&Value> = detail["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["slot"] == reused_slot)
+        .collect();
+    assert_eq!(from_library.len(), 1, "{detail}");
+    assert_eq!(from_library[0]["trust"], "A", "{detail}");
+    let (_, uses) = citizen.get(&format!("/licences/{id}/uses")).await;
+    assert_eq!(uses.as_array().unwrap().len(), 2, "{uses}");
     // A department fetches the data only for the holder's case it handles, and it is logged;
     // without a case or a legal basis, or on a legal basis without the role: refused.
     let (s, v) = window
@@ -1133,7 +1156,7 @@ async fn licence(app: &App) {
         .await;
     assert_eq!(s, 403, "{v}");
     let (_, uses) = citizen.get(&format!("/licences/{id}/uses")).await;
-    assert_eq!(uses.as_array().unwrap().len(), 2, "{uses}");
+    assert_eq!(uses.as_array().unwrap().len(), 3, "{uses}");
     assert_eq!(uses[0]["basis"], "case", "{uses}");
     // Altered data is refused.
     let mut altered = doc.clone();

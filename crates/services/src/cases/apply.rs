@@ -259,8 +259,9 @@ pub struct NewFile<'a> {
 /// files of every required material, submitted at once. Everything is checked before anything
 /// is written — every problem of the form, the files and the missing materials reported
 /// together, nothing kept — then the case is created with its form and files in one
-/// transaction and submitted in the next (a case number, the first process record). The same
-/// non-empty `submit_key` again returns the case it submitted.
+/// transaction and submitted in the next (a case number, the first process record). A material
+/// the applicant holds as a valid licence need not be sent: it is taken from the library at
+/// trust level A (免证办). The same non-empty `submit_key` again returns the case it submitted.
 pub async fn apply_at_once(
     p: &Platform,
     user: &User,
@@ -304,8 +305,12 @@ pub async fn apply_at_once(
             Err(e) => return Err(e),
         }
     }
+    // 免证办: a material the applicant holds as a licence and did not upload comes from the
+    // library (trust level A).
+    let mut library = crate::licences::from_library(p, &item, &a.id).await?;
+    library.retain(|l| !files.iter().any(|f| f.slot == l.slot));
     problems.extend(missing_materials(&item, |i| {
-        files.iter().any(|f| f.slot == i)
+        files.iter().any(|f| f.slot == i) || library.iter().any(|l| l.slot == i)
     }));
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
@@ -331,6 +336,7 @@ pub async fn apply_at_once(
             &now,
         );
     }
+    crate::licences::push_from_library(&mut b, &id, &library, (&user.id, &a.name), &now);
     commit_new(p, b).await?;
     let c = load(p, &id).await?;
     let masked = yiwang_crypto::mask::mask_name(&c.applicant_name);

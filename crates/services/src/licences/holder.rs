@@ -128,17 +128,27 @@ pub async fn document_for_holder(
     })
 }
 
-/// 免证办: fills the materials of a new draft that are licences the applicant holds in the
-/// library (valid, not expired; the material's name and the licence's name match), with
-/// the licence's PDF at trust level A, and logs each use (the holder's consent: their own
-/// application). One batch. Returns the slots filled.
-pub(crate) async fn fill_from_library(
+/// A material of a guide the applicant holds as a licence (免证办).
+#[derive(Debug, Clone)]
+pub(crate) struct FromLibrary {
+    /// The material's position in the guide.
+    pub(crate) slot: usize,
+    /// The material's name.
+    pub(crate) material: String,
+    /// The licence.
+    pub(crate) licence: String,
+    /// Its PDF.
+    pub(crate) file: String,
+}
+
+/// 免证办: the materials of `item` that are licences `holder_code` holds in the library (valid,
+/// not expired, with a document; the material's name and the licence's name match), newest
+/// licence first.
+pub(crate) async fn from_library(
     p: &Platform,
-    case_id: &str,
     item: &crate::catalogue::PublishedItem,
     holder_code: &str,
-    (user_id, user_name): (&str, &str),
-) -> Result<Vec<usize>, ServiceError> {
+) -> Result<Vec<FromLibrary>, ServiceError> {
     let today = local_today(p).to_string();
     let rows = sqlx::query(
         "SELECT id, name, file_id FROM licences WHERE holder_code_index = $1 AND status = 'valid' \
@@ -160,41 +170,74 @@ pub(crate) async fn fill_from_library(
             r.try_get::<String, _>("file_id")?,
         ));
     }
-    let at = fmt_time(p.now());
-    let mut b = Batch::default();
-    let mut filled = Vec::new();
-    for (slot, m) in item.guide.materials.iter().enumerate() {
-        let Some((lid, _, file)) = held.iter().find(|(_, name, _)| names_match(&m.name, name))
-        else {
-            continue;
-        };
+    Ok(item
+        .guide
+        .materials
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, m)| {
+            let (lid, _, file) = held.iter().find(|(_, name, _)| names_match(&m.name, name))?;
+            Some(FromLibrary {
+                slot,
+                material: m.name.clone(),
+                licence: lid.clone(),
+                file: file.clone(),
+            })
+        })
+        .collect())
+}
+
+/// Adds the library's licences to a case's materials at trust level A, each with its use
+/// logged (the holder's consent: their own application).
+pub(crate) fn push_from_library(
+    b: &mut Batch,
+    case_id: &str,
+    found: &[FromLibrary],
+    (user_id, user_name): (&str, &str),
+    at: &str,
+) {
+    for f in found {
         b.push(
             "INSERT INTO case_materials (case_id, slot, file_id, material, added_at, added_by, \
              trust) VALUES ($1, $2, $3, $4, $5, $6, 'A')",
             vec![
                 case_id.into(),
-                i64::try_from(slot).unwrap_or(0).into(),
-                file.as_str().into(),
-                m.name.as_str().into(),
-                at.as_str().into(),
-                format!("licence:{lid}").into(),
+                i64::try_from(f.slot).unwrap_or(0).into(),
+                f.file.as_str().into(),
+                f.material.as_str().into(),
+                at.into(),
+                format!("licence:{}", f.licence).into(),
             ],
         );
         push_use(
-            &mut b,
-            lid,
-            &at,
+            b,
+            &f.licence,
+            at,
             (user_id, user_name, None),
             Some(case_id),
             "holder",
             "持证人申请办事时使用（免证办）",
         );
-        filled.push(slot);
     }
-    if !filled.is_empty() {
-        b.commit_alone(&p.db).await.map_err(batch_error)?;
+}
+
+/// 免证办 for a new draft: fills its materials that are licences the applicant holds, in one
+/// batch. Returns the slots filled.
+pub(crate) async fn fill_from_library(
+    p: &Platform,
+    case_id: &str,
+    item: &crate::catalogue::PublishedItem,
+    holder_code: &str,
+    user: (&str, &str),
+) -> Result<Vec<usize>, ServiceError> {
+    let found = from_library(p, item, holder_code).await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(filled)
+    let mut b = Batch::default();
+    push_from_library(&mut b, case_id, &found, user, &fmt_time(p.now()));
+    b.commit_alone(&p.db).await.map_err(batch_error)?;
+    Ok(found.iter().map(|f| f.slot).collect())
 }
 
 /// Whether a material of a guide is the licence (`营业执照（副本）` and `营业执照`, not `执照`

@@ -30,7 +30,7 @@ use crate::{Platform, ServiceError};
 pub use catalogue::{
     LicenceType, TypeField, define_type, define_type_as, licence_type, licence_types, load_demo,
 };
-pub(crate) use holder::fill_from_library;
+pub(crate) use holder::{fill_from_library, from_library, push_from_library};
 pub use holder::{
     HeldLicence, LibraryQuery, LibraryRow, LicenceUse, document_for_holder, fetch_for_staff,
     held_by, pdf_for_holder, search_library, uses_for_holder,

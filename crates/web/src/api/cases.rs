@@ -619,7 +619,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
 #[utoipa::path(post, path = "/api/v1/applications", tag = "cases",
     request_body(content = ApplicationUpload, content_type = "multipart/form-data"),
     params(("Idempotency-Key" = Option<String>, Header, description = "The same key again returns the case it submitted")),
-    responses((status = 201, body = CaseDto, description = "Submitted, with its case number"),
+    responses((status = 201, body = CaseDto, description = "Submitted, with its case number; materials the applicant holds as valid licences are taken from the library at trust level A (免证办) unless sent"),
         (status = 400, body = crate::error::Problem, description = "Every problem at once: form fields, files, missing materials; nothing kept"),
         (status = 403, body = crate::error::Problem, description = "Real-name level too low, or not allowed to act for the enterprise"),
         (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem,

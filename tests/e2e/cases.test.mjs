@@ -7,10 +7,9 @@
 // rate limit is shared by every test file).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { checkA11y, devOutboxCode, launchBrowser, randomIdNumber, saveScreenshot, signIn, url, withPage } from './lib.mjs';
+import { approveAll, checkA11y, go, launchBrowser, registerCitizen, saveScreenshot, signIn, uploadRequired, url } from './lib.mjs';
 
 const PHONE_VIEW = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-const PASSWORD = 'Citizen#2026';
 const PDF = Buffer.from('%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
 
 let browser;
@@ -25,26 +24,6 @@ async function overflow(page) {
   return page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
 }
 
-/** Clicks and waits for the navigation it causes; returns the response. */
-async function go(page, action) {
-  const [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), action()]);
-  return res;
-}
-
-/** Uploads PDF to every required material of the citizen's case page (all materials marked 是). */
-async function uploadRequired(page, name) {
-  const rows = page.locator('#materials tbody tr');
-  const n = await rows.count();
-  for (let i = 0; i < n; i++) {
-    const required = (await rows.nth(i).locator('td').nth(1).innerText()).trim() === '是';
-    if (!required) continue;
-    await page.getByLabel('材料', { exact: true }).selectOption({ index: i });
-    await page.getByLabel(/^文件/).setInputFiles({ name, mimeType: 'application/pdf', buffer: PDF });
-    const res = await go(page, () => page.getByRole('button', { name: '上传' }).click());
-    assert.equal(res?.status(), 200, `upload of material ${i}`);
-    assert.match(await page.locator('[role="status"]').innerText(), /材料已上传/);
-  }
-}
 
 test('a citizen applies, corrects, is accepted, approved and served; without JavaScript', async (t) => {
   const citizenCtx = await browser.newContext({ ...PHONE_VIEW, javaScriptEnabled: false });
@@ -59,28 +38,8 @@ test('a citizen applies, corrects, is accepted, approved and served; without Jav
   const clerk = await windowCtx.newPage();
   const approver = await approverCtx.newPage();
   try {
-    // Register and confirm the phone.
-    const id = randomIdNumber();
-    const phone = `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-    await citizen.goto(url('/account/register'));
-    await citizen.getByLabel('姓名').fill('测试申请人');
-    await citizen.getByLabel('居民身份证号码').fill(id);
-    await citizen.getByLabel('手机号码').fill(phone);
-    await citizen.getByLabel('密码', { exact: true }).fill(PASSWORD);
-    await citizen.getByLabel('确认密码').fill(PASSWORD);
-    await go(citizen, () => citizen.getByLabel('确认密码').press('Enter'));
-    const code = await devOutboxCode(phone);
-    assert.match(code ?? '', /^\d{6}$/);
-    await citizen.getByLabel('短信验证码').fill(code);
-    await go(citizen, () => citizen.getByLabel('短信验证码').press('Enter'));
-    assert.match(citizen.url(), /done=registered/);
-
-    // The window verifies the person at the counter (L3).
-    await clerk.goto(url('/admin/login'));
-    await signIn(clerk, 'yl.window');
-    await clerk.goto(url('/admin/identity/verify'));
-    await clerk.locator('input[name="id_number"]').fill(id);
-    await go(clerk, () => clerk.locator('form[action="/admin/identity/verify"] button[type="submit"]').click());
+    // Register and confirm the phone; the window verifies the person at the counter (L3).
+    await registerCitizen(citizen, clerk, '测试申请人');
 
     // Find the item, apply online.
     await citizen.goto(url('/items?q=失业保险金申领&region=430104'));
@@ -106,7 +65,7 @@ test('a citizen applies, corrects, is accepted, approved and served; without Jav
     assert.equal(res?.status(), 200);
     assert.match(await citizen.locator('[role="status"]').innerText(), /申请表已保存/);
 
-    await uploadRequired(citizen, '证明.pdf');
+    await uploadRequired(citizen, '证明.pdf', PDF);
     const submitted = await go(citizen, () => citizen.getByRole('button', { name: '提交申请' }).click());
     assert.equal(submitted?.status(), 200);
     const caseNo = (await citizen.locator('#case-no').innerText()).trim();
@@ -140,17 +99,7 @@ test('a citizen applies, corrects, is accepted, approved and served; without Jav
     // The approver approves every step.
     await approver.goto(url('/admin/login'));
     await signIn(approver, 'yl.rsj.approver');
-    for (let i = 0; i < 10; i++) {
-      await approver.goto(url('/admin/inbox'));
-      const open = approver.locator('section[aria-labelledby="h-open"] tbody tr a');
-      if ((await open.count()) === 0) break;
-      await go(approver, () => open.first().click());
-      const claim = approver.getByRole('button', { name: '签收' });
-      if ((await claim.count()) > 0) await go(approver, () => claim.click());
-      await approver.getByLabel('通过').check();
-      await approver.getByLabel('意见（不予批准时必填）').fill('符合条件，同意。');
-      await go(approver, () => approver.getByRole('button', { name: '提交' }).click());
-    }
+    await approveAll(approver);
 
     // Delivery at the window.
     await clerk.reload();

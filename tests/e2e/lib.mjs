@@ -219,3 +219,73 @@ export function randomIdNumber() {
   const sum = [...body].reduce((acc, d, i) => acc + Number(d) * weights[i], 0);
   return body + '10X98765432'[sum % 11];
 }
+
+/** Clicks (or presses) and waits for the navigation it causes; returns the response. */
+export async function go(page, action) {
+  const [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), action()]);
+  return res;
+}
+
+/**
+ * Registers a new citizen in `page` (a random ID number and mobile number, the SMS code from the
+ * dev outbox) and has the window clerk in `clerk` (signed in here as yl.window) verify them at
+ * the counter (L3). Returns { id, phone, password }.
+ */
+export async function registerCitizen(page, clerk, name) {
+  const assert = (await import('node:assert/strict')).default;
+  const password = 'Citizen#2026';
+  const id = randomIdNumber();
+  const phone = `137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+  await page.goto(url('/account/register'));
+  await page.getByLabel('姓名').fill(name);
+  await page.getByLabel('居民身份证号码').fill(id);
+  await page.getByLabel('手机号码').fill(phone);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByLabel('确认密码').fill(password);
+  await go(page, () => page.getByLabel('确认密码').press('Enter'));
+  const code = await devOutboxCode(phone);
+  assert.match(code ?? '', /^\d{6}$/);
+  await page.getByLabel('短信验证码').fill(code);
+  await go(page, () => page.getByLabel('短信验证码').press('Enter'));
+  assert.match(page.url(), /done=registered/);
+  await clerk.goto(url('/admin/login'));
+  await signIn(clerk, 'yl.window');
+  await clerk.goto(url('/admin/identity/verify'));
+  await clerk.locator('input[name="id_number"]').fill(id);
+  await go(clerk, () => clerk.locator('form[action="/admin/identity/verify"] button[type="submit"]').click());
+  return { id, phone, password };
+}
+
+/** Uploads `pdf` to every required material (marked 是) of the citizen's case page. */
+export async function uploadRequired(page, name, pdf) {
+  const assert = (await import('node:assert/strict')).default;
+  const rows = page.locator('#materials tbody tr');
+  const n = await rows.count();
+  for (let i = 0; i < n; i++) {
+    const required = (await rows.nth(i).locator('td').nth(1).innerText()).trim() === '是';
+    if (!required) continue;
+    await page.getByLabel('材料', { exact: true }).selectOption({ index: i });
+    await page.getByLabel(/^文件/).setInputFiles({ name, mimeType: 'application/pdf', buffer: pdf });
+    const res = await go(page, () => page.getByRole('button', { name: '上传' }).click());
+    assert.equal(res?.status(), 200, `upload of material ${i}`);
+    assert.match(await page.locator('[role="status"]').innerText(), /材料已上传/);
+  }
+}
+
+/**
+ * Approves every open task in the signed-in approver's inbox (claiming each first), or only
+ * those of case number `caseNo` when given.
+ */
+export async function approveAll(approver, caseNo) {
+  for (let i = 0; i < 10; i++) {
+    await approver.goto(url('/admin/inbox'));
+    const open = approver.locator('section[aria-labelledby="h-open"] tbody tr', caseNo ? { hasText: caseNo } : {}).locator('a');
+    if ((await open.count()) === 0) break;
+    await go(approver, () => open.first().click());
+    const claim = approver.getByRole('button', { name: '签收' });
+    if ((await claim.count()) > 0) await go(approver, () => claim.click());
+    await approver.getByLabel('通过').check();
+    await approver.getByLabel('意见（不予批准时必填）').fill('符合条件，同意。');
+    await go(approver, () => approver.getByRole('button', { name: '提交' }).click());
+  }
+}

@@ -176,7 +176,9 @@ pub(crate) async fn from_library(
         .iter()
         .enumerate()
         .filter_map(|(slot, m)| {
-            let (lid, _, file) = held.iter().find(|(_, name, _)| names_match(&m.name, name))?;
+            let (lid, _, file) = held
+                .iter()
+                .find(|(_, name, _)| names_match(&m.name, name))?;
             Some(FromLibrary {
                 slot,
                 material: m.name.clone(),

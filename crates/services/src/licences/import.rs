@@ -283,7 +283,7 @@ async fn one(
     if let Some(t) = &t {
         let mut given: HashMap<&str, &str> =
             r.fields.iter().map(|(k, v)| (k.trim(), v.trim())).collect();
-        for f in &t.fields {
+        for (order, f) in t.fields.iter().enumerate() {
             let value = given
                 .remove(f.key.as_str())
                 .or_else(|| given.remove(f.label.as_str()))
@@ -295,7 +295,10 @@ async fn one(
                     "a field has at most 500 characters",
                 ));
             }
-            fields.insert(f.key.clone(), json!({ "label": f.label, "value": value }));
+            fields.insert(
+                f.key.clone(),
+                json!({ "label": f.label, "value": value, "order": order }),
+            );
         }
         for k in given.keys() {
             errors.push(FieldError::new(

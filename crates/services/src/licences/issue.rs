@@ -127,14 +127,7 @@ pub(super) async fn sign_into(
             .to_owned(),
             c.holder_code.clone(),
         ),
-        fields: c
-            .fields
-            .values()
-            .map(|f| {
-                let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-                (text(&f["label"]), text(&f["value"]))
-            })
-            .collect(),
+        fields: super::ordered_fields(&c.fields),
         issuer: c.issuer_name.clone(),
         issued_on: c.issued_on,
         valid_from: c.valid_from,
@@ -255,7 +248,7 @@ pub async fn issue_for_event(
                 .validity_years
                 .map(|y| local_today(p) + chrono::Months::new(12 * y) - chrono::Days::new(1));
             let mut fields = Map::new();
-            for f in &t.fields {
+            for (order, f) in t.fields.iter().enumerate() {
                 let value = match f.source.split_once(':') {
                     Some(("form", k)) => match &form[k] {
                         Value::String(s) => s.clone(),
@@ -269,7 +262,10 @@ pub async fn issue_for_event(
                     Some(("text", text)) => text.to_owned(),
                     _ => String::new(),
                 };
-                fields.insert(f.key.clone(), json!({ "label": f.label, "value": value }));
+                fields.insert(
+                    f.key.clone(),
+                    json!({ "label": f.label, "value": value, "order": order }),
+                );
             }
             let code_type = match c.applicant_kind {
                 crate::cases::ApplicantKind::Person => "111",

@@ -30,11 +30,11 @@ use crate::{Platform, ServiceError};
 pub use catalogue::{
     LicenceType, TypeField, define_type, define_type_as, licence_type, licence_types, load_demo,
 };
-pub(crate) use holder::{fill_from_library, from_library, push_from_library};
 pub use holder::{
     HeldLicence, LibraryQuery, LibraryRow, LicenceUse, document_for_holder, fetch_for_staff,
     held_by, pdf_for_holder, search_library, uses_for_holder,
 };
+pub(crate) use holder::{fill_from_library, from_library, push_from_library};
 pub use issue::{NewVersion, issue_for_event, new_version, set_status};
 pub use verification::{
     DOCUMENT_FORMAT, LicenceDocument, Outcome, PublicLicence, Verification, verify, verify_document,
@@ -85,4 +85,20 @@ fn open_data(p: &Platform, sealed: &str) -> Result<String, ServiceError> {
 /// The public verification page of a licence (what its QR code opens).
 fn verify_url(p: &Platform, id: &str) -> String {
     format!("{}/licences/verify?id={id}", p.oidc.issuer())
+}
+
+/// A licence's fields as (label, value), in its type's order (each field's `order`; data
+/// signed before fields carried it keeps the order of its keys).
+fn ordered_fields(fields: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let mut out: Vec<(u64, String, String)> = fields
+        .values()
+        .enumerate()
+        .map(|(i, f)| {
+            let order = f["order"].as_u64().unwrap_or(u64::try_from(i).unwrap_or(0));
+            (order, text(&f["label"]), text(&f["value"]))
+        })
+        .collect();
+    out.sort_by_key(|(order, ..)| *order);
+    out.into_iter().map(|(_, l, v)| (l, v)).collect()
 }

@@ -207,8 +207,9 @@ pub async fn verify(p: &Platform, id: &str) -> Result<Verification, ServiceError
     let fields = doc["fields"]
         .as_object()
         .map(|m| {
-            m.values()
-                .map(|f| (text(&f["label"]), field_value(text(&f["value"]))))
+            super::ordered_fields(m)
+                .into_iter()
+                .map(|(label, value)| (label, field_value(value)))
                 .collect()
         })
         .unwrap_or_default();

@@ -13,3 +13,15 @@ CREATE UNIQUE INDEX licences_source ON licences (type_code, source_number);
 -- status `expired` once its last day has passed (set by the expiry sweep).
 ALTER TABLE licences ADD COLUMN expiry_notice TEXT;
 CREATE INDEX licences_expiry ON licences (status, valid_to);
+
+-- 授权用证: the holder shares one licence with one case (someone else's, say a spouse's
+-- application), so that the department handling that case may fetch it; withdrawn at will.
+CREATE TABLE licence_shares (
+    licence_id TEXT NOT NULL REFERENCES licences (id),
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    withdrawn_at TEXT,
+    PRIMARY KEY (licence_id, case_id)
+);
+CREATE INDEX licence_shares_case ON licence_shares (case_id);

@@ -826,7 +826,7 @@ async fn licence(app: &App) {
     )
     .await
     .unwrap();
-    let (_, citizen, window, approver) = callers(app, "证照测试").await;
+    let ((client_id, client_secret), citizen, window, approver) = callers(app, "证照测试").await;
     let values = json!({ "item_code": item, "values": { "employer": "长沙某科技有限公司",
         "ended_on": "2026-10-31", "reason": "contract_end", "amount": 800 } });
     let files: Vec<(String, &str, &[u8])> = required
@@ -1060,7 +1060,7 @@ async fn licence(app: &App) {
     let one = b.get(&format!("/account/licences/{id}")).await;
     assert_eq!(one.status, 200);
     assert!(
-        one.body.contains("<svg") && one.body.contains("有效"),
+        one.body.contains("<svg") && one.body.contains("有效") && one.body.contains("授权办件使用"),
         "{}",
         one.body
     );
@@ -1158,6 +1158,72 @@ async fn licence(app: &App) {
     let (_, uses) = citizen.get(&format!("/licences/{id}/uses")).await;
     assert_eq!(uses.as_array().unwrap().len(), 3, "{uses}");
     assert_eq!(uses[0]["basis"], "case", "{uses}");
+    // 授权用证: another person's case may use the licence only once the holder shares it with
+    // that case, and no longer once the share is withdrawn; nobody else shares it.
+    let other = api(
+        app,
+        (client_id.as_str(), client_secret.as_str()),
+        "openid cases",
+        Who::Citizen("13800000003"),
+    )
+    .await;
+    let values = json!({ "item_code": item, "values": { "employer": "长沙某科技有限公司",
+        "ended_on": "2026-10-31", "reason": "contract_end", "amount": 800 } });
+    let files: Vec<(String, &str, &[u8])> = required
+        .iter()
+        .map(|slot| (format!("material.{slot}"), "证明.pdf", PAGE_PDF))
+        .collect();
+    let (s, theirs) = other.apply(Some(values), &files, "share-1").await;
+    assert_eq!(s, 201, "{theirs}");
+    let their_case = theirs["id"].as_str().unwrap().to_owned();
+    let their_no = theirs["case_no"].as_str().unwrap().to_owned();
+    let fetch = format!("/licences/{id}/data?case_id={their_case}");
+    assert_eq!(window.get(&fetch).await.0, 403);
+    let (s, v) = other
+        .post(
+            &format!("/licences/{id}/shares"),
+            json!({ "case_no": their_no }),
+        )
+        .await;
+    assert_eq!(s, 404, "{v}");
+    let (s, v) = citizen
+        .post(
+            &format!("/licences/{id}/shares"),
+            json!({ "case_no": "NOSUCHCASE" }),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = citizen
+        .post(
+            &format!("/licences/{id}/shares"),
+            json!({ "case_no": their_no }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["case_id"], their_case.as_str());
+    let (s, v) = window.get(&fetch).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, uses) = citizen.get(&format!("/licences/{id}/uses")).await;
+    let bases: Vec<&str> = uses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["basis"].as_str().unwrap())
+        .collect();
+    assert_eq!(bases[..2], ["case", "consent"], "{uses}");
+    let r = reqwest::Client::new()
+        .delete(format!(
+            "{}/api/v1/licences/{id}/shares/{their_case}",
+            app.base
+        ))
+        .bearer_auth(&citizen.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(window.get(&fetch).await.0, 403);
+    let (_, shares) = citizen.get(&format!("/licences/{id}/shares")).await;
+    assert!(shares[0]["withdrawn_at"].is_string(), "{shares}");
     // Altered data is refused.
     let mut altered = doc.clone();
     altered["data"] = json!(

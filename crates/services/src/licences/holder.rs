@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use yiwang_store::{Batch, Row, fmt_time};
+use yiwang_store::{Batch, BatchError, Row, fmt_time};
 
 use super::issue::applicant_code;
 use super::{DOCUMENT_FORMAT, LicenceDocument, batch_error, local_today};
@@ -306,17 +306,7 @@ pub async fn uses_for_holder(
     user_id: &str,
     id: &str,
 ) -> Result<Vec<LicenceUse>, ServiceError> {
-    let holder: Option<Option<String>> =
-        sqlx::query_scalar("SELECT holder_user FROM licences WHERE id = $1")
-            .bind(id)
-            .fetch_optional(p.db.pool())
-            .await?;
-    if holder.flatten().as_deref() != Some(user_id) {
-        return Err(ServiceError::NotFound {
-            what: "证照",
-            key: id.to_owned(),
-        });
-    }
+    own(p, user_id, id).await?;
     let rows = sqlx::query(
         "SELECT used_at, actor_name, org, case_id, basis, reason FROM licence_uses \
          WHERE licence_id = $1 ORDER BY used_at DESC LIMIT 500",
@@ -338,8 +328,163 @@ pub async fn uses_for_holder(
         .collect()
 }
 
-/// A licence's full data for a department: either for a named case of the holder that the
-/// staff member may handle (the holder applied: consent for that case), or on a legal basis
+/// A case a licence is shared with (授权用证), as its holder sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenceShare {
+    /// The case.
+    pub case_id: String,
+    /// Its case number.
+    pub case_no: Option<String>,
+    /// Its item.
+    pub item_name: String,
+    /// When it was shared.
+    pub granted_at: String,
+    /// When the holder withdrew it; `None` while in force.
+    pub withdrawn_at: Option<String>,
+}
+
+/// The licence's holder (its `holder_user`), or `NotFound` for anybody else.
+async fn own(p: &Platform, user_id: &str, id: &str) -> Result<(), ServiceError> {
+    let holder: Option<Option<String>> =
+        sqlx::query_scalar("SELECT holder_user FROM licences WHERE id = $1")
+            .bind(id)
+            .fetch_optional(p.db.pool())
+            .await?;
+    if holder.flatten().as_deref() == Some(user_id) {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound {
+            what: "证照",
+            key: id.to_owned(),
+        })
+    }
+}
+
+/// 授权用证: the holder shares a licence with one case, named by its case number (another
+/// person's application, say), so that the department handling it may fetch the licence for
+/// it (see [`fetch_for_staff`]); logged as a use. Sharing again changes nothing. Only while
+/// the case is open.
+pub async fn share_with_case(
+    p: &Platform,
+    (user_id, user_name): (&str, &str),
+    id: &str,
+    case_no: &str,
+) -> Result<LicenceShare, ServiceError> {
+    own(p, user_id, id).await?;
+    let case_no = case_no.trim();
+    let row = sqlx::query("SELECT id, state FROM cases WHERE case_no = $1")
+        .bind(case_no)
+        .fetch_optional(p.db.pool())
+        .await?;
+    let Some(row) = row else {
+        return Err(ServiceError::invalid(
+            "case_no",
+            "没有这个办件编号的办件",
+            "no case has this number",
+        ));
+    };
+    let case_id: String = row.try_get("id")?;
+    let state: String = row.try_get("state")?;
+    if !matches!(
+        state.as_str(),
+        "submitted" | "correction" | "handling" | "special"
+    ) {
+        return Err(ServiceError::Conflict(
+            "该办件不在办理中，无需授权用证 / the case is not being handled".into(),
+        ));
+    }
+    let at = fmt_time(p.now());
+    let mut b = Batch::default();
+    b.guard(
+        "INSERT INTO licence_shares (licence_id, case_id, granted_by, granted_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (licence_id, case_id) DO UPDATE SET \
+         withdrawn_at = NULL, granted_at = $4 WHERE licence_shares.withdrawn_at IS NOT NULL \
+         RETURNING CAST('s' AS TEXT) AS k",
+        vec![
+            id.into(),
+            case_id.as_str().into(),
+            user_id.into(),
+            at.as_str().into(),
+        ],
+    );
+    push_use(
+        &mut b,
+        id,
+        &at,
+        (user_id, user_name, None),
+        Some(&case_id),
+        "consent",
+        &format!("持证人授权用于办件 {case_no}"),
+    );
+    match b.commit_alone(&p.db).await {
+        // Shared already: nothing new.
+        Ok(()) | Err(BatchError::Conflict) => {}
+        Err(BatchError::Store(e)) => return Err(e.into()),
+    }
+    shares(p, user_id, id)
+        .await?
+        .into_iter()
+        .find(|s| s.case_id == case_id)
+        .ok_or_else(|| ServiceError::internal("share just made is missing"))
+}
+
+/// Withdraws a share: the department may no longer fetch the licence for that case.
+pub async fn withdraw_share(
+    p: &Platform,
+    user_id: &str,
+    id: &str,
+    case_id: &str,
+) -> Result<(), ServiceError> {
+    own(p, user_id, id).await?;
+    let done = sqlx::query(
+        "UPDATE licence_shares SET withdrawn_at = $1 WHERE licence_id = $2 AND case_id = $3 \
+         AND withdrawn_at IS NULL",
+    )
+    .bind(fmt_time(p.now()))
+    .bind(id)
+    .bind(case_id)
+    .execute(p.db.writer())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(ServiceError::NotFound {
+            what: "授权",
+            key: case_id.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The cases a licence is or was shared with, newest first: for its holder only.
+pub async fn shares(
+    p: &Platform,
+    user_id: &str,
+    id: &str,
+) -> Result<Vec<LicenceShare>, ServiceError> {
+    own(p, user_id, id).await?;
+    let rows = sqlx::query(
+        "SELECT s.case_id, s.granted_at, s.withdrawn_at, c.case_no, c.item_name \
+         FROM licence_shares s JOIN cases c ON c.id = s.case_id WHERE s.licence_id = $1 \
+         ORDER BY s.granted_at DESC",
+    )
+    .bind(id)
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LicenceShare {
+                case_id: r.try_get("case_id")?,
+                case_no: r.try_get("case_no")?,
+                item_name: r.try_get("item_name")?,
+                granted_at: r.try_get("granted_at")?,
+                withdrawn_at: r.try_get("withdrawn_at")?,
+            })
+        })
+        .collect()
+}
+
+/// A licence's full data for a department: either for a named case that the staff member may
+/// handle and whose applicant holds the licence (the holder applied: consent for that case) or
+/// which the holder shared it with (授权用证), or on a legal basis
 /// given in words by a supervisor or system administrator. Every fetch is logged and shown to
 /// the holder.
 pub async fn fetch_for_staff(
@@ -363,7 +508,15 @@ pub async fn fetch_for_staff(
             // The staff member may handle the case, and its applicant holds the licence.
             let (c, _) = crate::cases::for_staff(p, actor, case).await?;
             let code = applicant_code(p, &c.id).await?;
-            if p.keys.pii.blind_index("licence.holder", &code) != index {
+            let shared: Option<String> = sqlx::query_scalar(
+                "SELECT case_id FROM licence_shares WHERE licence_id = $1 AND case_id = $2 \
+                 AND withdrawn_at IS NULL",
+            )
+            .bind(id)
+            .bind(&c.id)
+            .fetch_optional(p.db.pool())
+            .await?;
+            if p.keys.pii.blind_index("licence.holder", &code) != index && shared.is_none() {
                 return Err(ServiceError::Forbidden(
                     "该证照不属于这个办件的申请人 / the licence is not the case applicant's".into(),
                 ));

@@ -454,7 +454,8 @@ pub async fn template(p: &Platform, actor: &Staff) -> Result<Vec<u8>, ServiceErr
     crate::identity::staff_admin::write_named_sheet("证照", &columns, &[])
 }
 
-fn may_import(actor: &Staff) -> Result<(), ServiceError> {
+/// Whether the staff member may import licences (system and department administrators).
+pub fn may_import(actor: &Staff) -> Result<(), ServiceError> {
     if actor.has(Role::SystemAdmin) || actor.has(Role::DeptAdmin) {
         Ok(())
     } else {

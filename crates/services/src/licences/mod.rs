@@ -31,8 +31,9 @@ pub use catalogue::{
     LicenceType, TypeField, define_type, define_type_as, licence_type, licence_types, load_demo,
 };
 pub use holder::{
-    HeldLicence, LibraryQuery, LibraryRow, LicenceUse, document_for_holder, fetch_for_staff,
-    held_by, pdf_for_holder, search_library, uses_for_holder,
+    HeldLicence, LibraryQuery, LibraryRow, LicenceShare, LicenceUse, document_for_holder,
+    fetch_for_staff, held_by, pdf_for_holder, search_library, share_with_case, shares,
+    uses_for_holder, withdraw_share,
 };
 pub(crate) use holder::{fill_from_library, from_library, push_from_library};
 pub use issue::{NewVersion, issue_for_event, new_version, set_status};

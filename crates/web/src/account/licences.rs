@@ -8,9 +8,12 @@
 //! | GET | `/account/licences/{id}` | one licence, 亮证 |
 //! | GET | `/account/licences/{id}/pdf` | the PDF |
 //! | GET | `/account/licences/{id}/document` | the signed document (JSON) |
+//! | POST | `/account/licences/{id}/shares` | `csrf`, `case_no`: 授权用证, share it with that case; 303 to the licence's page `?done=shared`; 400 (the page, the problem shown) for an unknown case number |
+//! | POST | `/account/licences/{id}/shares/{case}/withdraw` | `csrf`: withdraw a share; 303 `?done=withdrawn` |
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use yiwang_services::ServiceError;
@@ -18,6 +21,7 @@ use yiwang_services::licences::{self, HeldLicence, Verification};
 
 use super::chrome;
 use crate::Shared;
+use crate::admin::{AdminForm, DoneQuery, local_time, query, see_other};
 use crate::error::PageError;
 use crate::i18n::Lang;
 use crate::pages::{Chrome, html};
@@ -76,6 +80,14 @@ struct LicencePage {
     qr: String,
     /// Who used it, when, why.
     uses: Vec<licences::LicenceUse>,
+    /// The cases it is shared with: (case id, case number, item, shared at, withdrawn at).
+    shares: Vec<(String, String, String, String, Option<String>)>,
+    /// The session's CSRF token.
+    csrf: String,
+    /// What was just done.
+    notice: Option<&'static str>,
+    /// The case number typed and why it was refused.
+    share_error: Option<(String, String)>,
 }
 
 /// `GET /account/licences/{id}`: the licence as anyone verifying it sees it, with its QR code.
@@ -83,7 +95,29 @@ pub(crate) async fn page(
     State(s): State<Shared>,
     session: UserSession,
     Path(id): Path<String>,
+    q: Result<Query<DoneQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
+    let q = query(q, session.lang)?;
+    let lang = session.lang;
+    let notice = match q.done.as_deref() {
+        Some("shared") => Some(lang.t("已授权该办件使用本证照。", "Shared with the case.")),
+        Some("withdrawn") => Some(lang.t("已撤回授权。", "The share is withdrawn.")),
+        _ => None,
+    };
+    Ok(html(
+        StatusCode::OK,
+        &licence_page(&s, &session, &id, notice, None).await?,
+    ))
+}
+
+async fn licence_page(
+    s: &Shared,
+    session: &UserSession,
+    id: &str,
+    notice: Option<&'static str>,
+    share_error: Option<(String, String)>,
+) -> Result<LicencePage, PageError> {
+    let id = id.to_owned();
     let lang = session.lang;
     // Only the holder's own licences (the document read checks the holder).
     licences::document_for_holder(&s.platform, &session.user.id, &id)
@@ -97,6 +131,20 @@ pub(crate) async fn page(
     let uses = licences::uses_for_holder(&s.platform, &session.user.id, &id)
         .await
         .map_err(|e| session.err(e))?;
+    let shares = licences::shares(&s.platform, &session.user.id, &id)
+        .await
+        .map_err(|e| session.err(e))?
+        .into_iter()
+        .map(|x| {
+            (
+                x.case_id,
+                x.case_no.unwrap_or_default(),
+                x.item_name,
+                local_time(&x.granted_at),
+                x.withdrawn_at.as_deref().map(local_time),
+            )
+        })
+        .collect();
     let title = v.licence.as_ref().map_or_else(
         || lang.t("我的证照", "My licence").to_owned(),
         |l| l.name.clone(),
@@ -111,8 +159,59 @@ pub(crate) async fn page(
         v,
         qr,
         uses,
+        shares,
+        csrf: session.csrf.clone(),
+        notice,
+        share_error,
     };
-    Ok(html(StatusCode::OK, &page))
+    Ok(page)
+}
+
+/// The posted share.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ShareForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    case_no: String,
+}
+
+/// `POST /account/licences/{id}/shares`: 授权用证.
+pub(crate) async fn share(
+    State(s): State<Shared>,
+    session: UserSession,
+    Path(id): Path<String>,
+    AdminForm(f): AdminForm<ShareForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&f.csrf)?;
+    let who = (session.user.id.as_str(), session.user.name.as_str());
+    match licences::share_with_case(&s.platform, who, &id, &f.case_no).await {
+        Ok(_) => Ok(see_other(&format!("/account/licences/{id}?done=shared"))),
+        Err(ServiceError::Invalid(errs)) => {
+            let msg = errs
+                .iter()
+                .map(|e| session.lang.t(&e.message_zh, &e.message_en).to_owned())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let page = licence_page(&s, &session, &id, None, Some((f.case_no, msg))).await?;
+            Ok(html(StatusCode::BAD_REQUEST, &page))
+        }
+        Err(e) => Err(session.err(e)),
+    }
+}
+
+/// `POST /account/licences/{id}/shares/{case}/withdraw`.
+pub(crate) async fn withdraw_share(
+    State(s): State<Shared>,
+    session: UserSession,
+    Path((id, case)): Path<(String, String)>,
+    AdminForm(f): AdminForm<crate::admin::CsrfForm>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&f.csrf)?;
+    licences::withdraw_share(&s.platform, &session.user.id, &id, &case)
+        .await
+        .map_err(|e| session.err(e))?;
+    Ok(see_other(&format!("/account/licences/{id}?done=withdrawn")))
 }
 
 /// `GET /account/licences/{id}/pdf`.

@@ -34,7 +34,7 @@
 //! | POST | `/account/password` | `csrf`, `old_password`, `new_password`, `new_password2` | 303 to `/account?done=password`; 400 with the problems |
 //! | POST | `/account/logout` | `csrf` | 303 to `/`, cookie expired |
 //! | GET, POST | `/account/cases…`, `/cases/query` | see [`cases`] | 我的办件, 网上申报, 办件查询 |
-//! | GET | `/account/licences…` | see [`licences`] | 我的证照, 亮证, downloads |
+//! | GET, POST | `/account/licences…` | see [`licences`] | 我的证照, 亮证, downloads, 授权用证 |
 //! | GET, POST | `/account/questions…` | see [`questions`] | 我要问, 我的提问 |
 //! | GET | `/account/enterprise` | `done` | 法人与经办人: enterprises the citizen represents with their grants, the bind and grant forms, grants held as an agent |
 //! | POST | `/account/enterprise/bind` | `csrf`, `credit_code` | 303 `?done=bound`; 400 unknown/inactive code; 403 not the legal representative or below L2 |
@@ -100,6 +100,11 @@ pub fn routes() -> Router<Shared> {
         .route("/account/licences/{id}", get(licences::page))
         .route("/account/licences/{id}/pdf", get(licences::pdf))
         .route("/account/licences/{id}/document", get(licences::document))
+        .route("/account/licences/{id}/shares", post(licences::share))
+        .route(
+            "/account/licences/{id}/shares/{case}/withdraw",
+            post(licences::withdraw_share),
+        )
         .route(
             "/account/questions",
             get(questions::list).post(questions::ask),

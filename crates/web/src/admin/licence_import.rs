@@ -87,14 +87,8 @@ fn page(session: &StaffSession, report: Option<ImportReport>) -> ImportPage {
 }
 
 /// `GET /admin/licences/import`: the upload form (administrators who may import).
-pub(crate) async fn form(
-    State(s): State<Shared>,
-    session: StaffSession,
-) -> Result<Response, PageError> {
-    // The template needs the same right as an import: asking for it checks it.
-    import::template(&s.platform, &session.staff)
-        .await
-        .map_err(|e| session.err(e))?;
+pub(crate) async fn form(session: StaffSession) -> Result<Response, PageError> {
+    import::may_import(&session.staff).map_err(|e| session.err(e))?;
     Ok(html(StatusCode::OK, &page(&session, None)))
 }
 
@@ -119,10 +113,10 @@ pub(crate) async fn upload(
     session: StaffSession,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let bytes = match super::excel::read_upload(&session, multipart)
-        .await?
-        .file(session.lang)
-    {
+    let upload = super::excel::read_upload(&session, multipart).await?;
+    // Those who may not import learn nothing about their file.
+    import::may_import(&session.staff).map_err(|e| session.err(e))?;
+    let bytes = match upload.file(session.lang) {
         Ok(b) => b,
         Err((status, msg)) => return Ok(rejected(&session, status, msg)),
     };

@@ -29,6 +29,11 @@ pub fn routes() -> Router<Shared> {
         .route("/licences/{id}/document", get(document))
         .route("/licences/{id}/pdf", get(pdf))
         .route("/licences/{id}/uses", get(uses))
+        .route("/licences/{id}/shares", get(list_shares).post(share))
+        .route(
+            "/licences/{id}/shares/{case_id}",
+            axum::routing::delete(withdraw_share),
+        )
         .route("/licences/{id}/data", get(data))
         .route("/licences/{id}/status", post(set_status))
         .route("/licences/{id}/versions", post(new_version))
@@ -187,6 +192,63 @@ async fn uses(
     Ok(Json(
         licences::uses_for_holder(&s.platform, &user.id, &id).await?,
     ))
+}
+
+/// `POST /licences/{id}/shares`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ShareRequest {
+    /// The case number (办件编号) of the case to share the licence with.
+    pub case_no: String,
+}
+
+/// The cases the caller's licence is or was shared with (授权用证), newest first.
+#[utoipa::path(get, path = "/api/v1/licences/{id}/shares", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识")),
+    responses((status = 200, description = "Shares"), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn list_shares(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+) -> Answer<Vec<licences::LicenceShare>> {
+    let user = who.user()?;
+    Ok(Json(licences::shares(&s.platform, &user.id, &id).await?))
+}
+
+/// 授权用证: the holder shares their licence with one open case (named by its case number), so
+/// that the department handling it may fetch the licence for it; logged as a use. Again: the
+/// same share.
+#[utoipa::path(post, path = "/api/v1/licences/{id}/shares", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识")), request_body = ShareRequest,
+    responses((status = 200, description = "The share"), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem, description = "The case is not being handled"),
+        (status = 422, body = crate::error::Problem, description = "No case has this number")),
+    security(("bearer" = ["cases"])))]
+async fn share(
+    State(s): State<Shared>,
+    who: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<ShareRequest>,
+) -> Answer<licences::LicenceShare> {
+    let user = who.user()?;
+    Ok(Json(
+        licences::share_with_case(&s.platform, (&user.id, &user.name), &id, &b.case_no).await?,
+    ))
+}
+
+/// Withdraws a share: the department may no longer fetch the licence for that case.
+#[utoipa::path(delete, path = "/api/v1/licences/{id}/shares/{case_id}", tag = "licences",
+    params(("id" = String, Path, description = "电子证照标识"), ("case_id" = String, Path, description = "Case id")),
+    responses((status = 204, description = "Withdrawn"), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = ["cases"])))]
+async fn withdraw_share(
+    State(s): State<Shared>,
+    who: Caller,
+    Path((id, case_id)): Path<(String, String)>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let user = who.user()?;
+    licences::withdraw_share(&s.platform, &user.id, &id, &case_id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

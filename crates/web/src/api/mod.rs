@@ -51,7 +51,7 @@ pub fn routes() -> Router<Shared> {
         cases::corrections, cases::decide, cases::start_special, cases::end_special,
         cases::request_extension, cases::decide_extension,
         cases::deliver, cases::tasks, cases::claim, cases::complete, cases::send_back,
-        licences::verify, licences::new_version, licences::library, licences::import, licences::mine, licences::document, licences::pdf, licences::uses, licences::data, licences::set_status, licences::types,
+        licences::verify, licences::new_version, licences::library, licences::import, licences::mine, licences::document, licences::pdf, licences::uses, licences::list_shares, licences::share, licences::withdraw_share, licences::data, licences::set_status, licences::types,
         licences::define_type, licences::list_seals, licences::create_seal, licences::public_key,
         licences::rotate_seal, licences::revoke_seal, licences::seal_uses
     ),
@@ -63,7 +63,7 @@ pub fn routes() -> Router<Shared> {
         cases::FormValues, cases::Rev, cases::Withdraw, cases::ChooseDelivery, cases::Register,
         cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd, cases::ExtensionRequest, cases::ExtensionDecision,
         cases::Deliver, cases::Complete, cases::Completed, cases::SendBack, cases::MyFileDto, cases::Reuse,
-        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::ImportRequest, licences::Revoke, licences::NewVersionAnswer
+        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::ImportRequest, licences::ShareRequest, licences::Revoke, licences::NewVersionAnswer
     )),
     modifiers(&BearerScheme),
     tags(

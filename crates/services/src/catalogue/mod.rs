@@ -718,7 +718,7 @@ pub async fn version(
     load_version(p, code, version).await
 }
 
-async fn load_version(
+pub(crate) async fn load_version(
     p: &Platform,
     code: &str,
     version: i64,

@@ -29,6 +29,7 @@ pub mod identity;
 pub mod licences;
 pub mod masterdata;
 pub mod questions;
+pub mod supervision;
 pub mod workflow;
 
 use std::sync::Arc;
@@ -36,7 +37,7 @@ use std::sync::Arc;
 use yiwang_search::SearchIndex;
 use yiwang_store::Db;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, SimulatedClock, SystemClock};
 pub use error::{FieldError, ServiceError};
 
 /// Everything a use-case needs, shared by all requests.
@@ -65,6 +66,8 @@ pub struct Platform {
     pub faq: questions::FaqCache,
     /// Seal verifiers and verified licence signatures.
     pub licences: licences::Caches,
+    /// The supervision rules consumer's memory of events handled.
+    pub supervision: supervision::Consumer,
 }
 
 impl Platform {
@@ -103,6 +106,7 @@ impl Platform {
             calendar_cache: workflow::calendar::CalendarCache::default(),
             faq: questions::FaqCache::default(),
             licences: licences::Caches::default(),
+            supervision: supervision::Consumer::default(),
         });
         platform.reload().await?;
         Ok(platform)
@@ -126,5 +130,10 @@ impl Platform {
     /// The current time.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// The simulated clock, when the server runs on one (`--simulated-clock`).
+    pub fn simulated_clock(&self) -> Option<&SimulatedClock> {
+        self.clock.simulated()
     }
 }

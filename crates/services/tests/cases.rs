@@ -9,7 +9,6 @@ mod common;
 
 use common::{Backend, backends};
 use serde_json::Map;
-use sqlx::Row;
 use yiwang_domain::case::{CaseState, RecordAction};
 use yiwang_domain::codes::CaseNumber;
 use yiwang_services::cases::{self, Correction, apply, events, records, window};
@@ -17,62 +16,7 @@ use yiwang_services::identity::users;
 use yiwang_services::workflow::inbox;
 use yiwang_services::{Platform, ServiceError, demo};
 
-const PDF: &[u8] = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
-
-/// An active, online item of 岳麓区市场监督管理局 for natural persons, bound to the demo process.
-async fn online_item(p: &Platform) -> (String, Vec<usize>) {
-    let rows = sqlx::query(
-        "SELECT i.code FROM items i JOIN wf_bindings b ON b.item_code = i.code \
-         JOIN item_forms f ON f.item_code = i.code ORDER BY i.code",
-    )
-    .fetch_all(p.db.pool())
-    .await
-    .unwrap();
-    for r in rows {
-        let code: String = r.get("code");
-        let item = yiwang_services::catalogue::published(p, &code)
-            .await
-            .unwrap();
-        let g = &item.guide;
-        if g.handling_forms
-            .contains(&yiwang_domain::dict::HandlingForm::Online)
-            && g.service_objects
-                .contains(&yiwang_domain::dict::ServiceObject::NaturalPerson)
-            && g.case_type == yiwang_domain::dict::CaseType::Promised
-            && item.summary.state == yiwang_domain::item::ItemState::Active
-        {
-            let required = g
-                .materials
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.required && m.condition.is_none())
-                .map(|(i, _)| i)
-                .collect();
-            return (code, required);
-        }
-    }
-    panic!("the demo province has no online 承诺件 for persons bound to a process");
-}
-
-/// Good values for every field of a form (the first choice, so conditional fields stay hidden).
-fn fill(spec: &yiwang_domain::form::FormSpec) -> Map<String, serde_json::Value> {
-    use yiwang_domain::form::FieldKind;
-    let mut m = Map::new();
-    for f in spec.fields() {
-        if f.when.is_some() {
-            continue;
-        }
-        let v: serde_json::Value = match &f.kind {
-            FieldKind::Text { .. } | FieldKind::Address { .. } => "测试内容".into(),
-            FieldKind::Date { .. } => "2026-11-02".into(),
-            FieldKind::Number { .. } => 1200.into(),
-            FieldKind::Choice { options, .. } => options[0].value.clone().into(),
-            _ => continue,
-        };
-        m.insert(f.key.clone(), v);
-    }
-    m
-}
+use common::{PDF, fill, online_item};
 
 async fn citizen(p: &Platform, phone: &str) -> users::User {
     users::sign_in_password(p, phone, demo::DEMO_PASSWORD, "127.0.0.1")

@@ -107,3 +107,85 @@ pub async fn staff(p: &Platform, username: &str) -> Staff {
         .1
         .staff
 }
+
+/// A one-page PDF's worth of bytes that passes the upload checks.
+pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/// An active, online item of 岳麓区市场监督管理局 for natural persons, bound to the demo process.
+pub async fn online_item(p: &Platform) -> (String, Vec<usize>) {
+    let rows = sqlx::query(
+        "SELECT i.code FROM items i JOIN wf_bindings b ON b.item_code = i.code \
+         JOIN item_forms f ON f.item_code = i.code ORDER BY i.code",
+    )
+    .fetch_all(p.db.pool())
+    .await
+    .unwrap();
+    for r in rows {
+        let code: String = sqlx::Row::get(&r, "code");
+        let item = yiwang_services::catalogue::published(p, &code)
+            .await
+            .unwrap();
+        let g = &item.guide;
+        if g.handling_forms
+            .contains(&yiwang_domain::dict::HandlingForm::Online)
+            && g.service_objects
+                .contains(&yiwang_domain::dict::ServiceObject::NaturalPerson)
+            && g.case_type == yiwang_domain::dict::CaseType::Promised
+            && item.summary.state == yiwang_domain::item::ItemState::Active
+        {
+            let required = g
+                .materials
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.required && m.condition.is_none())
+                .map(|(i, _)| i)
+                .collect();
+            return (code, required);
+        }
+    }
+    panic!("the demo province has no online 承诺件 for persons bound to a process");
+}
+
+/// Good values for every field of a form (the first choice, so conditional fields stay hidden).
+pub fn fill(spec: &yiwang_domain::form::FormSpec) -> serde_json::Map<String, serde_json::Value> {
+    use yiwang_domain::form::FieldKind;
+    let mut m = serde_json::Map::new();
+    for f in spec.fields() {
+        if f.when.is_some() {
+            continue;
+        }
+        let v: serde_json::Value = match &f.kind {
+            FieldKind::Text { .. } | FieldKind::Address { .. } => "测试内容".into(),
+            FieldKind::Date { .. } => "2026-11-02".into(),
+            FieldKind::Number { .. } => 1200.into(),
+            FieldKind::Choice { options, .. } => options[0].value.clone().into(),
+            _ => continue,
+        };
+        m.insert(f.key.clone(), v);
+    }
+    m
+}
+
+/// A case registered at the window for a person.
+pub async fn register_person(
+    p: &Platform,
+    clerk: &Staff,
+    code: &str,
+    name: &str,
+    id: &str,
+) -> yiwang_services::cases::Case {
+    yiwang_services::cases::window::register(
+        p,
+        clerk,
+        code,
+        yiwang_services::cases::apply::NewApplicant {
+            kind: yiwang_services::cases::ApplicantKind::Person,
+            name: name.into(),
+            id: id.into(),
+            phone: String::new(),
+            user_id: None,
+        },
+    )
+    .await
+    .unwrap()
+}

@@ -263,6 +263,10 @@ struct ServeArgs {
     /// `http://<listen address>` without it.
     #[arg(long, env = "YIWANG_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Run on a simulated clock that system administrators move forward (demos and acceptance
+    /// tests of deadlines: `POST /api/v1/supervision/clock`); never in production.
+    #[arg(long, env = "YIWANG_SIMULATED_CLOCK")]
+    simulated_clock: bool,
 }
 
 fn mask(url: &str) -> String {
@@ -286,7 +290,13 @@ fn mask_key(key: &str) -> String {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let platform = setup::open_platform(&args.identity).await?;
+    let clock: std::sync::Arc<dyn yiwang_services::Clock> = if args.simulated_clock {
+        tracing::warn!("running on a simulated clock: administrators may move time forward");
+        std::sync::Arc::new(yiwang_services::SimulatedClock::new())
+    } else {
+        std::sync::Arc::new(yiwang_services::SystemClock)
+    };
+    let platform = setup::open_platform_on(&args.identity, clock).await?;
     // A wrong object-store setting stops the server here rather than failing the first upload.
     platform
         .outside
@@ -329,6 +339,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     ));
     // 我要问: organisations are reminded once of each question past its answer deadline.
     tokio::spawn(yiwang_services::questions::run(
+        platform.clone(),
+        std::time::Duration::from_secs(60),
+    ));
+    // 电子监察: the rules on every case event (within a second) and the deadline sweep.
+    tokio::spawn(yiwang_services::supervision::run(
         platform.clone(),
         std::time::Duration::from_secs(60),
     ));

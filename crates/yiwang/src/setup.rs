@@ -56,6 +56,14 @@ fn write_private(file: &Path, text: &str) -> anyhow::Result<()> {
 
 /// Opens the database (migrated) and the platform with its keys and outside systems.
 pub async fn open_platform(args: &IdentityArgs) -> anyhow::Result<Arc<Platform>> {
+    open_platform_on(args, Arc::new(SystemClock)).await
+}
+
+/// [`open_platform`] on the given clock (`serve --simulated-clock`).
+pub async fn open_platform_on(
+    args: &IdentityArgs,
+    clock: Arc<dyn yiwang_services::Clock>,
+) -> anyhow::Result<Arc<Platform>> {
     let db = open_db(&args.db).await?;
     let mut keys = Keys::from_spec(&key_spec(args)?).map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(spec) = &args.seal_keys {
@@ -64,7 +72,7 @@ pub async fn open_platform(args: &IdentityArgs) -> anyhow::Result<Arc<Platform>>
             .map_err(|e| anyhow::anyhow!("YIWANG_SEAL_KEYS: {e}"))?;
     }
     let outside = outside(args)?;
-    Platform::open_with(db, Arc::new(SystemClock), keys, outside)
+    Platform::open_with(db, clock, keys, outside)
         .await
         .map_err(|e| anyhow::anyhow!("opening the platform: {e}"))
 }

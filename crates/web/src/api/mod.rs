@@ -17,6 +17,7 @@ use yiwang_services::catalogue::{self, ItemSummary, PublishedItem};
 
 pub mod cases;
 pub mod licences;
+pub mod supervision;
 
 use crate::Shared;
 use crate::error::{ApiError, Problem, ProblemField};
@@ -33,6 +34,7 @@ pub fn routes() -> Router<Shared> {
         .route("/openapi.json", get(openapi))
         .merge(cases::routes())
         .merge(licences::routes())
+        .merge(supervision::routes())
 }
 
 /// The OpenAPI document of the API.
@@ -53,7 +55,10 @@ pub fn routes() -> Router<Shared> {
         cases::deliver, cases::tasks, cases::claim, cases::complete, cases::send_back,
         licences::verify, licences::new_version, licences::library, licences::import, licences::mine, licences::document, licences::pdf, licences::uses, licences::list_shares, licences::share, licences::withdraw_share, licences::data, licences::set_status, licences::types,
         licences::define_type, licences::list_seals, licences::create_seal, licences::public_key,
-        licences::rotate_seal, licences::revoke_seal, licences::seal_uses
+        licences::rotate_seal, licences::revoke_seal, licences::seal_uses,
+        supervision::board, supervision::list, supervision::one, supervision::appeal, supervision::decide,
+        supervision::issue_order, supervision::orders, supervision::answer_order, supervision::rules,
+        supervision::save_rules, supervision::sweep, supervision::clock, supervision::advance_clock
     ),
     components(schemas(
         ItemList, ItemBrief, ItemDetail, Code, Named, FacetValue, ItemFacets, LegalBasisDto,
@@ -63,7 +68,7 @@ pub fn routes() -> Router<Shared> {
         cases::FormValues, cases::Rev, cases::Withdraw, cases::ChooseDelivery, cases::Register,
         cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd, cases::ExtensionRequest, cases::ExtensionDecision,
         cases::Deliver, cases::Complete, cases::Completed, cases::SendBack, cases::MyFileDto, cases::Reuse,
-        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::ImportRequest, licences::ShareRequest, licences::Revoke, licences::NewVersionAnswer
+        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::ImportRequest, licences::ShareRequest, supervision::Reason, supervision::Decision, supervision::NewOrder, supervision::OrderAnswer, supervision::NewRules, supervision::ClockState, supervision::Advance, licences::Revoke, licences::NewVersionAnswer
     )),
     modifiers(&BearerScheme),
     tags(

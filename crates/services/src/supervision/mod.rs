@@ -1,0 +1,603 @@
+//! 电子监察: the rules engine ([`rules`]) fed by the cases' outbox events and by a sweep of
+//! deadlines, and the supervision database (电子监察库): versioned rule sets, signals, appeals
+//! and supervision orders (督办).
+//!
+//! - **Events.** [`run`] polls the outbox every 200 ms for case events (`case.*`, however the
+//!   case reached the platform) and evaluates the rules on each case they name: its process
+//!   records and the facts of its item ([`case_view`]). A signal's `dedupe` key (rule, case and
+//!   step or record) is unique, so an event read twice — after a restart, by two nodes, or in
+//!   the overlap the consumer keeps for commits that land late — never raises a signal twice.
+//! - **Sweep.** [`sweep`] (every minute, and on demand) reads the open cases and open steps
+//!   whose deadline is near or past through the `(state, due_at)` indexes — however many closed
+//!   cases there are — and raises 预警, 黄牌 and 红牌.
+//! - **Act.** The responsible organisation appeals a signal (申诉) with a reason; a supervisor
+//!   withdraws it (raised wrongly) or upholds it, with a reason. A supervisor issues a
+//!   supervision order (督办) with a response deadline; the organisation answers it.
+//!
+//! Supervisors see and act on their region (the session's region and everything under it);
+//! system administrators everywhere; an organisation's staff see its own signals and orders.
+
+pub mod rules;
+pub mod signals;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use yiwang_store::{Row, fmt_time};
+
+use crate::identity::staff::{Role, Staff};
+use crate::{FieldError, Platform, ServiceError};
+use rules::{CaseView, Deadline, Hit, Record, RuleSet};
+
+/// The consumer name of the rules in `supervision_cursor`.
+const CONSUMER: &str = "supervision.rules";
+
+/// How far behind its cursor the consumer reads again: a transaction that began before the
+/// cursor's time may commit after it.
+const OVERLAP_SECS: i64 = 3;
+
+/// Events read per round.
+const PAGE: i64 = 2_000;
+
+/// What the rules consumer keeps between rounds.
+#[derive(Debug, Default)]
+pub struct Consumer {
+    /// Events handled recently (the overlap is read again; these are skipped).
+    seen: Mutex<(HashSet<String>, VecDeque<String>)>,
+}
+
+const SEEN_MAX: usize = 50_000;
+
+impl Consumer {
+    fn is_new(&self, id: &str) -> bool {
+        let mut guard = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let (set, order) = &mut *guard;
+        if !set.insert(id.to_owned()) {
+            return false;
+        }
+        order.push_back(id.to_owned());
+        while order.len() > SEEN_MAX {
+            if let Some(old) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+/// The rule set in force and its version (the standard set, version 0, until an administrator
+/// saves one).
+pub async fn current_rules(p: &Platform) -> Result<(i64, RuleSet), ServiceError> {
+    let row =
+        sqlx::query("SELECT version, rules FROM supervision_rules ORDER BY version DESC LIMIT 1")
+            .fetch_optional(p.db.pool())
+            .await?;
+    match row {
+        None => Ok((0, RuleSet::standard())),
+        Some(r) => {
+            let text: String = r.try_get("rules")?;
+            let set: RuleSet = serde_json::from_str(&text)?;
+            Ok((r.try_get("version")?, set))
+        }
+    }
+}
+
+/// A saved version of the rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleVersion {
+    /// Version number.
+    pub version: i64,
+    /// The rules.
+    pub rules: RuleSet,
+    /// Why it changed.
+    pub note: String,
+    /// When.
+    pub created_at: String,
+    /// By whom (user name).
+    pub created_by: String,
+}
+
+/// Every saved version, newest first.
+pub async fn rule_versions(p: &Platform) -> Result<Vec<RuleVersion>, ServiceError> {
+    let rows = sqlx::query(
+        "SELECT version, rules, note, created_at, created_by FROM supervision_rules \
+         ORDER BY version DESC LIMIT 200",
+    )
+    .fetch_all(p.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let text: String = r.try_get("rules")?;
+            Ok(RuleVersion {
+                version: r.try_get("version")?,
+                rules: serde_json::from_str(&text)?,
+                note: r.try_get("note")?,
+                created_at: r.try_get("created_at")?,
+                created_by: r.try_get("created_by")?,
+            })
+        })
+        .collect()
+}
+
+/// Saves a new version of the rules (system administrators): checked first, every problem at
+/// once; the version before stays on record.
+pub async fn save_rules(
+    p: &Platform,
+    actor: &Staff,
+    set: RuleSet,
+    note: &str,
+) -> Result<i64, ServiceError> {
+    if !actor.has(Role::SystemAdmin) {
+        return Err(ServiceError::Forbidden(
+            "只有系统管理员可以配置监察规则 / only system administrators configure the rules"
+                .into(),
+        ));
+    }
+    let mut problems: Vec<FieldError> = match set.check() {
+        Ok(()) => Vec::new(),
+        Err(ps) => ps
+            .into_iter()
+            .map(|x| FieldError::new(x.field, x.message_zh, x.message_en))
+            .collect(),
+    };
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 500 {
+        problems.push(FieldError::new(
+            "note",
+            "请说明这次修改（1至500字）",
+            "say what changed (1 to 500 characters)",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(ServiceError::Invalid(problems));
+    }
+    let (version, _) = current_rules(p).await?;
+    let next = version + 1;
+    let done = sqlx::query(
+        "INSERT INTO supervision_rules (version, rules, note, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version) DO NOTHING",
+    )
+    .bind(next)
+    .bind(serde_json::to_string(&set)?)
+    .bind(note)
+    .bind(fmt_time(p.now()))
+    .bind(&actor.username)
+    .execute(p.db.writer())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(ServiceError::Conflict(
+            "规则已被他人修改，请刷新后重试 / the rules changed meanwhile: reload".into(),
+        ));
+    }
+    Ok(next)
+}
+
+/// The rules' view of a case: its records and the facts of its item, or `None` for a case
+/// that does not exist.
+pub async fn case_view(
+    p: &Platform,
+    case_id: &str,
+) -> Result<Option<(CaseView, CaseFacts)>, ServiceError> {
+    let c = match crate::cases::load(p, case_id).await {
+        Ok(c) => c,
+        Err(ServiceError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let guide = crate::catalogue::load_version(p, &c.item_code, c.item_version)
+        .await?
+        .guide;
+    let region = p
+        .master
+        .get()
+        .organisation(&c.org)
+        .map(|o| o.region.clone())
+        .unwrap_or_default();
+    let records = sqlx::query(
+        "SELECT seq, step, action, opinion, handler_id, ended_at FROM case_records \
+         WHERE case_id = $1 ORDER BY seq",
+    )
+    .bind(case_id)
+    .fetch_all(p.db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in &records {
+        let at: String = r.try_get("ended_at")?;
+        out.push(Record {
+            seq: r.try_get("seq")?,
+            step: r.try_get("step")?,
+            action: r.try_get("action")?,
+            opinion: r.try_get("opinion")?,
+            handler_id: r.try_get("handler_id")?,
+            at: parse_time(&at).unwrap_or_else(|| p.now()),
+            fee_fen: None,
+        });
+    }
+    // The required materials without a file when the window decided (accepted or refused).
+    let decided_at = records
+        .iter()
+        .zip(&out)
+        .find(|(_, r)| r.step == "受理" || r.step == "不予受理")
+        .and_then(|(row, _)| row.try_get::<String, _>("ended_at").ok());
+    let mut missing = Vec::new();
+    if let Some(at) = &decided_at {
+        let have: HashSet<i64> = sqlx::query_scalar(
+            "SELECT slot FROM case_materials WHERE case_id = $1 AND added_at <= $2",
+        )
+        .bind(case_id)
+        .bind(at)
+        .fetch_all(p.db.pool())
+        .await?
+        .into_iter()
+        .collect();
+        for (i, m) in guide.materials.iter().enumerate() {
+            if m.required
+                && m.condition.is_none()
+                && !have.contains(&i64::try_from(i).unwrap_or(-1))
+            {
+                missing.push(m.name.clone());
+            }
+        }
+    }
+    let view = CaseView {
+        case_id: c.id.clone(),
+        item_code: c.item_code.clone(),
+        region: region.clone(),
+        at_window: c.channel == yiwang_domain::dict::HandlingForm::Window.code(),
+        item_fully_online: guide.online_depth == yiwang_domain::dict::OnlineDepth::FullyOnline,
+        item_charged: guide.fees.as_ref().is_some_and(|f| !f.is_empty()),
+        missing_at_accept: missing,
+        records: out,
+    };
+    let facts = CaseFacts {
+        case_no: c.case_no.clone(),
+        item_code: c.item_code,
+        org: c.org,
+        region,
+    };
+    Ok(Some((view, facts)))
+}
+
+/// What a signal records of its case besides the rule's finding.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    /// 办件编号.
+    pub case_no: Option<String>,
+    /// 实施编码.
+    pub item_code: String,
+    /// The responsible organisation.
+    pub org: String,
+    /// Its region.
+    pub region: String,
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Stores the hits as signals, each once; returns how many were new.
+async fn raise(
+    p: &Platform,
+    version: i64,
+    facts: &CaseFacts,
+    case_id: &str,
+    hits: &[Hit],
+) -> Result<usize, ServiceError> {
+    let mut new = 0;
+    let now = p.now();
+    for h in hits {
+        let number = format!(
+            "JC{}{}",
+            now.with_timezone(&p.calendar().offset()).format("%Y%m%d"),
+            &uuid::Uuid::now_v7().simple().to_string()[20..]
+        )
+        .to_uppercase();
+        let done = sqlx::query(
+            "INSERT INTO signals (id, number, dedupe, rule_no, rule_version, kind, signal_type, \
+             case_id, case_no, item_code, org, region, person, step, detail, occurred_at, \
+             raised_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14, $15, $16, $17, 'open') ON CONFLICT (dedupe) DO NOTHING",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(number)
+        .bind(&h.key)
+        .bind(&h.rule_no)
+        .bind(version)
+        .bind(serde_json::to_value(h.kind)?.as_str().unwrap_or_default())
+        .bind(h.kind.signal().as_str())
+        .bind(case_id)
+        .bind(&facts.case_no)
+        .bind(&facts.item_code)
+        .bind(&facts.org)
+        .bind(&facts.region)
+        .bind(&h.person)
+        .bind(&h.step)
+        .bind(&h.detail)
+        .bind(fmt_time(h.at))
+        .bind(fmt_time(now))
+        .execute(p.db.writer())
+        .await?;
+        new += usize::try_from(done.rows_affected()).unwrap_or(0);
+    }
+    Ok(new)
+}
+
+/// Evaluates the record rules on one case and stores what they find; returns the new signals.
+pub async fn check_case(p: &Platform, case_id: &str) -> Result<usize, ServiceError> {
+    let (version, set) = current_rules(p).await?;
+    check_case_with(p, (version, &set), case_id).await
+}
+
+async fn check_case_with(
+    p: &Platform,
+    (version, set): (i64, &RuleSet),
+    case_id: &str,
+) -> Result<usize, ServiceError> {
+    let Some((view, facts)) = case_view(p, case_id).await? else {
+        return Ok(0);
+    };
+    let hits = rules::evaluate_records(set, &view);
+    if hits.is_empty() {
+        return Ok(0);
+    }
+    raise(p, version, &facts, case_id, &hits).await
+}
+
+/// One round of the rules consumer: the case events since the cursor (less the overlap), each
+/// case evaluated once; the cursor moves to the newest event read. Returns the new signals.
+pub async fn consume(p: &Platform) -> Result<usize, ServiceError> {
+    let cursor: Option<String> =
+        sqlx::query_scalar("SELECT created_at FROM supervision_cursor WHERE consumer = $1")
+            .bind(CONSUMER)
+            .fetch_optional(p.db.pool())
+            .await?;
+    let from = cursor
+        .as_deref()
+        .and_then(parse_time)
+        .map(|t| fmt_time(t - chrono::Duration::seconds(OVERLAP_SECS)))
+        .unwrap_or_default();
+    let rows = sqlx::query(
+        "SELECT id, subject, created_at FROM outbox WHERE created_at >= $1 \
+         AND topic LIKE 'case.%' ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(&from)
+    .bind(PAGE)
+    .fetch_all(p.db.pool())
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut cases: Vec<String> = Vec::new();
+    let mut newest = String::new();
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        newest = r.try_get("created_at")?;
+        if !p.supervision.is_new(&id) {
+            continue;
+        }
+        if let Some(case) = r.try_get::<Option<String>, _>("subject")?
+            && !cases.contains(&case)
+        {
+            cases.push(case);
+        }
+    }
+    let (version, set) = current_rules(p).await?;
+    let mut new = 0;
+    for case in &cases {
+        match check_case_with(p, (version, &set), case).await {
+            Ok(n) => new += n,
+            Err(e) => tracing::warn!(case = %case, error = %e, "supervision rules failed"),
+        }
+    }
+    sqlx::query(
+        "INSERT INTO supervision_cursor (consumer, created_at) VALUES ($1, $2) \
+         ON CONFLICT (consumer) DO UPDATE SET created_at = $2",
+    )
+    .bind(CONSUMER)
+    .bind(&newest)
+    .execute(p.db.writer())
+    .await?;
+    Ok(new)
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SweepRun {
+    /// Deadlines looked at (open cases and steps near or past due).
+    pub deadlines: usize,
+    /// New signals.
+    pub signals: usize,
+}
+
+/// Raises the deadline signals due now (see the module docs).
+pub async fn sweep(p: &Platform) -> Result<SweepRun, ServiceError> {
+    let (version, set) = current_rules(p).await?;
+    let now = p.now();
+    let calendar = p.calendar();
+    // The furthest a warning looks ahead: the end of the `days`-th working day from now.
+    let days = set
+        .rules
+        .iter()
+        .filter(|r| r.enabled && r.kind == rules::RuleKind::DeadlineWarning)
+        .map(|r| r.days)
+        .max()
+        .unwrap_or(0);
+    let horizon = if days == 0 {
+        now
+    } else {
+        calendar.add_working_days(now, days)
+    };
+    // Working days left before a deadline: those after today up to its day.
+    let left = |due: DateTime<Utc>| i64::from(calendar.working_days_between(now, due));
+    let master = p.master.get();
+    let region_of = |org: &str| {
+        master
+            .organisation(org)
+            .map(|o| o.region.clone())
+            .unwrap_or_default()
+    };
+    let mut run = SweepRun::default();
+    let mut by_case: HashMap<String, (CaseFacts, Vec<Hit>)> = HashMap::new();
+    // Cases: in handling, their clock running, due within the horizon or past.
+    let rows = sqlx::query(
+        "SELECT id, case_no, item_code, org, due_at FROM cases WHERE state = 'handling' \
+         AND due_at IS NOT NULL AND due_at <= $1 AND paused_at IS NULL",
+    )
+    .bind(fmt_time(horizon))
+    .fetch_all(p.db.pool())
+    .await?;
+    for r in &rows {
+        let due: String = r.try_get("due_at")?;
+        let Some(due) = parse_time(&due) else {
+            continue;
+        };
+        let id: String = r.try_get("id")?;
+        let org: String = r.try_get("org")?;
+        let d = Deadline {
+            case_id: id.clone(),
+            step: None,
+            item_code: r.try_get("item_code")?,
+            region: region_of(&org),
+            person: None,
+            due_at: due,
+        };
+        run.deadlines += 1;
+        let hits = rules::evaluate_deadline(&set, &d, now, left);
+        if !hits.is_empty() {
+            by_case
+                .entry(id)
+                .or_insert_with(|| {
+                    (
+                        CaseFacts {
+                            case_no: r.try_get("case_no").ok(),
+                            item_code: d.item_code.clone(),
+                            region: d.region.clone(),
+                            org,
+                        },
+                        Vec::new(),
+                    )
+                })
+                .1
+                .extend(hits);
+        }
+    }
+    // Open steps of the cases' processes, due within the horizon or past.
+    let rows = sqlx::query(
+        "SELECT t.id, t.name, t.org, t.assignee, t.due_at, c.id AS case_id, c.case_no, \
+         c.item_code FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
+         JOIN cases c ON c.id = i.business_key WHERE t.state IN ('open', 'delegated') \
+         AND t.due_at IS NOT NULL AND t.due_at <= $1 AND c.paused_at IS NULL",
+    )
+    .bind(fmt_time(horizon))
+    .fetch_all(p.db.pool())
+    .await?;
+    for r in &rows {
+        let due: String = r.try_get("due_at")?;
+        let Some(due) = parse_time(&due) else {
+            continue;
+        };
+        let case_id: String = r.try_get("case_id")?;
+        let org: String = r.try_get("org")?;
+        let d = Deadline {
+            case_id: case_id.clone(),
+            step: Some((r.try_get("id")?, r.try_get("name")?)),
+            item_code: r.try_get("item_code")?,
+            region: region_of(&org),
+            person: r.try_get("assignee")?,
+            due_at: due,
+        };
+        run.deadlines += 1;
+        let hits = rules::evaluate_deadline(&set, &d, now, left);
+        if !hits.is_empty() {
+            by_case
+                .entry(format!("{case_id}\u{0}{org}"))
+                .or_insert_with(|| {
+                    (
+                        CaseFacts {
+                            case_no: r.try_get("case_no").ok(),
+                            item_code: d.item_code.clone(),
+                            region: d.region.clone(),
+                            org,
+                        },
+                        Vec::new(),
+                    )
+                })
+                .1
+                .extend(hits);
+        }
+    }
+    for (key, (facts, hits)) in &by_case {
+        let case_id = key.split('\u{0}').next().unwrap_or(key);
+        run.signals += raise(p, version, facts, case_id, hits).await?;
+    }
+    Ok(run)
+}
+
+/// Runs the consumer every 200 ms and the sweep every `sweep_every` until the process ends
+/// (started by `serve`).
+pub async fn run(p: std::sync::Arc<Platform>, sweep_every: std::time::Duration) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_sweep: Option<tokio::time::Instant> = None;
+    loop {
+        tick.tick().await;
+        if let Err(e) = consume(&p).await {
+            tracing::warn!(error = %e, "supervision consumer: will retry");
+        }
+        if last_sweep.is_none_or(|t| t.elapsed() >= sweep_every) {
+            last_sweep = Some(tokio::time::Instant::now());
+            match sweep(&p).await {
+                Ok(SweepRun { signals: 0, .. }) => {}
+                Ok(r) => tracing::info!(signals = r.signals, "supervision sweep"),
+                Err(e) => tracing::warn!(error = %e, "supervision sweep: will retry"),
+            }
+        }
+    }
+}
+
+/// Supervisors and system administrators.
+pub fn may_supervise(actor: &Staff) -> Result<(), ServiceError> {
+    if actor.has(Role::Supervisor) || actor.has(Role::SystemAdmin) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "需要“监察人员”或“系统管理员”角色 / supervisors and system administrators only".into(),
+        ))
+    }
+}
+
+/// Moves the simulated clock forward by `days` and `hours` (system administrators; only when
+/// the server runs on the simulated clock), then runs the sweep so that deadlines passed on
+/// purpose raise their signals at once.
+pub async fn advance_clock(
+    p: &Platform,
+    actor: &Staff,
+    days: i64,
+    hours: i64,
+) -> Result<SweepRun, ServiceError> {
+    if !actor.has(Role::SystemAdmin) {
+        return Err(ServiceError::Forbidden(
+            "只有系统管理员可以调整模拟时钟 / only system administrators move the clock".into(),
+        ));
+    }
+    let Some(clock) = p.clock.simulated() else {
+        return Err(ServiceError::Conflict(
+            "服务器未以 --simulated-clock 启动，时钟不可调整 / the server does not run on a \
+             simulated clock"
+                .into(),
+        ));
+    };
+    if !(0..=365).contains(&days) || !(0..=8760).contains(&hours) || days + hours == 0 {
+        return Err(ServiceError::invalid(
+            "days",
+            "前进0至365天、0至8760小时，且不能都为0",
+            "move 0 to 365 days and 0 to 8760 hours forward, not both 0",
+        ));
+    }
+    clock.advance(chrono::Duration::days(days) + chrono::Duration::hours(hours));
+    tracing::warn!(now = %p.now(), by = %actor.username, "simulated clock moved forward");
+    sweep(p).await
+}

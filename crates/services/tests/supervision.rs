@@ -144,6 +144,11 @@ async fn irregularities(b: Backend) {
     let p = &t.p;
     let clerk = common::staff(p, "yl.window").await;
     let c = submitted_case(p, "sv-3").await;
+    // The clerk has a mobile number: they are told of the signals they are responsible for.
+    let admin = common::staff(p, "admin").await;
+    yiwang_services::identity::staff_admin::set_phone(p, &admin, &clerk.id, "13900000077")
+        .await
+        .unwrap();
     // A one-character "reason" is no reason; the application was complete and never corrected.
     let c = window::refuse(p, &clerk, &c.id, Some(c.rev), "否")
         .await
@@ -160,6 +165,11 @@ async fn irregularities(b: Backend) {
         .clone();
     assert_eq!(refused.person.as_deref(), Some(clerk.id.as_str()));
     assert_eq!(refused.step, "不予受理");
+    let sms = p
+        .outside
+        .last_dev_message("13900000077")
+        .expect("the clerk is told");
+    assert!(sms.contains("电子监察") && sms.contains("违规"), "{sms}");
     // Reading the records again (a replay, another node) raises nothing twice.
     assert_eq!(supervision::check_case(p, &c.id).await.unwrap(), 0);
     assert_eq!(supervision::consume(p).await.unwrap(), 0);
@@ -223,7 +233,6 @@ async fn irregularities(b: Backend) {
     ));
 
     // Rules: impossible thresholds are refused with every problem; only administrators save.
-    let admin = common::staff(p, "admin").await;
     let mut bad = RuleSet::standard();
     bad.rules[0].days = 0;
     bad.rules[1].no = bad.rules[2].no.clone();

@@ -51,6 +51,11 @@ pub const TEMPLATES: &[Template] = &[
         body: "{name}，您好：办件{case}的“{step}”环节已超过办理时限（{due}），请尽快办理。",
     },
     Template {
+        name: "supervision_signal",
+        subject: "电子监察信号",
+        body: "{name}，您好：电子监察系统对办件{case}发出{signal}：{detail}。请及时处理，如有异议可在监察信号中申诉。",
+    },
+    Template {
         name: "case_progress",
         subject: "办件进度通知",
         body: "{name}，您好：您申请的“{item}”（办件编号{case}）{progress}。详情请登录一网通办查看“我的办件”。",

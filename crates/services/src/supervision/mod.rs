@@ -278,51 +278,115 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Stores the hits as signals, each once; returns how many were new.
+/// Signals stored per statement.
+const RAISE_CHUNK: usize = 200;
+
+/// Stores the hits as signals, each once (many rows a statement); returns how many were new.
+/// The responsible people of the new ones are told.
 async fn raise(
     p: &Platform,
     version: i64,
-    facts: &CaseFacts,
-    case_id: &str,
-    hits: &[Hit],
+    found: &[(&CaseFacts, &str, &Hit)],
 ) -> Result<usize, ServiceError> {
-    let mut new = 0;
     let now = p.now();
-    for h in hits {
-        let number = format!(
-            "JC{}{}",
-            now.with_timezone(&p.calendar().offset()).format("%Y%m%d"),
-            &uuid::Uuid::now_v7().simple().to_string()[20..]
-        )
-        .to_uppercase();
-        let done = sqlx::query(
+    let day = now
+        .with_timezone(&p.calendar().offset())
+        .format("%Y%m%d")
+        .to_string();
+    let raised_at = fmt_time(now);
+    let mut new = 0;
+    for chunk in found.chunks(RAISE_CHUNK) {
+        let mut args: Vec<yiwang_store::Bind> = Vec::with_capacity(chunk.len() * 17);
+        for (facts, case_id, h) in chunk {
+            let id = uuid::Uuid::now_v7().simple().to_string();
+            args.extend([
+                id.as_str().into(),
+                format!("JC{day}{}", &id[20..]).to_uppercase().into(),
+                h.key.as_str().into(),
+                h.rule_no.as_str().into(),
+                version.into(),
+                kind_code(h.kind).into(),
+                h.kind.signal().as_str().into(),
+                (*case_id).into(),
+                facts.case_no.clone().into(),
+                facts.item_code.as_str().into(),
+                facts.org.as_str().into(),
+                facts.region.as_str().into(),
+                h.person.clone().into(),
+                h.step.as_str().into(),
+                h.detail.as_str().into(),
+                fmt_time(h.at).into(),
+                raised_at.as_str().into(),
+            ]);
+        }
+        // Each row: its 17 values, then the status.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let cols: Vec<String> = (1..=17).map(|c| format!("${}", r * 17 + c)).collect();
+                format!("({}, 'open')", cols.join(", "))
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO signals (id, number, dedupe, rule_no, rule_version, kind, signal_type, \
              case_id, case_no, item_code, org, region, person, step, detail, occurred_at, \
-             raised_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14, $15, $16, $17, 'open') ON CONFLICT (dedupe) DO NOTHING",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(number)
-        .bind(&h.key)
-        .bind(&h.rule_no)
-        .bind(version)
-        .bind(serde_json::to_value(h.kind)?.as_str().unwrap_or_default())
-        .bind(h.kind.signal().as_str())
-        .bind(case_id)
-        .bind(&facts.case_no)
-        .bind(&facts.item_code)
-        .bind(&facts.org)
-        .bind(&facts.region)
-        .bind(&h.person)
-        .bind(&h.step)
-        .bind(&h.detail)
-        .bind(fmt_time(h.at))
-        .bind(fmt_time(now))
-        .execute(p.db.writer())
-        .await?;
-        new += usize::try_from(done.rows_affected()).unwrap_or(0);
+             raised_at, status) VALUES {} ON CONFLICT (dedupe) DO NOTHING \
+             RETURNING id, person, signal_type, detail, case_no",
+            rows.join(", ")
+        );
+        let q = yiwang_store::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+        let rows = q.fetch_all(p.db.writer()).await?;
+        new += rows.len();
+        for r in &rows {
+            if let Some(person) = r.try_get::<Option<String>, _>("person")? {
+                let kind = rules::SignalType::parse(&r.try_get::<String, _>("signal_type")?)
+                    .map_or("监察信号", |t| t.label_zh());
+                let case_no: Option<String> = r.try_get("case_no")?;
+                let detail: String = r.try_get("detail")?;
+                tell(p, &person, kind, case_no.as_deref().unwrap_or("-"), &detail).await;
+            }
+        }
     }
     Ok(new)
+}
+
+/// The stored code of a rule kind (its serde name).
+fn kind_code(kind: rules::RuleKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Tells the person responsible (a staff id or user name) of a new signal by SMS, where the
+/// platform has their mobile number; a failure is logged (the signal is stored).
+async fn tell(p: &Platform, person: &str, kind: &str, case_no: &str, detail: &str) {
+    let row = sqlx::query(
+        "SELECT id, display_name FROM staff WHERE (id = $1 OR username = $1) AND disabled = 0 \
+         AND phone_enc IS NOT NULL",
+    )
+    .bind(person)
+    .fetch_optional(p.db.pool())
+    .await;
+    let Ok(Some(r)) = row else { return };
+    let (Ok(id), Ok(name)) = (
+        r.try_get::<String, _>("id"),
+        r.try_get::<String, _>("display_name"),
+    ) else {
+        return;
+    };
+    crate::identity::staff_admin::text(
+        p,
+        &id,
+        "supervision_signal",
+        &[
+            ("name", &name),
+            ("signal", kind),
+            ("case", case_no),
+            ("detail", detail),
+        ],
+        &format!("signal for {case_no}"),
+    )
+    .await;
 }
 
 /// Evaluates the record rules on one case and stores what they find; returns the new signals.
@@ -343,7 +407,8 @@ async fn check_case_with(
     if hits.is_empty() {
         return Ok(0);
     }
-    raise(p, version, &facts, case_id, &hits).await
+    let found: Vec<_> = hits.iter().map(|h| (&facts, case_id, h)).collect();
+    raise(p, version, &found).await
 }
 
 /// One round of the rules consumer: the case events since the cursor (less the overlap), each
@@ -529,10 +594,14 @@ pub async fn sweep(p: &Platform) -> Result<SweepRun, ServiceError> {
                 .extend(hits);
         }
     }
-    for (key, (facts, hits)) in &by_case {
-        let case_id = key.split('\u{0}').next().unwrap_or(key);
-        run.signals += raise(p, version, facts, case_id, hits).await?;
-    }
+    let found: Vec<_> = by_case
+        .iter()
+        .flat_map(|(key, (facts, hits))| {
+            let case_id = key.split('\u{0}').next().unwrap_or(key);
+            hits.iter().map(move |h| (facts, case_id, h))
+        })
+        .collect();
+    run.signals = raise(p, version, &found).await?;
     Ok(run)
 }
 

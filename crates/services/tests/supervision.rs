@@ -263,3 +263,42 @@ async fn irregularities_are_raised_once_appealed_and_ordered_on_every_backend() 
         irregularities(b).await;
     }
 }
+
+/// The simulated clock: only system administrators move it, only forward, only on a platform
+/// running on it; moving it runs the sweep.
+#[tokio::test]
+async fn the_simulated_clock_moves_forward_for_administrators_only() {
+    use std::sync::Arc;
+    let (db, _dir) = common::fresh_db(Backend::Sqlite).await;
+    db.migrate().await.unwrap();
+    let clock = Arc::new(yiwang_services::SimulatedClock::new());
+    let p = Platform::open(db, clock).await.unwrap();
+    yiwang_services::demo::load(&p).await.unwrap();
+    let admin = common::staff(&p, "admin").await;
+    let supervisor = common::staff(&p, "supervisor").await;
+    assert!(p.simulated_clock().is_some());
+    let before = p.now();
+    assert!(matches!(
+        supervision::advance_clock(&p, &supervisor, 3, 0).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    for (days, hours) in [(0, 0), (-1, 0), (400, 0)] {
+        assert!(matches!(
+            supervision::advance_clock(&p, &admin, days, hours).await,
+            Err(ServiceError::Invalid(_))
+        ));
+    }
+    supervision::advance_clock(&p, &admin, 3, 2).await.unwrap();
+    let moved = p.now() - before;
+    assert!(
+        moved >= chrono::Duration::hours(74) && moved < chrono::Duration::hours(75),
+        "{moved}"
+    );
+    // A platform on a fixed clock refuses.
+    let t = common::platform(Backend::Sqlite).await;
+    let admin = common::staff(&t.p, "admin").await;
+    assert!(matches!(
+        supervision::advance_clock(&t.p, &admin, 1, 0).await,
+        Err(ServiceError::Conflict(_))
+    ));
+}

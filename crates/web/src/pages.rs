@@ -47,6 +47,8 @@ pub struct AdminNav {
     pub approver: bool,
     /// Show the 我要问 link (item managers and approvers, who answer citizens' questions).
     pub questions: bool,
+    /// Show the 电子监察 link (supervisors and system administrators).
+    pub supervisor: bool,
 }
 
 impl Chrome {

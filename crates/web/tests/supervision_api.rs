@@ -256,6 +256,33 @@ async fn journey(app: &App) {
             .0,
         403
     );
+
+    // The board page: the supervisor's, refreshing itself; the window's staff get 403; an
+    // anonymous visitor signs in first.
+    let b = app.browser();
+    b.staff_sign_in("supervisor").await;
+    let page = b.get("/admin/supervision").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("http-equiv=\"refresh\""));
+    assert!(
+        page.body.contains("href=\"/admin/supervision\""),
+        "the nav links it"
+    );
+    let open = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "qualified_refused")
+        .expect("the other signal stays open");
+    assert!(
+        page.body.contains(open["number"].as_str().unwrap()),
+        "{}",
+        page.body
+    );
+    let clerk_page = app.browser();
+    clerk_page.staff_sign_in("yl.window").await;
+    assert_eq!(clerk_page.get("/admin/supervision").await.status, 403);
+    assert_eq!(app.browser().get("/admin/supervision").await.status, 303);
 }
 
 #[tokio::test]

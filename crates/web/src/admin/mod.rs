@@ -73,6 +73,7 @@
 //! | POST | `/admin/licence-types/{code}` | `csrf`, `action` = `save` \| `add_rows`, and the licence type fields below | `save`: 303 to `/admin/licence-types?done=saved`; `add_rows`: the form again with 3 more empty rows, nothing saved; 400 with every bad field marked, nothing saved |
 //! | GET, POST | `/admin/processes…`, `/admin/inbox`, `/admin/tasks…`, `/admin/instances/{id}`, `/admin/calendar…` | see [`workflow`] | 审批流程, 待办, 工作日历 |
 //! | GET, POST | `/admin/questions…` | see [`questions`] | 我要问: citizens' questions, answers, 常见问题 |
+//! | GET | `/admin/supervision` | | 电子监察 board: the region's organisations (cases in time, warned, overdue, paused, irregularities) and the open signals; refreshes itself every 30 s (supervisors and system administrators; else 403) |
 //!
 //! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
 //! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
@@ -102,6 +103,7 @@ mod password;
 mod questions;
 mod review;
 mod staff;
+mod supervision;
 mod totp;
 mod views;
 mod workflow;
@@ -214,6 +216,7 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/questions", get(questions::queue))
         .route("/admin/questions/{id}", get(questions::page))
         .route("/admin/questions/{id}/{action}", post(questions::act))
+        .route("/admin/supervision", get(supervision::board))
         .route("/admin/inbox", get(workflow::inbox_page))
         .route("/admin/tasks/{id}", get(workflow::task))
         .route("/admin/tasks/{id}/{action}", post(workflow::act))
@@ -298,6 +301,7 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
     c.admin.staff_admin = s.staff.has(Role::SystemAdmin) || s.staff.has(Role::DeptAdmin);
     c.admin.approver = s.staff.has(Role::Approver);
     c.admin.questions = s.staff.has(Role::ItemManager) || s.staff.has(Role::Approver);
+    c.admin.supervisor = s.staff.has(Role::Supervisor) || s.staff.has(Role::SystemAdmin);
     c
 }
 

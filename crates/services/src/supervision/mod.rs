@@ -41,11 +41,66 @@ const OVERLAP_SECS: i64 = 3;
 /// Events read per round.
 const PAGE: i64 = 2_000;
 
+/// Cases evaluated at once by the consumer.
+const LANES: usize = 4;
+
 /// What the rules consumer keeps between rounds.
 #[derive(Debug, Default)]
 pub struct Consumer {
     /// Events handled recently (the overlap is read again; these are skipped).
     seen: Mutex<(HashSet<String>, VecDeque<String>)>,
+    /// What the rules need of each item version (a published version never changes).
+    items: Mutex<HashMap<(String, i64), std::sync::Arc<ItemFacts>>>,
+}
+
+/// What the record rules need of an item version.
+#[derive(Debug)]
+struct ItemFacts {
+    /// The names of the materials every application needs, by slot (`None`: optional or
+    /// conditional).
+    required: Vec<Option<String>>,
+    fully_online: bool,
+    charged: bool,
+}
+
+const ITEMS_MAX: usize = 20_000;
+
+/// The facts of an item version, from the consumer's memory or the catalogue.
+async fn item_facts(
+    p: &Platform,
+    code: &str,
+    version: i64,
+) -> Result<std::sync::Arc<ItemFacts>, ServiceError> {
+    let key = (code.to_owned(), version);
+    if let Some(f) = p
+        .supervision
+        .items
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
+        return Ok(f.clone());
+    }
+    let guide = crate::catalogue::load_version(p, code, version).await?.guide;
+    let facts = std::sync::Arc::new(ItemFacts {
+        required: guide
+            .materials
+            .iter()
+            .map(|m| (m.required && m.condition.is_none()).then(|| m.name.clone()))
+            .collect(),
+        fully_online: guide.online_depth == yiwang_domain::dict::OnlineDepth::FullyOnline,
+        charged: guide.fees.as_ref().is_some_and(|f| !f.is_empty()),
+    });
+    let mut items = p
+        .supervision
+        .items
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if items.len() >= ITEMS_MAX {
+        items.clear();
+    }
+    items.insert(key, facts.clone());
+    Ok(facts)
 }
 
 const SEEN_MAX: usize = 50_000;
@@ -185,9 +240,7 @@ pub async fn case_view(
         Err(ServiceError::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let guide = crate::catalogue::load_version(p, &c.item_code, c.item_version)
-        .await?
-        .guide;
+    let item = item_facts(p, &c.item_code, c.item_version).await?;
     let region = p
         .master
         .get()
@@ -231,12 +284,11 @@ pub async fn case_view(
         .await?
         .into_iter()
         .collect();
-        for (i, m) in guide.materials.iter().enumerate() {
-            if m.required
-                && m.condition.is_none()
+        for (i, name) in item.required.iter().enumerate() {
+            if let Some(name) = name
                 && !have.contains(&i64::try_from(i).unwrap_or(-1))
             {
-                missing.push(m.name.clone());
+                missing.push(name.clone());
             }
         }
     }
@@ -245,8 +297,8 @@ pub async fn case_view(
         item_code: c.item_code.clone(),
         region: region.clone(),
         at_window: c.channel == yiwang_domain::dict::HandlingForm::Window.code(),
-        item_fully_online: guide.online_depth == yiwang_domain::dict::OnlineDepth::FullyOnline,
-        item_charged: guide.fees.as_ref().is_some_and(|f| !f.is_empty()),
+        item_fully_online: item.fully_online,
+        item_charged: item.charged,
         missing_at_accept: missing,
         records: out,
     };
@@ -450,13 +502,23 @@ pub async fn consume(p: &Platform) -> Result<usize, ServiceError> {
         }
     }
     let (version, set) = current_rules(p).await?;
-    let mut new = 0;
-    for case in &cases {
-        match check_case_with(p, (version, &set), case).await {
-            Ok(n) => new += n,
-            Err(e) => tracing::warn!(case = %case, error = %e, "supervision rules failed"),
+    // Four cases at a time: each evaluation waits on a few reads.
+    let work = |lane: usize| {
+        let cases = &cases;
+        let set = &set;
+        async move {
+            let mut new = 0;
+            for case in cases.iter().skip(lane).step_by(LANES) {
+                match check_case_with(p, (version, set), case).await {
+                    Ok(n) => new += n,
+                    Err(e) => tracing::warn!(case = %case, error = %e, "supervision rules failed"),
+                }
+            }
+            new
         }
-    }
+    };
+    let (a, b, c, d) = tokio::join!(work(0), work(1), work(2), work(3));
+    let new = a + b + c + d;
     sqlx::query(
         "INSERT INTO supervision_cursor (consumer, created_at) VALUES ($1, $2) \
          ON CONFLICT (consumer) DO UPDATE SET created_at = $2",

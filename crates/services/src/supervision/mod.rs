@@ -81,7 +81,9 @@ async fn item_facts(
     {
         return Ok(f.clone());
     }
-    let guide = crate::catalogue::load_version(p, code, version).await?.guide;
+    let guide = crate::catalogue::load_version(p, code, version)
+        .await?
+        .guide;
     let facts = std::sync::Arc::new(ItemFacts {
         required: guide
             .materials

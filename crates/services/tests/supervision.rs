@@ -302,3 +302,42 @@ async fn the_simulated_clock_moves_forward_for_administrators_only() {
         Err(ServiceError::Conflict(_))
     ));
 }
+
+/// The consumer keeps up with bursts: 2,500 events in one second (more than a round reads)
+/// are all read within two rounds, the cursor always moving on.
+#[tokio::test]
+async fn the_consumer_moves_on_through_a_burst() {
+    let t = common::platform(Backend::Sqlite).await;
+    let p = &t.p;
+    for i in 0..2_500 {
+        let at = yiwang_store::fmt_time(p.now() + chrono::Duration::microseconds(300 * i));
+        sqlx::query(
+            "INSERT INTO outbox (id, topic, payload, created_at, subject) \
+             VALUES ($1, 'case.refuse', '{}', $2, $3)",
+        )
+        .bind(format!("burst-{i:05}"))
+        .bind(at)
+        .bind(format!("no-such-case-{i}"))
+        .execute(p.db.writer())
+        .await
+        .unwrap();
+    }
+    let cursor = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT created_at FROM supervision_cursor WHERE consumer = 'supervision.rules'",
+        )
+        .fetch_optional(p.db.pool())
+        .await
+        .unwrap()
+    };
+    let newest: String = sqlx::query_scalar("SELECT MAX(created_at) FROM outbox")
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    let mut rounds = 0;
+    while cursor().await.as_deref() != Some(newest.as_str()) {
+        supervision::consume(p).await.unwrap();
+        rounds += 1;
+        assert!(rounds <= 3, "the cursor does not move on");
+    }
+}

@@ -38,8 +38,11 @@ const CONSUMER: &str = "supervision.rules";
 /// cursor's time may commit after it.
 const OVERLAP_SECS: i64 = 3;
 
-/// Events read per round.
+/// Events read per round after the cursor.
 const PAGE: i64 = 2_000;
+
+/// Events read again at most per round from the overlap before the cursor.
+const OVERLAP_PAGE: i64 = 10_000;
 
 /// Cases evaluated at once by the consumer.
 const LANES: usize = 4;
@@ -465,43 +468,56 @@ async fn check_case_with(
     raise(p, version, &found).await
 }
 
-/// One round of the rules consumer: the case events since the cursor (less the overlap), each
-/// case evaluated once; the cursor moves to the newest event read. Returns the new signals.
+/// One round of the rules consumer: the case events since the cursor (and those of the overlap
+/// before it not yet handled), each case evaluated once; the cursor moves to the newest event
+/// read. Returns the new signals.
 pub async fn consume(p: &Platform) -> Result<usize, ServiceError> {
     let cursor: Option<String> =
         sqlx::query_scalar("SELECT created_at FROM supervision_cursor WHERE consumer = $1")
             .bind(CONSUMER)
             .fetch_optional(p.db.pool())
             .await?;
-    let from = cursor
-        .as_deref()
-        .and_then(parse_time)
-        .map(|t| fmt_time(t - chrono::Duration::seconds(OVERLAP_SECS)))
-        .unwrap_or_default();
-    let rows = sqlx::query(
-        "SELECT id, subject, created_at FROM outbox WHERE created_at >= $1 \
+    // First the overlap: events up to OVERLAP_SECS older than the cursor (a transaction that
+    // began earlier may have committed since), skipping those handled; then the events after
+    // the cursor, which moves to the newest of them. However many events arrive a second, the
+    // cursor moves on.
+    let mut rows = Vec::new();
+    if let Some(at) = cursor.as_deref().and_then(parse_time) {
+        rows = sqlx::query(
+            "SELECT id, subject, created_at FROM outbox WHERE created_at >= $1 \
+             AND created_at <= $2 AND topic LIKE 'case.%' ORDER BY created_at, id LIMIT $3",
+        )
+        .bind(fmt_time(at - chrono::Duration::seconds(OVERLAP_SECS)))
+        .bind(cursor.clone())
+        .bind(OVERLAP_PAGE)
+        .fetch_all(p.db.pool())
+        .await?;
+    }
+    let after = sqlx::query(
+        "SELECT id, subject, created_at FROM outbox WHERE created_at > $1 \
          AND topic LIKE 'case.%' ORDER BY created_at, id LIMIT $2",
     )
-    .bind(&from)
+    .bind(cursor.clone().unwrap_or_default())
     .bind(PAGE)
     .fetch_all(p.db.pool())
     .await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
+    let newest: Option<String> = after.last().map(|r| r.try_get("created_at")).transpose()?;
+    rows.extend(after);
     let mut cases: Vec<String> = Vec::new();
-    let mut newest = String::new();
+    let mut named = HashSet::new();
     for r in &rows {
         let id: String = r.try_get("id")?;
-        newest = r.try_get("created_at")?;
         if !p.supervision.is_new(&id) {
             continue;
         }
         if let Some(case) = r.try_get::<Option<String>, _>("subject")?
-            && !cases.contains(&case)
+            && named.insert(case.clone())
         {
             cases.push(case);
         }
+    }
+    if cases.is_empty() && newest.is_none() {
+        return Ok(0);
     }
     let (version, set) = current_rules(p).await?;
     // Four cases at a time: each evaluation waits on a few reads.
@@ -521,6 +537,9 @@ pub async fn consume(p: &Platform) -> Result<usize, ServiceError> {
     };
     let (a, b, c, d) = tokio::join!(work(0), work(1), work(2), work(3));
     let new = a + b + c + d;
+    let Some(newest) = newest else {
+        return Ok(new);
+    };
     sqlx::query(
         "INSERT INTO supervision_cursor (consumer, created_at) VALUES ($1, $2) \
          ON CONFLICT (consumer) DO UPDATE SET created_at = $2",

@@ -588,7 +588,20 @@ pub async fn sweep(p: &Platform) -> Result<SweepRun, ServiceError> {
             .unwrap_or_default()
     };
     let mut run = SweepRun::default();
-    let mut by_case: HashMap<String, (CaseFacts, Vec<Hit>)> = HashMap::new();
+    // Every finding with the facts of its case and the organisation responsible.
+    let mut found: Vec<(CaseFacts, String, Hit)> = Vec::new();
+    let mut look = |d: Deadline, org: String, case_no: Option<String>| {
+        run.deadlines += 1;
+        for h in rules::evaluate_deadline(&set, &d, now, left) {
+            let facts = CaseFacts {
+                case_no: case_no.clone(),
+                item_code: d.item_code.clone(),
+                org: org.clone(),
+                region: d.region.clone(),
+            };
+            found.push((facts, d.case_id.clone(), h));
+        }
+    };
     // Cases: in handling, their clock running, due within the horizon or past.
     let rows = sqlx::query(
         "SELECT id, case_no, item_code, org, due_at FROM cases WHERE state = 'handling' \
@@ -602,37 +615,19 @@ pub async fn sweep(p: &Platform) -> Result<SweepRun, ServiceError> {
         let Some(due) = parse_time(&due) else {
             continue;
         };
-        let id: String = r.try_get("id")?;
         let org: String = r.try_get("org")?;
         let d = Deadline {
-            case_id: id.clone(),
+            case_id: r.try_get("id")?,
             step: None,
             item_code: r.try_get("item_code")?,
             region: region_of(&org),
             person: None,
             due_at: due,
         };
-        run.deadlines += 1;
-        let hits = rules::evaluate_deadline(&set, &d, now, left);
-        if !hits.is_empty() {
-            by_case
-                .entry(id)
-                .or_insert_with(|| {
-                    (
-                        CaseFacts {
-                            case_no: r.try_get("case_no").ok(),
-                            item_code: d.item_code.clone(),
-                            region: d.region.clone(),
-                            org,
-                        },
-                        Vec::new(),
-                    )
-                })
-                .1
-                .extend(hits);
-        }
+        look(d, org, r.try_get("case_no")?);
     }
-    // Open steps of the cases' processes, due within the horizon or past.
+    // Open steps of the cases' processes (the step's organisation responsible), due within the
+    // horizon or past.
     let rows = sqlx::query(
         "SELECT t.id, t.name, t.org, t.assignee, t.due_at, c.id AS case_id, c.case_no, \
          c.item_code FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id \
@@ -647,42 +642,20 @@ pub async fn sweep(p: &Platform) -> Result<SweepRun, ServiceError> {
         let Some(due) = parse_time(&due) else {
             continue;
         };
-        let case_id: String = r.try_get("case_id")?;
         let org: String = r.try_get("org")?;
         let d = Deadline {
-            case_id: case_id.clone(),
+            case_id: r.try_get("case_id")?,
             step: Some((r.try_get("id")?, r.try_get("name")?)),
             item_code: r.try_get("item_code")?,
             region: region_of(&org),
             person: r.try_get("assignee")?,
             due_at: due,
         };
-        run.deadlines += 1;
-        let hits = rules::evaluate_deadline(&set, &d, now, left);
-        if !hits.is_empty() {
-            by_case
-                .entry(format!("{case_id}\u{0}{org}"))
-                .or_insert_with(|| {
-                    (
-                        CaseFacts {
-                            case_no: r.try_get("case_no").ok(),
-                            item_code: d.item_code.clone(),
-                            region: d.region.clone(),
-                            org,
-                        },
-                        Vec::new(),
-                    )
-                })
-                .1
-                .extend(hits);
-        }
+        look(d, org, r.try_get("case_no")?);
     }
-    let found: Vec<_> = by_case
+    let found: Vec<_> = found
         .iter()
-        .flat_map(|(key, (facts, hits))| {
-            let case_id = key.split('\u{0}').next().unwrap_or(key);
-            hits.iter().map(move |h| (facts, case_id, h))
-        })
+        .map(|(facts, case_id, h)| (facts, case_id.as_str(), h))
         .collect();
     run.signals = raise(p, version, &found).await?;
     Ok(run)

@@ -49,6 +49,8 @@ pub struct AdminNav {
     pub questions: bool,
     /// Show the 电子监察 link (supervisors and system administrators).
     pub supervisor: bool,
+    /// Show the 绩效评估 link (supervisors, system and department administrators).
+    pub evaluator: bool,
 }
 
 impl Chrome {

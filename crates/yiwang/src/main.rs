@@ -347,6 +347,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         platform.clone(),
         std::time::Duration::from_secs(60),
     ));
+    // 绩效评估: the daily rollup the reports read (see `supervision::performance`).
+    tokio::spawn(yiwang_services::supervision::performance::run(
+        platform.clone(),
+        std::time::Duration::from_secs(600),
+    ));
     // Licences: holders told before expiry, expired licences marked (see `licences::expiry`).
     tokio::spawn(yiwang_services::licences::expiry::run(
         platform.clone(),

@@ -17,6 +17,8 @@
 //! Supervisors see and act on their region (the session's region and everything under it);
 //! system administrators everywhere; an organisation's staff see its own signals and orders.
 
+pub mod formula;
+pub mod performance;
 pub mod rules;
 pub mod signals;
 

@@ -74,6 +74,11 @@
 //! | GET, POST | `/admin/processes…`, `/admin/inbox`, `/admin/tasks…`, `/admin/instances/{id}`, `/admin/calendar…` | see [`workflow`] | 审批流程, 待办, 工作日历 |
 //! | GET, POST | `/admin/questions…` | see [`questions`] | 我要问: citizens' questions, answers, 常见问题 |
 //! | GET | `/admin/supervision` | | 电子监察 board: the region's organisations (cases in time, warned, overdue, paused, irregularities) and the open signals; refreshes itself every 30 s (supervisors and system administrators; else 403) |
+//! | GET | `/admin/performance` | query: `period` (`2026Q3`, `2026`, `2026-07`, `2026-07-01..2026-09-30`; default the last quarter), `by` = `org` \| `region` \| `window`, `region`, `org` | 绩效评估: every unit's indicators, score and grade, the total, charts (supervisors their region, system administrators, department administrators their organisation; else 403); 422 with the query's problems |
+//! | GET | `/admin/performance/export.xlsx` | the same query | the report as a workbook |
+//! | GET | `/admin/performance/scoring` | | the scoring formula, grade thresholds, indicators and versions (those who read reports) |
+//! | POST | `/admin/performance/scoring` | `csrf`, `formula`, `excellent`, `good`, `pass`, `note` | 303 to `?done=scoring_saved`; 422 with every problem marked, nothing saved; 403 unless system administrator |
+//! | POST | `/admin/performance/refresh` | `csrf` | rolls up at once (system administrators); 303 to `/admin/performance/scoring?done=rolled` |
 //!
 //! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
 //! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
@@ -100,6 +105,7 @@ mod licence_import;
 mod licences;
 mod login;
 mod password;
+mod performance;
 mod questions;
 mod review;
 mod staff;
@@ -217,6 +223,13 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/questions/{id}", get(questions::page))
         .route("/admin/questions/{id}/{action}", post(questions::act))
         .route("/admin/supervision", get(supervision::board))
+        .route("/admin/performance", get(performance::report))
+        .route("/admin/performance/export.xlsx", get(performance::export))
+        .route(
+            "/admin/performance/scoring",
+            get(performance::scoring).post(performance::save_scoring),
+        )
+        .route("/admin/performance/refresh", post(performance::refresh))
         .route("/admin/inbox", get(workflow::inbox_page))
         .route("/admin/tasks/{id}", get(workflow::task))
         .route("/admin/tasks/{id}/{action}", post(workflow::act))
@@ -302,6 +315,7 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
     c.admin.approver = s.staff.has(Role::Approver);
     c.admin.questions = s.staff.has(Role::ItemManager) || s.staff.has(Role::Approver);
     c.admin.supervisor = s.staff.has(Role::Supervisor) || s.staff.has(Role::SystemAdmin);
+    c.admin.evaluator = c.admin.supervisor || s.staff.has(Role::DeptAdmin);
     c
 }
 

@@ -17,6 +17,7 @@ use yiwang_services::catalogue::{self, ItemSummary, PublishedItem};
 
 pub mod cases;
 pub mod licences;
+pub mod performance;
 pub mod supervision;
 
 use crate::Shared;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<Shared> {
         .merge(cases::routes())
         .merge(licences::routes())
         .merge(supervision::routes())
+        .merge(performance::routes())
 }
 
 /// The OpenAPI document of the API.
@@ -58,7 +60,8 @@ pub fn routes() -> Router<Shared> {
         licences::rotate_seal, licences::revoke_seal, licences::seal_uses,
         supervision::board, supervision::list, supervision::one, supervision::appeal, supervision::decide,
         supervision::issue_order, supervision::orders, supervision::answer_order, supervision::rules,
-        supervision::save_rules, supervision::sweep, supervision::clock, supervision::advance_clock
+        supervision::save_rules, supervision::sweep, supervision::clock, supervision::advance_clock,
+        performance::report, performance::scoring, performance::save_scoring, performance::refresh
     ),
     components(schemas(
         ItemList, ItemBrief, ItemDetail, Code, Named, FacetValue, ItemFacets, LegalBasisDto,
@@ -68,7 +71,7 @@ pub fn routes() -> Router<Shared> {
         cases::FormValues, cases::Rev, cases::Withdraw, cases::ChooseDelivery, cases::Register,
         cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd, cases::ExtensionRequest, cases::ExtensionDecision,
         cases::Deliver, cases::Complete, cases::Completed, cases::SendBack, cases::MyFileDto, cases::Reuse,
-        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::ImportRequest, licences::ShareRequest, supervision::Reason, supervision::Decision, supervision::NewOrder, supervision::OrderAnswer, supervision::NewRules, supervision::ClockState, supervision::Advance, licences::Revoke, licences::NewVersionAnswer
+        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::ImportRequest, licences::ShareRequest, supervision::Reason, supervision::Decision, supervision::NewOrder, supervision::OrderAnswer, supervision::NewRules, supervision::ClockState, supervision::Advance, performance::ScoringState, performance::NewScoring, licences::Revoke, licences::NewVersionAnswer
     )),
     modifiers(&BearerScheme),
     tags(

@@ -118,6 +118,60 @@ async fn deadlines(b: Backend) {
         .expect("the organisation");
     assert!(row.overdue >= 1, "{row:?}");
 
+    // Behind the overdue count: the case, with the working days it is past its limit; the
+    // in-time list no longer has it; an organisation outside reach is not found.
+    let overdue = signals::board_cases(p, &admin, &c.org, signals::BoardState::Overdue)
+        .await
+        .unwrap();
+    let listed = overdue
+        .iter()
+        .find(|x| x.id == c.id)
+        .expect("the overdue case");
+    assert!(listed.working_days.is_some_and(|d| d < 0), "{listed:?}");
+    assert_eq!(listed.case_no, c.case_no);
+    let in_time = signals::board_cases(p, &admin, &c.org, signals::BoardState::InTime)
+        .await
+        .unwrap();
+    assert!(in_time.iter().all(|x| x.id != c.id), "{in_time:?}");
+    let supervisor = common::staff(p, "supervisor").await;
+    assert!(
+        signals::board_cases(p, &supervisor, &c.org, signals::BoardState::Overdue)
+            .await
+            .unwrap()
+            .iter()
+            .any(|x| x.id == c.id)
+    );
+    assert!(matches!(
+        signals::board_cases(p, &clerk, &c.org, signals::BoardState::Overdue).await,
+        Err(ServiceError::NotFound { .. })
+    ));
+    // The list filters by rule, organisation and case number, a page at a time.
+    let by = |rule: &str, org: &str, case_no: &str| SignalQuery {
+        rule_no: Some(rule.into()),
+        org: Some(org.into()),
+        case_no: Some(case_no.into()),
+        ..Default::default()
+    };
+    let case_no = c.case_no.clone().unwrap();
+    let reds = signals::page(p, &supervisor, &by("JC03", &c.org, &case_no), 1, 50)
+        .await
+        .unwrap();
+    assert_eq!((reds.total, reds.signals.len()), (1, 1), "{reds:?}");
+    assert_eq!(reds.signals[0].signal_type, "red");
+    let none = signals::page(p, &supervisor, &by("JC03", "no-such-org", &case_no), 1, 50)
+        .await
+        .unwrap();
+    assert_eq!(none.total, 0);
+    let all = SignalQuery {
+        case_id: Some(c.id.clone()),
+        ..Default::default()
+    };
+    let first = signals::page(p, &supervisor, &all, 1, 1).await.unwrap();
+    let second = signals::page(p, &supervisor, &all, 2, 1).await.unwrap();
+    assert!(first.total >= 2, "{first:?}");
+    assert_eq!(first.total, second.total);
+    assert_ne!(first.signals[0].id, second.signals[0].id);
+
     // A rule switched off raises nothing new.
     let mut set = RuleSet::standard();
     for r in &mut set.rules {
@@ -209,6 +263,24 @@ async fn irregularities(b: Backend) {
         .await
         .unwrap();
     assert_eq!(s.status, "withdrawn");
+    let trail = signals::trail(p, &supervisor, &refused.id).await.unwrap();
+    assert_eq!(
+        trail.appealed_by.as_deref(),
+        Some(dept.display_name.as_str())
+    );
+    assert_eq!(
+        trail.decided_by.as_deref(),
+        Some(supervisor.display_name.as_str())
+    );
+    assert_eq!(
+        trail.person_name.as_deref(),
+        Some(clerk.display_name.as_str())
+    );
+    assert!(trail.appealed_at.is_some() && trail.decided_at.is_some());
+    assert!(matches!(
+        signals::trail(p, &clerk, &refused.id).await,
+        Err(ServiceError::NotFound { .. })
+    ));
     let other = list.iter().find(|s| s.kind == "qualified_refused").unwrap();
     assert!(matches!(
         signals::issue_order(p, &supervisor, &other.id, "请说明", 0).await,

@@ -144,6 +144,36 @@ pub struct SignalQuery {
     /// Only this case.
     #[serde(default)]
     pub case_id: Option<String>,
+    /// Only this rule (`JC03`).
+    #[serde(default)]
+    pub rule_no: Option<String>,
+    /// Only this responsible organisation (统一社会信用代码).
+    #[serde(default)]
+    pub org: Option<String>,
+    /// Only this case number (办件编号).
+    #[serde(default)]
+    pub case_no: Option<String>,
+}
+
+/// The `WHERE` clause of a signal query within reach, and its binds.
+fn signal_filter(actor: &Staff, q: &SignalQuery) -> (String, Vec<String>) {
+    let (cond, bind) = Reach::of(actor).condition("s", 1);
+    let mut sql = format!(" WHERE {cond}");
+    let mut binds: Vec<String> = bind.into_iter().collect();
+    for (column, value) in [
+        ("status", &q.status),
+        ("signal_type", &q.signal_type),
+        ("case_id", &q.case_id),
+        ("rule_no", &q.rule_no),
+        ("org", &q.org),
+        ("case_no", &q.case_no),
+    ] {
+        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            binds.push(v.to_owned());
+            sql.push_str(&format!(" AND s.{column} = ${}", binds.len()));
+        }
+    }
+    (sql, binds)
 }
 
 /// The signals within the actor's reach, newest first (at most 500).
@@ -152,26 +182,57 @@ pub async fn list(
     actor: &Staff,
     q: &SignalQuery,
 ) -> Result<Vec<Signal>, ServiceError> {
-    let reach = Reach::of(actor);
-    let (cond, bind) = reach.condition("s", 1);
-    let mut sql = format!("SELECT {COLUMNS} FROM signals s WHERE {cond}");
-    let mut binds: Vec<String> = bind.into_iter().collect();
-    let mut add = |column: &str, value: &Option<String>, binds: &mut Vec<String>| {
-        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            binds.push(v.to_owned());
-            sql.push_str(&format!(" AND s.{column} = ${}", binds.len()));
-        }
-    };
-    add("status", &q.status, &mut binds);
-    add("signal_type", &q.signal_type, &mut binds);
-    add("case_id", &q.case_id, &mut binds);
-    sql.push_str(" ORDER BY s.raised_at DESC, s.id LIMIT 500");
+    let (filter, binds) = signal_filter(actor, q);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM signals s{filter} ORDER BY s.raised_at DESC, s.id LIMIT 500"
+    );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for b in &binds {
         query = query.bind(b);
     }
     let rows = query.fetch_all(p.db.pool()).await?;
     rows.iter().map(signal_row).collect()
+}
+
+/// One page of the signals a query finds within reach, and how many it finds in all.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignalPage {
+    /// The signals of the page, newest first.
+    pub signals: Vec<Signal>,
+    /// All the signals the query finds.
+    pub total: i64,
+}
+
+/// The `page`-th page (from 1) of `per_page` signals (1 to 200) the query finds within reach.
+pub async fn page(
+    p: &Platform,
+    actor: &Staff,
+    q: &SignalQuery,
+    page: u32,
+    per_page: u32,
+) -> Result<SignalPage, ServiceError> {
+    let per_page = per_page.clamp(1, 200);
+    let offset = u64::from(page.max(1) - 1) * u64::from(per_page);
+    let (filter, binds) = signal_filter(actor, q);
+    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM signals s{filter}"
+    )));
+    for b in &binds {
+        count = count.bind(b);
+    }
+    let total = count.fetch_one(p.db.pool()).await?;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM signals s{filter} ORDER BY s.raised_at DESC, s.id \
+         LIMIT {per_page} OFFSET {offset}"
+    )));
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(p.db.pool()).await?;
+    Ok(SignalPage {
+        signals: rows.iter().map(signal_row).collect::<Result<_, _>>()?,
+        total,
+    })
 }
 
 /// One signal within the actor's reach (`NotFound` otherwise).
@@ -189,6 +250,59 @@ pub async fn get(p: &Platform, actor: &Staff, id: &str) -> Result<Signal, Servic
             what: "监察信号",
             key: id.to_owned(),
         }),
+    }
+}
+
+/// Who was involved in a signal and when: its responsible person, the appeal and the decision
+/// (names as the staff directory gives them).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Trail {
+    /// The responsible person's name, when known.
+    pub person_name: Option<String>,
+    /// When it was appealed.
+    pub appealed_at: Option<String>,
+    /// Who appealed it.
+    pub appealed_by: Option<String>,
+    /// When a supervisor decided on it.
+    pub decided_at: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+}
+
+/// The [`Trail`] of a signal within the actor's reach (`NotFound` otherwise).
+pub async fn trail(p: &Platform, actor: &Staff, id: &str) -> Result<Trail, ServiceError> {
+    let s = get(p, actor, id).await?;
+    let row = sqlx::query(
+        "SELECT s.appealed_at, s.decided_at, a.display_name AS appealer, \
+         d.display_name AS decider, r.display_name AS person_name FROM signals s \
+         LEFT JOIN staff a ON a.id = s.appealed_by LEFT JOIN staff d ON d.id = s.decided_by \
+         LEFT JOIN staff r ON r.id = s.person OR r.username = s.person WHERE s.id = $1",
+    )
+    .bind(&s.id)
+    .fetch_optional(p.db.pool())
+    .await?;
+    let Some(r) = row else {
+        return Ok(Trail::default());
+    };
+    Ok(Trail {
+        person_name: r.try_get("person_name")?,
+        appealed_at: r.try_get("appealed_at")?,
+        appealed_by: r.try_get("appealer")?,
+        decided_at: r.try_get("decided_at")?,
+        decided_by: r.try_get("decider")?,
+    })
+}
+
+/// Whether the actor may save a new version of the rules: system administrators only (the
+/// rule `supervision::save_rules` applies; pages ask it before reading a form).
+pub fn may_configure_rules(actor: &Staff) -> Result<(), ServiceError> {
+    if actor.has(Role::SystemAdmin) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "只有系统管理员可以配置监察规则 / only system administrators configure the rules"
+                .into(),
+        ))
     }
 }
 
@@ -568,4 +682,142 @@ pub async fn board(p: &Platform, actor: &Staff) -> Result<Vec<BoardRow>, Service
         row.in_time = (row.in_time - row.overdue).max(0);
     }
     Ok(rows.into_values().collect())
+}
+
+/// A state a board count stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardState {
+    /// Handling, the clock running, no 红牌 ([`BoardRow::in_time`]).
+    InTime,
+    /// Handling with an open 预警 ([`BoardRow::warned`]).
+    Warned,
+    /// Handling with a 红牌 ([`BoardRow::overdue`]).
+    Overdue,
+    /// The clock stopped ([`BoardRow::paused`]).
+    Paused,
+}
+
+impl BoardState {
+    /// Parses `in_time`, `warned`, `overdue` or `paused`.
+    pub fn parse(s: &str) -> Option<BoardState> {
+        match s {
+            "in_time" => Some(BoardState::InTime),
+            "warned" => Some(BoardState::Warned),
+            "overdue" => Some(BoardState::Overdue),
+            "paused" => Some(BoardState::Paused),
+            _ => None,
+        }
+    }
+
+    /// The code [`BoardState::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BoardState::InTime => "in_time",
+            BoardState::Warned => "warned",
+            BoardState::Overdue => "overdue",
+            BoardState::Paused => "paused",
+        }
+    }
+}
+
+/// An open case behind a board count.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardCase {
+    /// Case id.
+    pub id: String,
+    /// 办件编号.
+    pub case_no: Option<String>,
+    /// 实施编码.
+    pub item_code: String,
+    /// The item's name.
+    pub item_name: String,
+    /// The case's state (`handling`, `correction`, `special`).
+    pub state: String,
+    /// Its promised limit, if it has one.
+    pub due_at: Option<String>,
+    /// When its clock stopped, if it is stopped.
+    pub paused_at: Option<String>,
+    /// Working days left before the promised limit (0 on its last day); negative: working
+    /// days past it. `None` without a limit.
+    pub working_days: Option<i64>,
+}
+
+/// The open cases of one organisation behind one count of its board row (the same rules as
+/// [`board`]: 预警 and 红牌 by the signal's organisation), oldest deadline first, at most 500.
+/// `NotFound` for an organisation outside the actor's reach.
+pub async fn board_cases(
+    p: &Platform,
+    actor: &Staff,
+    org: &str,
+    state: BoardState,
+) -> Result<Vec<BoardCase>, ServiceError> {
+    let region = p
+        .master
+        .get()
+        .organisation(org)
+        .map(|o| o.region.clone())
+        .unwrap_or_default();
+    if region.is_empty() || !Reach::of(actor).covers(org, &region) {
+        return Err(ServiceError::NotFound {
+            what: "单位",
+            key: org.to_owned(),
+        });
+    }
+    const LIVE: &str = "s.status IN ('open', 'appealed', 'upheld')";
+    let sql = match state {
+        BoardState::InTime => format!(
+            "SELECT c.id, c.case_no, c.item_code, c.item_name, c.state, c.due_at, c.paused_at \
+             FROM cases c WHERE c.org = $1 AND c.state = 'handling' AND c.paused_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM signals s WHERE s.case_id = c.id \
+             AND s.signal_type = 'red' AND {LIVE})"
+        ),
+        BoardState::Paused => "SELECT c.id, c.case_no, c.item_code, c.item_name, c.state, \
+             c.due_at, c.paused_at FROM cases c WHERE c.org = $1 AND (c.state IN \
+             ('correction', 'special') OR (c.state = 'handling' AND c.paused_at IS NOT NULL))"
+            .to_owned(),
+        BoardState::Warned | BoardState::Overdue => format!(
+            "SELECT c.id, c.case_no, c.item_code, c.item_name, c.state, c.due_at, c.paused_at \
+             FROM cases c WHERE c.state = 'handling' AND c.id IN (SELECT s.case_id FROM \
+             signals s WHERE s.org = $1 AND s.signal_type = '{}' AND {LIVE})",
+            if state == BoardState::Warned {
+                "warning"
+            } else {
+                "red"
+            }
+        ),
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{sql} ORDER BY c.due_at, c.id LIMIT 500"
+    )))
+    .bind(org)
+    .fetch_all(p.db.pool())
+    .await?;
+    let now = p.now();
+    let calendar = p.calendar();
+    rows.iter()
+        .map(|r| {
+            let due_at: Option<String> = r.try_get("due_at")?;
+            let working_days = due_at
+                .as_deref()
+                .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .map(|d| {
+                    let due = d.with_timezone(&Utc);
+                    if due >= now {
+                        i64::from(calendar.working_days_between(now, due))
+                    } else {
+                        -i64::from(calendar.working_days_between(due, now)).max(1)
+                    }
+                });
+            Ok(BoardCase {
+                id: r.try_get("id")?,
+                case_no: r.try_get("case_no")?,
+                item_code: r.try_get("item_code")?,
+                item_name: r.try_get("item_name")?,
+                state: r.try_get("state")?,
+                due_at,
+                paused_at: r.try_get("paused_at")?,
+                working_days,
+            })
+        })
+        .collect()
 }

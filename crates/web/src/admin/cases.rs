@@ -630,6 +630,8 @@ struct CasePage {
     extension_pending: bool,
     /// Whether this staff member may decide the pending request.
     may_decide_extension: bool,
+    /// 监察信号 of the case within the staff member's reach.
+    signals: Vec<super::supervision_signals::CaseSignal>,
 }
 
 async fn case_page(
@@ -659,7 +661,11 @@ async fn case_page(
     let may_decide_extension = access == Access::Handler
         && pending.is_some_and(|e| extensions::may_decide(&session.staff, &c, e));
     let extension_pending = pending.is_some();
+    let signals = super::supervision_signals::of_case(s, session, &c.id)
+        .await
+        .map_err(|e| session.err(e))?;
     Ok(CasePage {
+        signals,
         chrome: chrome(session, format!("{} {}", lang.t("办件", "Case"), v.case_no)),
         extensions: exts,
         extension_pending,

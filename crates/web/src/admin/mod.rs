@@ -73,7 +73,20 @@
 //! | POST | `/admin/licence-types/{code}` | `csrf`, `action` = `save` \| `add_rows`, and the licence type fields below | `save`: 303 to `/admin/licence-types?done=saved`; `add_rows`: the form again with 3 more empty rows, nothing saved; 400 with every bad field marked, nothing saved |
 //! | GET, POST | `/admin/processes…`, `/admin/inbox`, `/admin/tasks…`, `/admin/instances/{id}`, `/admin/calendar…` | see [`workflow`] | 审批流程, 待办, 工作日历 |
 //! | GET, POST | `/admin/questions…` | see [`questions`] | 我要问: citizens' questions, answers, 常见问题 |
-//! | GET | `/admin/supervision` | | 电子监察 board: the region's organisations (cases in time, warned, overdue, paused, irregularities) and the open signals; refreshes itself every 30 s (supervisors and system administrators; else 403) |
+//! | GET | `/admin/supervision` | `region` (a region code within reach) | 电子监察 board: the region's child regions (counts summed, each narrowing the board), its organisations (cases in time, warned, overdue, paused, irregularities; each count links to the drill-down) and the open signals; numbers refresh every 15 s by `/static/board.js`, or the page every 30 s without script (supervisors and system administrators; else 403; a region outside reach 403, unknown 404) |
+//! | GET | `/admin/supervision/board.json` | `region` | the board's counts as JSON for the page's script, with the session: `as_of`, `as_of_local`, `region`, `counts` (`t:<state>`, `r:<region>:<state>`, `o:<org>:<state>`), `rows` |
+//! | GET | `/admin/supervision/cases` | `org`, `state` = `in_time` \| `warned` \| `overdue` \| `paused` | the drill-down: that organisation's open cases in that state (case no, item, due date, working days left or overdue), each linking to `/admin/cases/{id}`; 400 bad state, 404 organisation outside reach |
+//! | GET | `/admin/supervision/signals` | `status`, `signal_type`, `rule_no`, `org`, `case_no`, `page` | 监察信号 within reach, 50 a page (every staff member: supervisors their region, system administrators all, others their organisation's) |
+//! | GET | `/admin/supervision/signals/{id}` | `done` | one signal: every field, its case, appeal and decision, its orders, and the forms the session may use; 404 outside reach |
+//! | POST | `/admin/supervision/signals/{id}/appeal` | `csrf`, `reason` | 303 to the signal `?done=appealed`; 422 (the page, reason marked); 403 not the responsible organisation; 409 not open |
+//! | POST | `/admin/supervision/signals/{id}/decision` | `csrf`, `decision` = `withdraw` \| `uphold`, `reason` | 303 `?done=withdrawn` or `?done=upheld`; 422 with the problems; 403 not a supervisor; 409 the status does not allow it |
+//! | POST | `/admin/supervision/signals/{id}/orders` | `csrf`, `content`, `days` (1–30 working days) | 303 `?done=ordered`; 422 with the problems; 403 not a supervisor |
+//! | GET | `/admin/supervision/orders` | `done` | 督办 within reach: due date, late marker, status, answer; the answer form for the organisation's staff |
+//! | POST | `/admin/supervision/orders/{id}/answer` | `csrf`, `response` | 303 to `/admin/supervision/orders?done=answered`; 422 (the order's form marked); 403 another organisation; 409 answered already |
+//! | GET | `/admin/supervision/rules` | `done` | 监察规则: the set in force, the versions, and for system administrators the form (supervisors and system administrators; else 403) |
+//! | POST | `/admin/supervision/rules` | `csrf`, `note`, `rules[i][no\|kind\|enabled\|days\|items\|regions]` | 303 to `/admin/supervision/rules?done=rules_saved` (a new version); 422 with every problem marked on its row, nothing saved; 403 not a system administrator |
+//! | GET | `/admin/supervision/clock` | `done=clock_moved&signals=&deadlines=` | 平台时钟: the platform's time; on `serve --simulated-clock` the form to move it (system administrators), else says the clock is real (supervisors and system administrators; else 403) |
+//! | POST | `/admin/supervision/clock` | `csrf`, `days`, `hours` | moves the simulated clock and sweeps; 303 `?done=clock_moved&signals=N&deadlines=M`; 422 with the problems; 403 not a system administrator; 409 a real clock |
 //! | GET | `/admin/performance` | query: `period` (`2026Q3`, `2026`, `2026-07`, `2026-07-01..2026-09-30`; default the last quarter), `by` = `org` \| `region` \| `window`, `region`, `org` | 绩效评估: every unit's indicators, score and grade, the total, charts (supervisors their region, system administrators, department administrators their organisation; else 403); 422 with the query's problems |
 //! | GET | `/admin/performance/export.xlsx` | the same query | the report as a workbook |
 //! | GET | `/admin/performance/scoring` | | the scoring formula, grade thresholds, indicators and versions (those who read reports) |
@@ -110,6 +123,8 @@ mod questions;
 mod review;
 mod staff;
 mod supervision;
+mod supervision_rules;
+mod supervision_signals;
 mod totp;
 mod views;
 mod workflow;
@@ -230,6 +245,44 @@ pub fn routes() -> Router<Shared> {
             get(performance::scoring).post(performance::save_scoring),
         )
         .route("/admin/performance/refresh", post(performance::refresh))
+        .route(
+            "/admin/supervision/board.json",
+            get(supervision::board_json),
+        )
+        .route("/admin/supervision/cases", get(supervision::drill))
+        .route("/admin/supervision/signals", get(supervision_signals::list))
+        .route(
+            "/admin/supervision/signals/{id}",
+            get(supervision_signals::page),
+        )
+        .route(
+            "/admin/supervision/signals/{id}/appeal",
+            post(supervision_signals::appeal),
+        )
+        .route(
+            "/admin/supervision/signals/{id}/decision",
+            post(supervision_signals::decide),
+        )
+        .route(
+            "/admin/supervision/signals/{id}/orders",
+            post(supervision_signals::issue_order),
+        )
+        .route(
+            "/admin/supervision/orders",
+            get(supervision_signals::orders),
+        )
+        .route(
+            "/admin/supervision/orders/{id}/answer",
+            post(supervision_signals::answer),
+        )
+        .route(
+            "/admin/supervision/rules",
+            get(supervision_rules::rules).post(supervision_rules::save),
+        )
+        .route(
+            "/admin/supervision/clock",
+            get(supervision_rules::clock).post(supervision_rules::advance),
+        )
         .route("/admin/inbox", get(workflow::inbox_page))
         .route("/admin/tasks/{id}", get(workflow::task))
         .route("/admin/tasks/{id}/{action}", post(workflow::act))

@@ -44,12 +44,15 @@ async fn board(State(s): State<Shared>, who: Caller) -> Answer<Vec<BoardRow>> {
     Ok(Json(signals::board(&s.platform, who.staff()?).await?))
 }
 
-/// Signals within the caller's reach, newest first; `status`, `signal_type` and `case_id`
-/// filter.
+/// Signals within the caller's reach, newest first; `status`, `signal_type`, `case_id`,
+/// `rule_no`, `org` and `case_no` filter.
 #[utoipa::path(get, path = "/api/v1/supervision/signals", tag = "supervision",
     params(("status" = Option<String>, Query, description = "open, appealed, withdrawn, upheld"),
         ("signal_type" = Option<String>, Query, description = "warning, yellow, red, irregular"),
-        ("case_id" = Option<String>, Query, description = "One case")),
+        ("case_id" = Option<String>, Query, description = "One case"),
+        ("rule_no" = Option<String>, Query, description = "One rule (JC03)"),
+        ("org" = Option<String>, Query, description = "One responsible organisation (credit code)"),
+        ("case_no" = Option<String>, Query, description = "One case number")),
     responses((status = 200, description = "Signals")), security(("bearer" = ["cases"])))]
 async fn list(
     State(s): State<Shared>,

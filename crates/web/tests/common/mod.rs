@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use yiwang_services::{Clock, FixedClock, Platform, SystemClock, demo};
+use yiwang_services::{Clock, FixedClock, Platform, SimulatedClock, SystemClock, demo};
 use yiwang_store::Db;
 use yiwang_web::WebConfig;
 
@@ -56,6 +56,9 @@ pub enum Time {
     System,
     /// A [`FixedClock`] set to now, which the test may move ([`App::clock`]).
     Fixed,
+    /// A [`SimulatedClock`], as `serve --simulated-clock` runs: system administrators move it
+    /// forward through the platform.
+    Simulated,
 }
 
 /// A running app.
@@ -104,6 +107,7 @@ pub async fn spawn_with(
             let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
             (Some(clock.clone()), clock)
         }
+        Time::Simulated => (None, Arc::new(SimulatedClock::new())),
     };
     let platform: Arc<Platform> = Platform::open(db, platform_clock).await.unwrap();
     demo::load(&platform).await.unwrap();
@@ -152,10 +156,11 @@ impl App {
         }
     }
 
-    /// The current TOTP code for a base32 `secret` at the app's (fixed) clock.
+    /// The current TOTP code for a base32 `secret` at the platform's clock (fixed or
+    /// simulated).
     pub fn totp_code(&self, secret: &str) -> String {
         let bytes = yiwang_crypto::totp::from_base32(secret).unwrap();
-        let step = yiwang_crypto::totp::step_of(self.clock().now().timestamp());
+        let step = yiwang_crypto::totp::step_of(self.platform.now().timestamp());
         format!("{:06}", yiwang_crypto::totp::code_at(&bytes, step))
     }
 }

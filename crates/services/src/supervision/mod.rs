@@ -17,6 +17,7 @@
 //! Supervisors see and act on their region (the session's region and everything under it);
 //! system administrators everywhere; an organisation's staff see its own signals and orders.
 
+pub mod ratings;
 pub mod rules;
 pub mod signals;
 
@@ -679,6 +680,11 @@ pub async fn run(p: std::sync::Arc<Platform>, sweep_every: std::time::Duration) 
                 Ok(r) => tracing::info!(signals = r.signals, "supervision sweep"),
                 Err(e) => tracing::warn!(error = %e, "supervision sweep: will retry"),
             }
+            match ratings::invite(&p).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(invitations = n, "rating invitations sent"),
+                Err(e) => tracing::warn!(error = %e, "rating invitations: will retry"),
+            }
         }
     }
 }
@@ -696,7 +702,8 @@ pub fn may_supervise(actor: &Staff) -> Result<(), ServiceError> {
 
 /// Moves the simulated clock forward by `days` and `hours` (system administrators; only when
 /// the server runs on the simulated clock), then runs the sweep so that deadlines passed on
-/// purpose raise their signals at once.
+/// purpose raise their signals at once, and sends the rating invitations now due
+/// ([`ratings::invite`]).
 pub async fn advance_clock(
     p: &Platform,
     actor: &Staff,
@@ -724,5 +731,9 @@ pub async fn advance_clock(
     }
     clock.advance(chrono::Duration::days(days) + chrono::Duration::hours(hours));
     tracing::warn!(now = %p.now(), by = %actor.username, "simulated clock moved forward");
-    sweep(p).await
+    let run = sweep(p).await?;
+    if let Err(e) = ratings::invite(p).await {
+        tracing::warn!(error = %e, "rating invitations: will retry");
+    }
+    Ok(run)
 }

@@ -313,6 +313,7 @@ async fn once_per_channel(b: Backend) {
     .unwrap();
     assert_eq!(w.channel, "window");
     assert!(!w.real_name, "not identified: not real-name");
+    assert!(w.rectification.is_none(), "基本满意 is not a bad rating");
     assert!(matches!(
         ratings::rate(
             p,
@@ -329,6 +330,16 @@ async fn once_per_channel(b: Backend) {
     assert_eq!(
         count(p, "SELECT COUNT(*) FROM ratings WHERE case_id = $1", &c.id).await,
         3
+    );
+    assert_eq!(
+        count(
+            p,
+            "SELECT COUNT(*) FROM rectifications WHERE case_id = $1",
+            &c.id
+        )
+        .await,
+        0,
+        "levels 5, 4 and 3 open no order"
     );
     // The citizen sees them on the case; nothing is left to rate on the site.
     let mine = ratings::for_case(p, &chen, &c.id).await.unwrap();

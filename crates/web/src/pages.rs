@@ -49,6 +49,9 @@ pub struct AdminNav {
     pub questions: bool,
     /// Show the 电子监察 link (supervisors and system administrators).
     pub supervisor: bool,
+    /// Show the 好差评 link (the organisations' staff who answer ratings, window clerks,
+    /// supervisors and system administrators).
+    pub ratings: bool,
 }
 
 impl Chrome {

@@ -73,7 +73,8 @@
 //! | POST | `/admin/licence-types/{code}` | `csrf`, `action` = `save` \| `add_rows`, and the licence type fields below | `save`: 303 to `/admin/licence-types?done=saved`; `add_rows`: the form again with 3 more empty rows, nothing saved; 400 with every bad field marked, nothing saved |
 //! | GET, POST | `/admin/processes…`, `/admin/inbox`, `/admin/tasks…`, `/admin/instances/{id}`, `/admin/calendar…` | see [`workflow`] | 审批流程, 待办, 工作日历 |
 //! | GET, POST | `/admin/questions…` | see [`questions`] | 我要问: citizens' questions, answers, 常见问题 |
-//! | GET | `/admin/supervision` | | 电子监察 board: the region's organisations (cases in time, warned, overdue, paused, irregularities) and the open signals; refreshes itself every 30 s (supervisors and system administrators; else 403) |
+//! | GET | `/admin/supervision` | | 电子监察 board: the region's organisations (cases in time, warned, overdue, paused, irregularities), the follow-up rate of bad ratings and the open signals; refreshes itself every 30 s (supervisors and system administrators; else 403) |
+//! | GET, POST | `/admin/ratings…` | see [`ratings`] | 好差评: ratings, rectification orders, answers, appeals and decisions, the window's rating pad, the deadline setting |
 //!
 //! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
 //! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
@@ -101,6 +102,7 @@ mod licences;
 mod login;
 mod password;
 mod questions;
+mod ratings;
 mod review;
 mod staff;
 mod supervision;
@@ -217,6 +219,11 @@ pub fn routes() -> Router<Shared> {
         .route("/admin/questions/{id}", get(questions::page))
         .route("/admin/questions/{id}/{action}", post(questions::act))
         .route("/admin/supervision", get(supervision::board))
+        .route("/admin/ratings", get(ratings::list))
+        .route("/admin/ratings/window", post(ratings::window))
+        .route("/admin/ratings/settings", post(ratings::settings))
+        .route("/admin/ratings/{id}", get(ratings::page))
+        .route("/admin/ratings/{id}/{action}", post(ratings::act))
         .route("/admin/inbox", get(workflow::inbox_page))
         .route("/admin/tasks/{id}", get(workflow::task))
         .route("/admin/tasks/{id}/{action}", post(workflow::act))
@@ -302,6 +309,11 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
     c.admin.approver = s.staff.has(Role::Approver);
     c.admin.questions = s.staff.has(Role::ItemManager) || s.staff.has(Role::Approver);
     c.admin.supervisor = s.staff.has(Role::Supervisor) || s.staff.has(Role::SystemAdmin);
+    c.admin.ratings = c.admin.supervisor
+        || c.admin.clerk
+        || c.admin.approver
+        || s.staff.has(Role::DeptAdmin)
+        || s.staff.has(Role::ItemManager);
     c
 }
 

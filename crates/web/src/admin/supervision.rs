@@ -1,7 +1,8 @@
 //! 电子监察看板: the supervisor's board of their region (system administrators: the province),
 //! as `supervision::signals::board` counts it — each organisation's open cases in time, warned,
-//! overdue and paused, and its open irregularities — with the open and appealed signals under
-//! it. The page refreshes itself every 30 seconds without JavaScript (`<meta refresh>`).
+//! overdue and paused, and its open irregularities — with the follow-up rate of real-name bad
+//! ratings this quarter (`supervision::ratings::follow_up`) and the open and appealed signals
+//! under it. The page refreshes itself every 30 seconds without JavaScript (`<meta refresh>`).
 
 use askama::Template;
 use axum::extract::State;
@@ -38,6 +39,7 @@ struct BoardPage {
     totals: (i64, i64, i64, i64, i64),
     rows: Vec<BoardRow>,
     signals: Vec<SignalRow>,
+    follow: super::ratings::FollowView,
 }
 
 /// `GET /admin/supervision`.
@@ -98,7 +100,15 @@ pub(crate) async fn board(
         ),
         Reach::Org(o) => o,
     };
+    let follow = yiwang_services::supervision::ratings::follow_up(
+        &s.platform,
+        &session.staff,
+        yiwang_services::supervision::ratings::Period::quarter_to_date(&s.platform),
+    )
+    .await
+    .map_err(|e| session.err(e))?;
     let page = BoardPage {
+        follow: super::ratings::follow_view(&follow),
         chrome: chrome(&session, lang.t("电子监察", "E-supervision")),
         reach,
         as_of: local_time(&yiwang_store::fmt_time(s.platform.now())),

@@ -51,6 +51,9 @@ pub struct AdminNav {
     pub supervisor: bool,
     /// Show the 绩效评估 link (supervisors, system and department administrators).
     pub evaluator: bool,
+    /// Show the 好差评 link (the organisations' staff who answer ratings, window clerks,
+    /// supervisors and system administrators).
+    pub ratings: bool,
 }
 
 impl Chrome {

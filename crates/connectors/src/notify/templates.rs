@@ -56,6 +56,21 @@ pub const TEMPLATES: &[Template] = &[
         body: "{name}，您好：电子监察系统对办件{case}发出{signal}：{detail}。请及时处理，如有异议可在监察信号中申诉。",
     },
     Template {
+        name: "rating_invitation",
+        subject: "邀请您评价政务服务",
+        body: "{name}，您好：您申请的“{item}”（办件编号{case}）已办结，欢迎对本次服务进行评价：{link} （{days}天内有效）。",
+    },
+    Template {
+        name: "rating_rectification",
+        subject: "差评整改通知",
+        body: "{name}，您好：办件{case}（{item}）收到“{level}”评价，已生成整改单{number}，请于{due}前完成回访、整改或说明，并在“好差评”中答复。",
+    },
+    Template {
+        name: "rating_outcome",
+        subject: "您的评价已处理",
+        body: "{name}，您好：您对“{item}”（办件编号{case}）的评价已由{org}处理（{action}）：{outcome} 您可登录一网通办在“我的办件”中对处理结果进行评价。",
+    },
+    Template {
         name: "case_progress",
         subject: "办件进度通知",
         body: "{name}，您好：您申请的“{item}”（办件编号{case}）{progress}。详情请登录一网通办查看“我的办件”。",

@@ -19,6 +19,7 @@
 
 pub mod formula;
 pub mod performance;
+pub mod ratings;
 pub mod rules;
 pub mod signals;
 
@@ -681,6 +682,11 @@ pub async fn run(p: std::sync::Arc<Platform>, sweep_every: std::time::Duration) 
                 Ok(r) => tracing::info!(signals = r.signals, "supervision sweep"),
                 Err(e) => tracing::warn!(error = %e, "supervision sweep: will retry"),
             }
+            match ratings::invite(&p).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(invitations = n, "rating invitations sent"),
+                Err(e) => tracing::warn!(error = %e, "rating invitations: will retry"),
+            }
         }
     }
 }
@@ -698,7 +704,8 @@ pub fn may_supervise(actor: &Staff) -> Result<(), ServiceError> {
 
 /// Moves the simulated clock forward by `days` and `hours` (system administrators; only when
 /// the server runs on the simulated clock), then runs the sweep so that deadlines passed on
-/// purpose raise their signals at once.
+/// purpose raise their signals at once, and sends the rating invitations now due
+/// ([`ratings::invite`]).
 pub async fn advance_clock(
     p: &Platform,
     actor: &Staff,
@@ -726,5 +733,9 @@ pub async fn advance_clock(
     }
     clock.advance(chrono::Duration::days(days) + chrono::Duration::hours(hours));
     tracing::warn!(now = %p.now(), by = %actor.username, "simulated clock moved forward");
-    sweep(p).await
+    let run = sweep(p).await?;
+    if let Err(e) = ratings::invite(p).await {
+        tracing::warn!(error = %e, "rating invitations: will retry");
+    }
+    Ok(run)
 }

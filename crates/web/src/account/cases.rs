@@ -19,6 +19,8 @@
 //! | POST | `/account/cases/{id}/withdraw` | `csrf`, `reason` | 303 `?done=withdrawn` |
 //! | POST | `/account/cases/{id}/reuse` | `csrf`, `slot`, `file` | 303 `?done=uploaded`: a file of 我的材料 handed in again |
 //! | POST | `/account/cases/{id}/delivery` | `csrf`, `method` (`window`/`post`), `address` | 303 `?done=delivery`; 400 without a full address |
+//! | POST | `/account/cases/{id}/rate` | `csrf`, `level`, `score_guide`, `score_process`, `score_timeliness`, `score_attitude`, `score_result`, `comment` | 好差评 of a finished case (channel `web`): 303 `?done=rated`; 400 with every bad field; 409 not finished or rated already |
+//! | POST | `/account/cases/{id}/fix` | `csrf`, `order`, `fix_level`, `fix_comment` | the rating of a rectification's outcome: 303 `?done=fix_rated`; 400; 409 not answered or rated already |
 //! | GET | `/account/cases/{id}/files/{file}` | | the file (SM3 checked) |
 //! | GET | `/cases/query` | `case_no`, `id_tail` | 办件查询 form and result; 429 when asked too often |
 
@@ -56,6 +58,11 @@ fn notice(lang: Lang, done: Option<&str>) -> Option<&'static str> {
         "resubmitted" => lang.t("补正材料已提交。", "Corrections handed in."),
         "withdrawn" => lang.t("申请已撤回。", "Application withdrawn."),
         "delivery" => lang.t("送达方式已保存。", "Delivery choice saved."),
+        "rated" => lang.t(
+            "感谢您的评价！如您不满意，办理单位将在规定时限内回访并告知处理结果。",
+            "Thank you for rating! If you were dissatisfied, the office will follow up and tell you the outcome.",
+        ),
+        "fix_rated" => lang.t("已评价整改结果。", "Outcome rated."),
         _ => return None,
     })
 }
@@ -199,6 +206,10 @@ struct CasePage {
     submit_key: String,
     /// 我的材料 offered for reuse: (file id, label).
     my_files: Vec<(String, String)>,
+    /// 好差评 of the case.
+    rating: super::ratings::CaseRatingView,
+    /// The rating form.
+    rating_form: super::ratings::RatingForm,
 }
 
 async fn case_page(
@@ -244,7 +255,12 @@ async fn case_page(
     } else {
         Vec::new()
     };
+    let rating = super::ratings::case_rating_view(&s.platform, lang, &session.user, id)
+        .await
+        .map_err(|e| session.err(e))?;
     Ok(CasePage {
+        rating,
+        rating_form: super::ratings::RatingForm::new(lang, "rate").marked(&errors),
         my_files,
         chrome: Chrome::new(
             lang,
@@ -306,6 +322,35 @@ pub(crate) async fn act(
                 .map(|_| ()),
             "withdrawn",
         ),
+        "rate" => (
+            yiwang_services::supervision::ratings::rate(
+                p,
+                yiwang_services::supervision::ratings::Rater::Citizen {
+                    user: u,
+                    channel: "web",
+                },
+                &id,
+                &super::ratings::input_from(&f),
+            )
+            .await
+            .map(|_| ()),
+            "rated",
+        ),
+        "fix" => {
+            let level = field(&f, "fix_level");
+            (
+                yiwang_services::supervision::ratings::rate_fix(
+                    p,
+                    u,
+                    field(&f, "order"),
+                    (!level.trim().is_empty()).then(|| level.trim().parse::<i64>().unwrap_or(0)),
+                    field(&f, "fix_comment"),
+                )
+                .await
+                .map(|_| ()),
+                "fix_rated",
+            )
+        }
         "reuse" => (
             match field(&f, "slot").parse::<usize>() {
                 Ok(slot) => apply::reuse(p, u, &id, slot, field(&f, "file"))
@@ -329,8 +374,13 @@ pub(crate) async fn act(
     match r {
         Ok(()) => Ok(see_other(&format!("/account/cases/{id}?done={done}"))),
         Err(ServiceError::Invalid(errs)) => {
-            let page =
+            let mut page =
                 case_page(&s, &session, &id, None, field_messages(session.lang, &errs)).await?;
+            if action == "rate" {
+                page.rating_form = super::ratings::RatingForm::new(session.lang, "rate")
+                    .with(&super::ratings::input_from(&f))
+                    .marked(&page.errors);
+            }
             Ok(html(StatusCode::BAD_REQUEST, &page))
         }
         Err(e) => Err(session.err(e)),

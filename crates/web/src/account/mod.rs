@@ -36,6 +36,7 @@
 //! | GET, POST | `/account/cases…`, `/cases/query` | see [`cases`] | 我的办件, 网上申报, 办件查询 |
 //! | GET, POST | `/account/licences…` | see [`licences`] | 我的证照, 亮证, downloads, 授权用证 |
 //! | GET, POST | `/account/questions…` | see [`questions`] | 我要问, 我的提问 |
+//! | GET, POST | `/rate/{token}` | see [`ratings`] | 好差评 by the link of an SMS invitation (no account) |
 //! | GET | `/account/enterprise` | `done` | 法人与经办人: enterprises the citizen represents with their grants, the bind and grant forms, grants held as an agent |
 //! | POST | `/account/enterprise/bind` | `csrf`, `credit_code` | 303 `?done=bound`; 400 unknown/inactive code; 403 not the legal representative or below L2 |
 //! | POST | `/account/enterprise/grant` | `csrf`, `credit_code`, `agent_name`, `agent_id_number`, `scope` (`all`/`items`), `items` (基本编码), `until` (YYYY-MM-DD) | 303 `?done=granted`; 400 with the problems; 404 not the citizen's enterprise |
@@ -47,6 +48,7 @@ mod licences;
 mod login;
 mod profile;
 pub(crate) mod questions;
+pub(crate) mod ratings;
 mod register;
 
 use axum::Router;
@@ -96,6 +98,7 @@ pub fn routes() -> Router<Shared> {
         )
         .route("/account/cases/{id}/{action}", post(cases::act))
         .route("/cases/query", get(cases::public_query))
+        .route("/rate/{token}", get(ratings::form).post(ratings::rate))
         .route("/account/licences", get(licences::list))
         .route("/account/licences/{id}", get(licences::page))
         .route("/account/licences/{id}/pdf", get(licences::pdf))

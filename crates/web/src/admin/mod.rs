@@ -92,6 +92,7 @@
 //! | GET | `/admin/performance/scoring` | | the scoring formula, grade thresholds, indicators and versions (those who read reports) |
 //! | POST | `/admin/performance/scoring` | `csrf`, `formula`, `excellent`, `good`, `pass`, `note` | 303 to `?done=scoring_saved`; 422 with every problem marked, nothing saved; 403 unless system administrator |
 //! | POST | `/admin/performance/refresh` | `csrf` | rolls up at once (system administrators); 303 to `/admin/performance/scoring?done=rolled` |
+//! | GET, POST | `/admin/ratings…` | see [`ratings`] | 好差评: ratings, rectification orders, answers, appeals and decisions, the window's rating pad, the deadline setting |
 //!
 //! Guide editor fields: `name`; `aliases` (one a line); `item_type` (code); `service_objects`
 //! (repeated codes); `themes` (repeated keys); `legal_basis[i][law|article|text]`; `conditions`
@@ -120,6 +121,7 @@ mod login;
 mod password;
 mod performance;
 mod questions;
+mod ratings;
 mod review;
 mod staff;
 mod supervision;
@@ -283,6 +285,11 @@ pub fn routes() -> Router<Shared> {
             "/admin/supervision/clock",
             get(supervision_rules::clock).post(supervision_rules::advance),
         )
+        .route("/admin/ratings", get(ratings::list))
+        .route("/admin/ratings/window", post(ratings::window))
+        .route("/admin/ratings/settings", post(ratings::settings))
+        .route("/admin/ratings/{id}", get(ratings::page))
+        .route("/admin/ratings/{id}/{action}", post(ratings::act))
         .route("/admin/inbox", get(workflow::inbox_page))
         .route("/admin/tasks/{id}", get(workflow::task))
         .route("/admin/tasks/{id}/{action}", post(workflow::act))
@@ -369,6 +376,11 @@ pub(crate) fn chrome(s: &StaffSession, title: impl Into<String>) -> Chrome {
     c.admin.questions = s.staff.has(Role::ItemManager) || s.staff.has(Role::Approver);
     c.admin.supervisor = s.staff.has(Role::Supervisor) || s.staff.has(Role::SystemAdmin);
     c.admin.evaluator = c.admin.supervisor || s.staff.has(Role::DeptAdmin);
+    c.admin.ratings = c.admin.supervisor
+        || c.admin.clerk
+        || c.admin.approver
+        || s.staff.has(Role::DeptAdmin)
+        || s.staff.has(Role::ItemManager);
     c
 }
 

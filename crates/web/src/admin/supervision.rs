@@ -2,7 +2,8 @@
 //! as `supervision::signals::board` counts it — each organisation's open cases in time, warned,
 //! overdue and paused, and its open irregularities — grouped by the child regions of the region
 //! shown (each a link that narrows the board to it, `?region=430100`), then by organisation,
-//! with the open and appealed signals under it.
+//! with the follow-up rate of real-name bad ratings this quarter
+//! (`supervision::ratings::follow_up`) and the open and appealed signals under it.
 //!
 //! Every count of an organisation links to the drill-down (`/admin/supervision/cases?org=…
 //! &state=…`): that organisation's open cases in that state, each linking to the staff case
@@ -360,6 +361,7 @@ struct BoardPage {
     /// `board.json` with the region of the page.
     poll: String,
     signals: Vec<SignalRow>,
+    follow: super::ratings::FollowView,
 }
 
 impl BoardPage {
@@ -431,7 +433,15 @@ pub(crate) async fn board(
         })
         .collect();
     let master = s.platform.master.get();
+    let follow = yiwang_services::supervision::ratings::follow_up(
+        &s.platform,
+        &session.staff,
+        yiwang_services::supervision::ratings::Period::quarter_to_date(&s.platform),
+    )
+    .await
+    .map_err(|e| session.err(e))?;
     let page = BoardPage {
+        follow: super::ratings::follow_view(&follow),
         chrome: chrome(&session, lang.t("电子监察", "E-supervision")),
         reach: reach_label(lang, &master, &session.staff),
         as_of: local_time(&yiwang_store::fmt_time(s.platform.now())),

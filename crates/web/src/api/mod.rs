@@ -18,6 +18,7 @@ use yiwang_services::catalogue::{self, ItemSummary, PublishedItem};
 pub mod cases;
 pub mod licences;
 pub mod performance;
+pub mod ratings;
 pub mod supervision;
 
 use crate::Shared;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<Shared> {
         .merge(licences::routes())
         .merge(supervision::routes())
         .merge(performance::routes())
+        .merge(ratings::routes())
 }
 
 /// The OpenAPI document of the API.
@@ -61,7 +63,10 @@ pub fn routes() -> Router<Shared> {
         supervision::board, supervision::list, supervision::one, supervision::appeal, supervision::decide,
         supervision::issue_order, supervision::orders, supervision::answer_order, supervision::rules,
         supervision::save_rules, supervision::sweep, supervision::clock, supervision::advance_clock,
-        performance::report, performance::scoring, performance::save_scoring, performance::refresh
+        performance::report, performance::scoring, performance::save_scoring, performance::refresh,
+        ratings::rate, ratings::list, ratings::one, ratings::follow_up, ratings::settings,
+        ratings::save_settings, ratings::rectifications, ratings::rectification, ratings::answer,
+        ratings::fix_rating, ratings::appeal, ratings::decide_appeal
     ),
     components(schemas(
         ItemList, ItemBrief, ItemDetail, Code, Named, FacetValue, ItemFacets, LegalBasisDto,
@@ -71,7 +76,8 @@ pub fn routes() -> Router<Shared> {
         cases::FormValues, cases::Rev, cases::Withdraw, cases::ChooseDelivery, cases::Register,
         cases::Opinion, cases::Corrections, cases::Decision, cases::Special, cases::SpecialEnd, cases::ExtensionRequest, cases::ExtensionDecision,
         cases::Deliver, cases::Complete, cases::Completed, cases::SendBack, cases::MyFileDto, cases::Reuse,
-        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::ImportRequest, licences::ShareRequest, supervision::Reason, supervision::Decision, supervision::NewOrder, supervision::OrderAnswer, supervision::NewRules, supervision::ClockState, supervision::Advance, performance::ScoringState, performance::NewScoring, licences::Revoke, licences::NewVersionAnswer
+        cases::Application, cases::ApplicationUpload, licences::StatusChange, licences::ImportRequest, licences::ShareRequest, supervision::Reason, supervision::Decision, supervision::NewOrder, supervision::OrderAnswer, supervision::NewRules, supervision::ClockState, supervision::Advance, performance::ScoringState, performance::NewScoring, licences::Revoke, licences::NewVersionAnswer,
+        ratings::NewRating, ratings::RatingSettings, ratings::OrderAnswer, ratings::FixRating, ratings::AppealReason, ratings::AppealDecision
     )),
     modifiers(&BearerScheme),
     tags(
@@ -80,7 +86,8 @@ pub fn routes() -> Router<Shared> {
         (name = "cases", description = "办件：申请人（网上申报、补正、撤回、送达方式）"),
         (name = "window", description = "一窗受理：受理、不予受理、补正、即办、特别程序、送达"),
         (name = "tasks", description = "审批待办：签收、办理、退回"),
-        (name = "licences", description = "电子证照与电子印章：验证、我的证照、证照目录、印章管理")
+        (name = "licences", description = "电子证照与电子印章：验证、我的证照、证照目录、印章管理"),
+        (name = "ratings", description = "好差评：评价、整改、申诉、回访率")
     )
 )]
 pub struct ApiDoc;

@@ -1647,7 +1647,7 @@ mod tests {
         );
         assert_eq!(
             fields(check_input(&input(Some(6), &[("speed", 3), ("attitude", 0)], "")).unwrap_err()),
-            ["level", "scores.speed", "scores.attitude"]
+            ["level", "scores.attitude", "scores.speed"]
         );
         // A bad rating says why.
         assert_eq!(

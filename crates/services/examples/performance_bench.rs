@@ -131,6 +131,35 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
             from = to;
         }
+        // Summed over windows, as the rollup writes it.
+        let sums: Vec<String> = [
+            "finished",
+            "on_time",
+            "early",
+            "overdue",
+            "fully_online",
+            "days_sum",
+            "visits",
+            "ratings",
+            "satisfied",
+            "bad",
+            "bad_real_name",
+            "followed",
+            "warnings",
+            "yellow",
+            "red",
+            "irregular",
+        ]
+        .iter()
+        .map(|c| format!("SUM({c})"))
+        .collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO perf_daily_org SELECT day, org, MIN(region), {} FROM perf_daily \
+             GROUP BY day, org",
+            sums.join(", ")
+        )))
+        .execute(p.db.writer())
+        .await?;
         sqlx::query(
             "INSERT INTO perf_rollup_state (name, open_from, ran_at) VALUES ('perf_daily', $1, $2)",
         )

@@ -198,13 +198,43 @@ pub async fn save_rules(
                 .into(),
         ));
     }
-    let mut problems: Vec<FieldError> = match set.check() {
+    let problems: Vec<FieldError> = match set.check() {
         Ok(()) => Vec::new(),
         Err(ps) => ps
             .into_iter()
             .map(|x| FieldError::new(x.field, x.message_zh, x.message_en))
             .collect(),
     };
+    let (version, _) = current_rules(p).await?;
+    let text = serde_json::to_string(&set)?;
+    store_version(
+        p,
+        actor,
+        "supervision_rules",
+        "rules",
+        version,
+        &text,
+        note,
+        problems,
+    )
+    .await
+}
+
+/// Stores version `current + 1` of a versioned configuration (`supervision_rules`,
+/// `perf_scoring`: `version`, the value's `column`, `note`, `created_at`, `created_by`) after
+/// the caller's `problems` and the note's own, every one at once; a version saved meanwhile by
+/// someone else is a conflict and nothing is stored.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn store_version(
+    p: &Platform,
+    actor: &Staff,
+    table: &'static str,
+    column: &'static str,
+    current: i64,
+    value: &str,
+    note: &str,
+    mut problems: Vec<FieldError>,
+) -> Result<i64, ServiceError> {
     let note = note.trim();
     if note.is_empty() || note.chars().count() > 500 {
         problems.push(FieldError::new(
@@ -216,22 +246,22 @@ pub async fn save_rules(
     if !problems.is_empty() {
         return Err(ServiceError::Invalid(problems));
     }
-    let (version, _) = current_rules(p).await?;
-    let next = version + 1;
-    let done = sqlx::query(
-        "INSERT INTO supervision_rules (version, rules, note, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version) DO NOTHING",
-    )
-    .bind(next)
-    .bind(serde_json::to_string(&set)?)
-    .bind(note)
-    .bind(fmt_time(p.now()))
-    .bind(&actor.username)
-    .execute(p.db.writer())
-    .await?;
+    let next = current + 1;
+    let sql = format!(
+        "INSERT INTO {table} (version, {column}, note, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version) DO NOTHING"
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(next)
+        .bind(value)
+        .bind(note)
+        .bind(fmt_time(p.now()))
+        .bind(&actor.username)
+        .execute(p.db.writer())
+        .await?;
     if done.rows_affected() != 1 {
         return Err(ServiceError::Conflict(
-            "规则已被他人修改，请刷新后重试 / the rules changed meanwhile: reload".into(),
+            "已被他人修改，请刷新后重试 / changed meanwhile by someone else: reload".into(),
         ));
     }
     Ok(next)

@@ -618,7 +618,7 @@ pub async fn save_scoring(
                 .into(),
         ));
     }
-    let mut problems: Vec<FieldError> = match scoring.check() {
+    let problems: Vec<FieldError> = match scoring.check() {
         Ok(_) => Vec::new(),
         Err(ps) => ps
             .into_iter()
@@ -631,36 +631,19 @@ pub async fn save_scoring(
             })
             .collect(),
     };
-    let note = note.trim();
-    if note.is_empty() || note.chars().count() > 500 {
-        problems.push(FieldError::new(
-            "note",
-            "请说明这次修改（1至500字）",
-            "say what changed (1 to 500 characters)",
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(ServiceError::Invalid(problems));
-    }
     let (version, _) = current_scoring(p).await?;
-    let next = version + 1;
-    let done = sqlx::query(
-        "INSERT INTO perf_scoring (version, scoring, note, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (version) DO NOTHING",
+    let text = serde_json::to_string(&scoring)?;
+    super::store_version(
+        p,
+        actor,
+        "perf_scoring",
+        "scoring",
+        version,
+        &text,
+        note,
+        problems,
     )
-    .bind(next)
-    .bind(serde_json::to_string(&scoring)?)
-    .bind(note)
-    .bind(fmt_time(p.now()))
-    .bind(&actor.username)
-    .execute(p.db.writer())
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(ServiceError::Conflict(
-            "评分公式已被他人修改，请刷新后重试 / the scoring changed meanwhile: reload".into(),
-        ));
-    }
-    Ok(next)
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -371,15 +371,6 @@ fn org_name(p: &Platform, org: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The SQL condition of a reach on `{t}.org` and `{t}.region`, with its bind (`$n`).
-fn reach_condition(reach: &Reach, t: &str, n: usize) -> (String, Option<String>) {
-    match reach {
-        Reach::All => ("1 = 1".into(), None),
-        Reach::Region(prefix) => (format!("{t}.region LIKE ${n}"), Some(format!("{prefix}%"))),
-        Reach::Org(o) => (format!("{t}.org = ${n}"), Some(o.clone())),
-    }
-}
-
 // --- settings ----------------------------------------------------------------------------------
 
 /// Working days a new rectification order is due in (the stored setting, else 5).
@@ -786,7 +777,7 @@ pub async fn list(
     actor: &Staff,
     q: &RatingQuery,
 ) -> Result<Vec<Rating>, ServiceError> {
-    let (cond, bind) = reach_condition(&Reach::of(actor), "r", 1);
+    let (cond, bind) = Reach::of(actor).condition("r", 1);
     let mut binds: Vec<yiwang_store::Bind> = bind.into_iter().map(Into::into).collect();
     let mut sql = format!("{} WHERE {cond}", select(false));
     let mut add = |column: &str, value: Option<yiwang_store::Bind>, binds: &mut Vec<_>| {
@@ -849,7 +840,7 @@ pub async fn rectifications(
     actor: &Staff,
     q: &RectificationQuery,
 ) -> Result<Vec<Rating>, ServiceError> {
-    let (cond, bind) = reach_condition(&Reach::of(actor), "x", 1);
+    let (cond, bind) = Reach::of(actor).condition("x", 1);
     let mut binds: Vec<String> = bind.into_iter().collect();
     let mut sql = format!("{} WHERE {cond}", select(true));
     for (column, value) in [("status", &q.status), ("appeal_status", &q.appeal_status)] {
@@ -1118,18 +1109,6 @@ pub async fn rate_fix(
 
 // --- appeal ------------------------------------------------------------------------------------
 
-fn reason_of(reason: &str) -> Result<String, ServiceError> {
-    let r = reason.trim();
-    if r.chars().count() < 2 || r.chars().count() > 1000 {
-        return Err(ServiceError::invalid(
-            "reason",
-            "请填写理由（2至1000字）",
-            "give the reason (2 to 1000 characters)",
-        ));
-    }
-    Ok(r.to_owned())
-}
-
 /// 申诉: the organisation rated says a bad rating is malicious, once. Only a rating with a
 /// rectification order (a bad one) may be appealed.
 pub async fn appeal(
@@ -1149,7 +1128,7 @@ pub async fn appeal(
             "只有差评可以申诉 / only a bad rating is appealed".into(),
         ));
     };
-    let reason = reason_of(reason)?;
+    let reason = super::signals::reason_of(reason)?;
     let now = p.now();
     let mut tx = p.db.begin().await?;
     let done = sqlx::query(
@@ -1199,7 +1178,7 @@ pub async fn decide_appeal(
             "该评价没有待处理的申诉 / the rating has no pending appeal".into(),
         ));
     };
-    let reason = reason_of(reason)?;
+    let reason = super::signals::reason_of(reason)?;
     let now = p.now();
     let at = fmt_time(now);
     let mut tx = p.db.begin().await?;
@@ -1569,7 +1548,7 @@ pub async fn follow_up(
     actor: &Staff,
     period: Period,
 ) -> Result<FollowUp, ServiceError> {
-    let (cond, bind) = reach_condition(&Reach::of(actor), "x", 4);
+    let (cond, bind) = Reach::of(actor).condition("x", 4);
     let sql = format!(
         "SELECT x.org, x.region, COUNT(*) AS bad, \
          SUM(CASE WHEN x.status = 'answered' THEN 1 ELSE 0 END) AS answered, \

@@ -43,7 +43,7 @@ impl Reach {
     }
 
     /// The SQL condition on `{t}.org` and `{t}.region`, with its bind (`$n`).
-    fn condition(&self, t: &str, n: usize) -> (String, Option<String>) {
+    pub(crate) fn condition(&self, t: &str, n: usize) -> (String, Option<String>) {
         match self {
             Reach::All => ("1 = 1".into(), None),
             Reach::Region(p) => (format!("{t}.region LIKE ${n}"), Some(format!("{p}%"))),
@@ -306,7 +306,8 @@ pub fn may_configure_rules(actor: &Staff) -> Result<(), ServiceError> {
     }
 }
 
-fn reason_of(reason: &str) -> Result<String, ServiceError> {
+/// A reason, trimmed: 2 to 1000 characters.
+pub(crate) fn reason_of(reason: &str) -> Result<String, ServiceError> {
     let r = reason.trim();
     if r.chars().count() < 2 || r.chars().count() > 1000 {
         return Err(ServiceError::invalid(

@@ -101,6 +101,11 @@ impl Batch {
         });
     }
 
+    /// Adds the statements of `other` after these, so that two changes commit as one.
+    pub fn append(&mut self, other: Batch) {
+        self.parts.extend(other.parts);
+    }
+
     /// Whether nothing was added.
     pub fn is_empty(&self) -> bool {
         self.parts.is_empty()

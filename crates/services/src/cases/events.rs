@@ -15,7 +15,7 @@ use yiwang_store::{Batch, BatchError, Bind, Row, fmt_time};
 use super::NewRecord;
 use crate::{Platform, ServiceError};
 
-const APPROVAL: &str = "cases.approval";
+pub(crate) const APPROVAL: &str = "cases.approval";
 const DECISION: &str = "cases.decision";
 
 /// Which pending events to look at.
@@ -157,7 +157,7 @@ async fn start_approval(p: &Platform, event: &str, payload: &Value) -> Result<bo
 /// (`case_no`, `item`, `applicant_kind`, `channel`, `promised_days`), the values of its form
 /// (each under its field key), and `amount` — what the application involves in yuan, the form's
 /// `amount` field when it has one, else 0 — which approval processes commonly route on.
-async fn process_variables(
+pub(crate) async fn process_variables(
     p: &Platform,
     c: &super::Case,
 ) -> Result<Map<String, Value>, ServiceError> {
@@ -176,10 +176,10 @@ async fn process_variables(
     Ok(vars)
 }
 
-const DONE_INSERT: &str =
+pub(crate) const DONE_INSERT: &str =
     "INSERT INTO outbox_done (consumer, event_id, done_at) VALUES ($1, $2, $3)";
 
-fn done_args(consumer: &str, event: &str, now: &str) -> Vec<Bind> {
+pub(crate) fn done_args(consumer: &str, event: &str, now: &str) -> Vec<Bind> {
     vec![consumer.into(), event.into(), now.into()]
 }
 
@@ -256,30 +256,43 @@ async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool,
     };
     let mut b = Batch::default();
     b.push(DONE_INSERT, done_args(DECISION, event, &now));
-    let b = match super::window::decision(p, &c, approved, &opinion, (&by_name, &by_id), steps)
-        .into_batch(p, b)
-    {
-        Ok(b) => b,
+    let change = super::window::decision(p, &c, approved, &opinion, (&by_name, &by_id), steps);
+    if yiwang_domain::case::next(c.state, change.action).is_err() {
         // Another handler (the periodic drain, another node) decided the case between our read
         // of the pending events and our read of the case: handled, not a failure.
-        Err(ServiceError::Conflict(_)) if handled(p, DECISION, event).await? => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    match b.commit_alone(&p.db).await {
-        Ok(()) => {}
+        if handled(p, DECISION, event).await? {
+            return Ok(false);
+        }
+        return Err(ServiceError::Conflict(format!(
+            "办件状态为“{}”，不能办结 / the case is {}",
+            c.state.label_zh(),
+            c.state.label_en()
+        )));
+    }
+    // An approval for an item without licence types is handled by the licence issuer in the
+    // same transaction (there is nothing to issue), instead of by a later round.
+    let no_licence = approved && !crate::licences::issues_licences(p, &c.item_code).await?;
+    let decided_at = p.now();
+    let c = match change
+        .commit_with(p, b, no_licence.then_some(crate::licences::ISSUE), |a| {
+            a.decided_at = Some(decided_at);
+            a.decision_opinion = opinion.clone();
+            a.paused_at = None;
+        })
+        .await
+    {
+        Ok(c) => c,
         // Handled meanwhile (outbox_done), or the case moved since it was read: the next round
         // looks again if the event is still pending.
-        Err(BatchError::Conflict) => return Ok(false),
-        Err(BatchError::Store(e)) => return Err(e.into()),
-    }
-    let c = super::load(p, &case_id).await?;
+        Err(ServiceError::Conflict(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
     let result = if approved {
         "准予许可"
     } else {
         "不予许可"
     };
     super::notify_applicant(p, &c, &format!("已办结（{result}）")).await;
-    super::notices::issue_for_state(p, &c).await;
     Ok(true)
 }
 

@@ -370,9 +370,49 @@ impl Change<'_> {
         load(p, &id).await
     }
 
+    /// Applies the change in one transaction with `extra` (statements of the same step: a
+    /// process started, an event handled) and the notice of the state it leads to, so that a
+    /// step is one commit. `after` sets on a copy of the case what `sets` write, for the
+    /// notice's content; `handled_by` names a consumer whose handling of this change's own
+    /// event is part of the step. Returns the case as it now is.
+    pub(crate) async fn commit_with(
+        self,
+        p: &Platform,
+        extra: Batch,
+        handled_by: Option<&str>,
+        after: impl FnOnce(&mut Case),
+    ) -> Result<Case, ServiceError> {
+        let id = self.case.id.clone();
+        let mut next = self.case.clone();
+        next.state = yiwang_domain::case::next(next.state, self.action)
+            .map_err(|e| ServiceError::Conflict(format!("{} / {e}", e.message_zh())))?;
+        if let Some(no) = &self.case_no {
+            next.case_no = Some(no.clone());
+        }
+        after(&mut next);
+        let mut b = extra;
+        let served_by = self.records.last().map(|r| r.handler.clone());
+        notices::add_to(p, &next, served_by, &mut b).await;
+        self.into_batch_marked(p, b, handled_by)?
+            .commit_alone(&p.db)
+            .await
+            .map_err(batch_error)?;
+        load(p, &id).await
+    }
+
     /// `b` and the statements of the change: the process records, the case under its `rev`
     /// (the guard), the outbox event and the applicant's message.
-    pub(crate) fn into_batch(self, p: &Platform, mut b: Batch) -> Result<Batch, ServiceError> {
+    pub(crate) fn into_batch(self, p: &Platform, b: Batch) -> Result<Batch, ServiceError> {
+        self.into_batch_marked(p, b, None)
+    }
+
+    /// [`Change::into_batch`], with the change's event marked handled by `handled_by`.
+    fn into_batch_marked(
+        self,
+        p: &Platform,
+        mut b: Batch,
+        handled_by: Option<&str>,
+    ) -> Result<Batch, ServiceError> {
         let c = self.case;
         let to = yiwang_domain::case::next(c.state, self.action)
             .map_err(|e| ServiceError::Conflict(format!("{} / {e}", e.message_zh())))?;
@@ -399,10 +439,17 @@ impl Change<'_> {
         if let (Value::Object(m), Value::Object(extra)) = (&mut payload, self.event) {
             m.extend(extra);
         }
+        let event_id = uuid::Uuid::now_v7().to_string();
+        if let Some(consumer) = handled_by {
+            b.push(
+                events::DONE_INSERT,
+                events::done_args(consumer, &event_id, &now),
+            );
+        }
         b.push(
             "INSERT INTO outbox (id, topic, payload, created_at, subject) VALUES ($1, $2, $3, $4, $5)",
             vec![
-                uuid::Uuid::now_v7().to_string().into(),
+                event_id.into(),
                 format!("case.{}", action_name(self.action)).into(),
                 payload.to_string().into(),
                 now.as_str().into(),

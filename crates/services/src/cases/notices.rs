@@ -1,9 +1,9 @@
 //! The notices of a case as PDF (受理通知书, 不予受理通知书, 补正材料通知书, 准予 / 不予许可决定书,
 //! 送达回证).
 //!
-//! A notice is *issued* right after the change it announces has committed: its number (文号)
-//! and its content — derived from the committed case and its records — are fixed then and kept
-//! in `case_notices` (encrypted: it names the applicant), with the id its PDF will have. The PDF
+//! A notice is *issued* in the transaction of the change it announces: its number (文号) and
+//! its content — derived from the case as the change leaves it — are fixed then and kept in
+//! `case_notices` (encrypted: it names the applicant), with the id its PDF will have. The PDF
 //! is *rendered* by `yiwang-documents` when the notice is first read ([`file`]), stored in the
 //! object store with its SM3 and served from there afterwards. Rendering is the costly part
 //! (milliseconds of CPU per page), and most notices of a busy day are never opened on screen,
@@ -87,11 +87,22 @@ fn title_of(kind: &str) -> &'static str {
     }
 }
 
-/// Issues the notice the case's current state calls for, if any; logs and skips when it
-/// cannot be rendered. Returns the document issued.
-pub async fn issue_for_state(p: &Platform, c: &Case) -> Option<Document> {
-    match issue(p, c).await {
-        Ok(d) => d,
+/// Adds the notice of `c`'s state to the batch of the change that leads there: `c` is the
+/// case as it will be, `served_by` the handler of the change's last record. The notice then
+/// stands or falls with the change. A notice that cannot be composed is logged and left out:
+/// it never holds up the change.
+pub(crate) async fn add_to(
+    p: &Platform,
+    c: &Case,
+    served_by: Option<String>,
+    b: &mut yiwang_store::Batch,
+) -> Option<Document> {
+    match compose(p, c, served_by).await {
+        Ok(Some((args, doc))) => {
+            b.push(NOTICE_INSERT, args);
+            Some(doc)
+        }
+        Ok(None) => None,
         Err(e) => {
             tracing::warn!(case = %c.id, error = %e, "case notice not issued");
             None
@@ -99,10 +110,18 @@ pub async fn issue_for_state(p: &Platform, c: &Case) -> Option<Document> {
     }
 }
 
-/// Issues the notice of the case's current state (numbers it and fixes its content), once per
-/// state and number. Returns the document, or `None` when the state has no notice or it was
-/// already issued.
-pub async fn issue(p: &Platform, c: &Case) -> Result<Option<Document>, ServiceError> {
+const NOTICE_INSERT: &str = "INSERT INTO case_notices (case_id, kind, doc_no, file_id, \
+     notice_enc, key_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (case_id, kind, doc_no) DO NOTHING";
+
+/// The notice of the case's state, sealed: the row's arguments and the document, or `None`
+/// when the state has no notice. `served_by` is who served a delivery receipt (read from the
+/// last process record when not given).
+async fn compose(
+    p: &Platform,
+    c: &Case,
+    served_by: Option<String>,
+) -> Result<Option<(Vec<yiwang_store::Bind>, Document)>, ServiceError> {
     let Some(case_no) = c.case_no.clone() else {
         return Ok(None);
     };
@@ -197,7 +216,10 @@ pub async fn issue(p: &Platform, c: &Case) -> Result<Option<Document>, ServiceEr
                         }
                     },
                     delivered_on: c.delivered_at.map(local).unwrap_or(today),
-                    served_by: last_handler(p, &c.id).await?,
+                    served_by: match served_by {
+                        Some(h) => h,
+                        None => last_handler(p, &c.id).await?,
+                    },
                     remark: String::new(),
                 }),
             )
@@ -236,34 +258,25 @@ pub async fn issue(p: &Platform, c: &Case) -> Result<Option<Document>, ServiceEr
         .map_err(|e| ServiceError::internal(format!("encrypt notice: {e}")))?;
     let file_id = uuid::Uuid::now_v7().simple().to_string();
     let now = fmt_time(p.now());
-    // One batch (on SQLite through the group commit); the guard fails when the notice existed.
-    let mut b = yiwang_store::Batch::default();
-    b.guard(
-        "INSERT INTO case_notices (case_id, kind, doc_no, file_id, notice_enc, key_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, kind, doc_no) DO NOTHING \
-         RETURNING CAST('n' AS TEXT) AS k",
-        vec![
-            c.id.as_str().into(),
-            kind.into(),
-            doc_no.as_str().into(),
-            file_id.as_str().into(),
-            sealed.into(),
-            p.keys.pii.current_id().into(),
-            now.as_str().into(),
-        ],
-    );
-    match b.commit_alone(&p.db).await {
-        Ok(()) => {}
-        Err(yiwang_store::BatchError::Conflict) => return Ok(None),
-        Err(yiwang_store::BatchError::Store(e)) => return Err(e.into()),
-    }
-    Ok(Some(Document {
-        kind: kind.to_owned(),
-        doc_no,
-        title: title_of(kind).to_owned(),
-        file_id,
-        created_at: now,
-    }))
+    let args = vec![
+        c.id.as_str().into(),
+        kind.into(),
+        doc_no.as_str().into(),
+        file_id.as_str().into(),
+        sealed.into(),
+        p.keys.pii.current_id().into(),
+        now.as_str().into(),
+    ];
+    Ok(Some((
+        args,
+        Document {
+            kind: kind.to_owned(),
+            doc_no,
+            title: title_of(kind).to_owned(),
+            file_id,
+            created_at: now,
+        },
+    )))
 }
 
 /// The PDF of an issued notice of the case, rendered and stored on its first read: (file name,

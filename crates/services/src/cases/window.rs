@@ -10,7 +10,7 @@
 use serde_json::json;
 use yiwang_domain::case::{CaseAction, CaseState};
 use yiwang_domain::dict::HandlingForm;
-use yiwang_store::{Bind, fmt_time};
+use yiwang_store::{Batch, Bind, fmt_time};
 
 use super::apply::NewApplicant;
 use super::{
@@ -204,21 +204,49 @@ pub async fn accept(
     let now = p.now();
     let at = fmt_time(now);
     let promised = u32::try_from(c.promised_days).unwrap_or(0);
-    let due = (c.case_type == "2" && promised > 0)
-        .then(|| fmt_time(p.calendar().add_working_days(now, promised)));
+    let due =
+        (c.case_type == "2" && promised > 0).then(|| p.calendar().add_working_days(now, promised));
     let opinion = if opinion.trim().is_empty() {
         "材料齐全，符合法定形式，予以受理"
     } else {
         opinion.trim()
     };
     let started = c.submitted_at.map(fmt_time).unwrap_or_else(|| at.clone());
-    let c = Change {
+    // A 承诺件's approval process starts in the acceptance's own transaction, which also
+    // marks the acceptance's event handled by the process starter (the event consumer would
+    // otherwise start it shortly).
+    let mut extra = Batch::default();
+    let mut process = None;
+    if c.case_type == "2" && c.wf_instance.is_none() {
+        let variables = super::events::process_variables(p, &c).await?;
+        let (b, written) = crate::workflow::runtime::prepare_start(
+            p,
+            "system",
+            crate::workflow::runtime::Start {
+                business_key: c.id.clone(),
+                item_code: Some(c.item_code.clone()),
+                process_key: None,
+                org: c.org.clone(),
+                variables,
+                limit_days: Some(promised),
+            },
+        )
+        .await?;
+        extra = b;
+        process = Some(written);
+    }
+    let wf_instance = process.as_ref().map(|s| s.id.clone());
+    let mut sets = vec![
+        ("accepted_at", at.clone().into()),
+        ("due_at", Bind::Text(due.map(fmt_time))),
+    ];
+    if let Some(wf) = &wf_instance {
+        sets.push(("wf_instance", wf.clone().into()));
+    }
+    let accepted = Change {
         case: &c,
         action: CaseAction::Accept,
-        sets: vec![
-            ("accepted_at", at.clone().into()),
-            ("due_at", Bind::Text(due.clone())),
-        ],
+        sets,
         records: vec![NewRecord::done(
             CaseAction::Accept,
             who(actor),
@@ -227,7 +255,8 @@ pub async fn accept(
             &at,
         )],
         case_no: None,
-        event: json!({ "case_type": c.case_type, "promised_days": c.promised_days, "due_at": due }),
+        event: json!({ "case_type": c.case_type, "promised_days": c.promised_days,
+                       "due_at": due.map(fmt_time) }),
         message: Some((
             "申请已受理".into(),
             match &due {
@@ -245,16 +274,22 @@ pub async fn accept(
             },
         )),
     }
-    .commit(p)
+    .commit_with(
+        p,
+        extra,
+        process.is_some().then_some(super::events::APPROVAL),
+        |a| {
+            a.accepted_at = Some(now);
+            a.due_at = due;
+            a.wf_instance = wf_instance.clone();
+        },
+    )
     .await?;
-    super::notify_applicant(p, &c, "已受理").await;
-    super::notices::issue_for_state(p, &c).await;
-    if c.case_type == "2" {
-        // Start the approval process now (the event consumer would otherwise do it shortly).
-        super::events::drain_case(p, id).await?;
-        return load(p, id).await;
+    if let Some(written) = &process {
+        p.workflow.keep(written);
     }
-    Ok(c)
+    super::notify_applicant(p, &accepted, "已受理").await;
+    Ok(accepted)
 }
 
 /// 不予受理, with the reasons (required).
@@ -273,7 +308,8 @@ pub async fn refuse(
         "请填写不予受理的理由",
         "give the reasons for refusing",
     )?;
-    let at = fmt_time(p.now());
+    let now = p.now();
+    let at = fmt_time(now);
     let started = c.submitted_at.map(fmt_time).unwrap_or_else(|| at.clone());
     let c = Change {
         case: &c,
@@ -296,10 +332,12 @@ pub async fn refuse(
             format!("您申请的“{}”不予受理，理由：{}", c.item_name, reasons),
         )),
     }
-    .commit(p)
+    .commit_with(p, Batch::default(), None, |a| {
+        a.accepted_at = Some(now);
+        a.decision_opinion = reasons.clone();
+    })
     .await?;
     super::notify_applicant(p, &c, "不予受理，请查看理由").await;
-    super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }
 
@@ -383,10 +421,9 @@ pub async fn request_correction(
             ),
         )),
     }
-    .commit(p)
+    .commit_with(p, Batch::default(), None, |a| a.corrections = list.clone())
     .await?;
     super::notify_applicant(p, &c, "需要补正材料，请一次补齐后重新提交").await;
-    super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }
 
@@ -434,11 +471,15 @@ pub(crate) async fn decide(
     } else {
         "不予许可"
     };
+    let decided_at = p.now();
     let c = decision(p, c, approved, opinion, by, steps)
-        .commit(p)
+        .commit_with(p, Batch::default(), None, |a| {
+            a.decided_at = Some(decided_at);
+            a.decision_opinion = opinion.to_owned();
+            a.paused_at = None;
+        })
         .await?;
     super::notify_applicant(p, &c, &format!("已办结（{result}）")).await;
-    super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }
 
@@ -634,6 +675,8 @@ pub async fn deliver(
             )]));
         }
     };
+    // The case as it will read (the address in clear), for the delivery receipt.
+    let shown = d.clone();
     if let Some(a) = &d.address {
         d.address = Some(
             p.keys
@@ -642,7 +685,8 @@ pub async fn deliver(
                 .map_err(|e| ServiceError::internal(format!("encrypt address: {e}")))?,
         );
     }
-    let at = fmt_time(p.now());
+    let delivered_at = p.now();
+    let at = fmt_time(delivered_at);
     let started = c.decided_at.map(fmt_time).unwrap_or_else(|| at.clone());
     let c = Change {
         case: &c,
@@ -665,10 +709,12 @@ pub async fn deliver(
             format!("您申请的“{}”的办理结果已送达（{}）。", c.item_name, opinion),
         )),
     }
-    .commit(p)
+    .commit_with(p, Batch::default(), None, |a| {
+        a.delivered_at = Some(delivered_at);
+        a.delivery = shown;
+    })
     .await?;
     super::notify_applicant(p, &c, "办理结果已送达").await;
-    super::notices::issue_for_state(p, &c).await;
     Ok(c)
 }
 

@@ -201,6 +201,21 @@ pub(super) async fn sign_into(
     Ok(())
 }
 
+/// The licence types an approval of the item issues.
+async fn type_codes(p: &Platform, item_code: &str) -> Result<Vec<String>, ServiceError> {
+    Ok(sqlx::query_scalar::<_, String>(
+        "SELECT type_code FROM licence_type_items WHERE item_code = $1 ORDER BY type_code",
+    )
+    .bind(item_code)
+    .fetch_all(p.db.pool())
+    .await?)
+}
+
+/// Whether an approval of the item issues any licence.
+pub(crate) async fn issues_licences(p: &Platform, item_code: &str) -> Result<bool, ServiceError> {
+    Ok(!type_codes(p, item_code).await?.is_empty())
+}
+
 /// Issues the licences of an approved case (one per licence type bound to its item), once
 /// (the consumer of `case.approved`; public for the benchmark and tools):
 /// the event is marked done in the same batch. Returns the identifiers issued.
@@ -212,12 +227,7 @@ pub async fn issue_for_event(
     let c = crate::cases::load(p, case_id).await?;
     let now = p.now();
     let at = fmt_time(now);
-    let codes = sqlx::query_scalar::<_, String>(
-        "SELECT type_code FROM licence_type_items WHERE item_code = $1 ORDER BY type_code",
-    )
-    .bind(&c.item_code)
-    .fetch_all(p.db.pool())
-    .await?;
+    let codes = type_codes(p, &c.item_code).await?;
     let mut b = Batch::default();
     b.push(
         "INSERT INTO outbox_done (consumer, event_id, done_at) VALUES ($1, $2, $3)",

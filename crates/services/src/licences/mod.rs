@@ -36,6 +36,7 @@ pub use holder::{
     uses_for_holder, withdraw_share,
 };
 pub(crate) use holder::{fill_from_library, from_library, push_from_library};
+pub(crate) use issue::issues_licences;
 pub use issue::{NewVersion, issue_for_event, new_version, set_status};
 pub use verification::{
     DOCUMENT_FORMAT, LicenceDocument, Outcome, PublicLicence, Verification, verify, verify_document,

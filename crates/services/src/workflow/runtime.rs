@@ -47,7 +47,7 @@ impl Cache {
             Err(p) => p.into_inner().get(id).cloned(),
         }
     }
-    pub(super) fn keep(&self, s: &Stored) {
+    pub(crate) fn keep(&self, s: &Stored) {
         let mut g = match self.instances.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
@@ -770,6 +770,31 @@ pub(super) use engine_error as to_service_error;
 
 /// Start an instance (idempotent: the same business key returns the running instance).
 pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, ServiceError> {
+    let business_key = s.business_key.clone();
+    let (batch, written) = prepare_start(p, actor, s).await?;
+    match batch.commit_alone(&p.db).await.map_err(batch_error) {
+        Ok(()) => {
+            p.workflow.keep(&written);
+            Ok(written)
+        }
+        // The business key exists: this start was a retry, or raced another.
+        Err(ServiceError::Conflict(_)) => {
+            by_business_key(p, &business_key).await?.ok_or_else(|| {
+                ServiceError::Conflict("同时启动了同一办件的流程 / started concurrently".into())
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The statements that start an instance, to commit with the change that starts it (a case's
+/// acceptance), and the instance they write, for this node's cache after the commit. The batch is a
+/// conflict when an instance with the business key exists.
+pub(crate) async fn prepare_start(
+    p: &Platform,
+    actor: &str,
+    s: Start,
+) -> Result<(Batch, Stored), ServiceError> {
     let (loaded, rules) = match (&s.item_code, &s.process_key) {
         (Some(code), _) => {
             let b = super::binding(p, code).await?.ok_or_else(|| {
@@ -840,20 +865,7 @@ pub async fn start(p: &Platform, actor: &str, s: Start) -> Result<Stored, Servic
         detail: json!({ "definition": loaded.definition.id, "variables": s.variables }),
     }];
     let fresh = Fresh { limit_days };
-    let (batch, written) = prepare(p, &before, inst, actor, None, notes, Some(&fresh)).await?;
-    match batch.commit_alone(&p.db).await.map_err(batch_error) {
-        Ok(()) => {
-            p.workflow.keep(&written);
-            Ok(written)
-        }
-        // The business key exists: this start was a retry, or raced another.
-        Err(ServiceError::Conflict(_)) => {
-            by_business_key(p, &s.business_key).await?.ok_or_else(|| {
-                ServiceError::Conflict("同时启动了同一办件的流程 / started concurrently".into())
-            })
-        }
-        Err(e) => Err(e),
-    }
+    prepare(p, &before, inst, actor, None, notes, Some(&fresh)).await
 }
 
 /// Apply an engine operation to an instance and write it. The instance comes from this node's

@@ -117,12 +117,39 @@ impl Batch {
     /// begin, the batch, commit.
     pub async fn commit_alone(self, db: &Db) -> Result<(), BatchError> {
         if let Some(g) = db.group() {
-            return g.commit(self.parts).await;
+            return g.commit(self.parts).await.map(|_| ());
         }
         let mut tx = db.begin().await?;
         self.run(db.backend(), &mut tx).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
+    }
+
+    /// Runs a batch of one guard that returns an integer as `k` (`INSERT … ON CONFLICT …
+    /// DO UPDATE SET last = last + 1 RETURNING last AS k`: a sequence's next number) and
+    /// returns it. On SQLite it goes through the group commit like any change, instead of
+    /// taking the transaction connection from it; elsewhere it is one autocommit statement.
+    pub async fn next_value(self, db: &Db) -> Result<i64, BatchError> {
+        let missing = || {
+            BatchError::Store(StoreError::Db(sqlx::Error::Protocol(
+                "the statement returned no number".into(),
+            )))
+        };
+        if self.parts.len() != 1 || !self.parts[0].guard {
+            return Err(missing());
+        }
+        if let Some(g) = db.group() {
+            return g.commit(self.parts).await?.ok_or_else(missing);
+        }
+        let Some(part) = self.parts.into_iter().next() else {
+            return Err(missing());
+        };
+        let q = crate::bind_all(sqlx::query(sqlx::AssertSqlSafe(part.sql)), part.args);
+        let row = q
+            .fetch_optional(db.writer())
+            .await?
+            .ok_or(BatchError::Conflict)?;
+        Ok(sqlx::Row::try_get::<i64, _>(&row, 0)?)
     }
 
     /// The statements as one text, placeholders numbered through, and all the arguments.

@@ -96,9 +96,12 @@ pub(crate) struct Part {
     pub(crate) guard: bool,
 }
 
+/// What a script came to: the integer its last guard returned, if it returned one.
+type Outcome = Result<Option<i64>, BatchError>;
+
 struct Job {
     parts: Vec<Part>,
-    reply: oneshot::Sender<Result<(), BatchError>>,
+    reply: oneshot::Sender<Outcome>,
 }
 
 /// The handle callers send batches through; the thread behind it ends when every handle is gone.
@@ -134,7 +137,9 @@ impl GroupWriter {
         Ok(GroupWriter { tx })
     }
 
-    pub(crate) async fn commit(&self, parts: Vec<Part>) -> Result<(), BatchError> {
+    /// Commits `parts` in the next group; returns the integer the last guard returned, if any
+    /// (a sequence's next number).
+    pub(crate) async fn commit(&self, parts: Vec<Part>) -> Outcome {
         let (reply, answer) = oneshot::channel();
         let closed = || BatchError::Store(StoreError::Db(sqlx::Error::PoolClosed));
         self.tx
@@ -274,8 +279,9 @@ fn run(
 /// Runs the scripts in one transaction. A script that fails rolls the whole transaction back;
 /// it alone is told its error, and the others run again without it (the same scripts on the
 /// same database come to the same rows): no savepoint has to copy pages on the way.
-fn group(c: &rusqlite::Connection, scripts: &[Vec<Part>]) -> Vec<Result<(), BatchError>> {
+fn group(c: &rusqlite::Connection, scripts: &[Vec<Part>]) -> Vec<Outcome> {
     let mut failed: Vec<Option<BatchError>> = scripts.iter().map(|_| None).collect();
+    let mut values = vec![None; scripts.len()];
     'pass: loop {
         if let Err(e) = c.execute_batch("BEGIN IMMEDIATE") {
             return fill(failed, |_| Err(shared(&e)));
@@ -284,15 +290,18 @@ fn group(c: &rusqlite::Connection, scripts: &[Vec<Part>]) -> Vec<Result<(), Batc
             if failed[i].is_some() {
                 continue;
             }
-            if let Err(e) = run_script(c, script) {
-                // Some errors end the transaction themselves; then there is nothing to undo.
-                let _ = c.execute_batch("ROLLBACK");
-                failed[i] = Some(e);
-                continue 'pass;
+            match run_script(c, script) {
+                Ok(v) => values[i] = v,
+                Err(e) => {
+                    // Some errors end the transaction themselves; then there is nothing to undo.
+                    let _ = c.execute_batch("ROLLBACK");
+                    failed[i] = Some(e);
+                    continue 'pass;
+                }
             }
         }
         return match c.execute_batch("COMMIT") {
-            Ok(()) => fill(failed, |_| Ok(())),
+            Ok(()) => fill(failed, |i| Ok(values[i])),
             Err(e) => {
                 let _ = c.execute_batch("ROLLBACK");
                 fill(failed, |_| Err(shared(&e)))
@@ -302,10 +311,7 @@ fn group(c: &rusqlite::Connection, scripts: &[Vec<Part>]) -> Vec<Result<(), Batc
 }
 
 /// Each script's result: its own error when it failed, else `rest`.
-fn fill(
-    failed: Vec<Option<BatchError>>,
-    rest: impl Fn(usize) -> Result<(), BatchError>,
-) -> Vec<Result<(), BatchError>> {
+fn fill(failed: Vec<Option<BatchError>>, rest: impl Fn(usize) -> Outcome) -> Vec<Outcome> {
     failed
         .into_iter()
         .enumerate()
@@ -316,7 +322,8 @@ fn fill(
         .collect()
 }
 
-fn run_script(c: &rusqlite::Connection, parts: &[Part]) -> Result<(), BatchError> {
+fn run_script(c: &rusqlite::Connection, parts: &[Part]) -> Outcome {
+    let mut value = None;
     for part in parts {
         let mut stmt = c.prepare_cached(&part.sql).map_err(batch_error)?;
         for i in 1..=stmt.parameter_count() {
@@ -337,7 +344,10 @@ fn run_script(c: &rusqlite::Connection, parts: &[Part]) -> Result<(), BatchError
         } else {
             let mut rows = stmt.raw_query();
             let mut any = false;
-            while rows.next().map_err(batch_error)?.is_some() {
+            while let Some(row) = rows.next().map_err(batch_error)? {
+                if part.guard && !any {
+                    value = row.get::<_, i64>(0).ok().or(value);
+                }
                 any = true;
             }
             if part.guard && !any {
@@ -345,7 +355,7 @@ fn run_script(c: &rusqlite::Connection, parts: &[Part]) -> Result<(), BatchError
             }
         }
     }
-    Ok(())
+    Ok(value)
 }
 
 /// A unique key that already existed is a conflict, as in [`BatchError`]'s other paths.
@@ -431,6 +441,52 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         assert!(grown, "database file {} bytes, {before} before", size());
+        db.close().await;
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A sequence's numbers drawn through the group commit, in groups with a failing batch
+    /// (whose group runs again): each number once, none skipped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn numbers_drawn_in_groups_are_each_given_once() {
+        let (db, dir) = temp_db("seq").await;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('taken', 'x')")
+            .execute(db.writer())
+            .await
+            .unwrap();
+        let held = db.begin().await.unwrap();
+        let mut calls = Vec::new();
+        for k in 0..30 {
+            let db = db.clone();
+            calls.push(tokio::spawn(async move {
+                if k % 10 == 3 {
+                    // A batch that fails in the same group.
+                    return batch(k, Some(k)).commit_alone(&db).await.map(|()| -1);
+                }
+                let mut b = Batch::default();
+                b.guard(
+                    "INSERT INTO case_sequences (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) \
+                     DO UPDATE SET last = case_sequences.last + 1 RETURNING last AS k",
+                    vec!["P".into()],
+                );
+                b.next_value(&db).await
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        held.rollback().await.unwrap();
+        let mut got = Vec::new();
+        for c in calls {
+            match c.await.unwrap() {
+                Ok(n) if n > 0 => got.push(n),
+                Ok(_) => panic!("the taken key was written"),
+                Err(BatchError::Conflict) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        got.sort_unstable();
+        assert_eq!(got, (1..=27).collect::<Vec<i64>>());
+        // A batch that is not one guard has no number to give.
+        assert!(batch(99, None).next_value(&db).await.is_err());
         db.close().await;
         std::fs::remove_dir_all(&dir).ok();
     }

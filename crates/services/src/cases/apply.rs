@@ -1089,13 +1089,16 @@ pub(crate) async fn next_case_number(
         .map_err(|e| ServiceError::internal(format!("item code {item_code}: {e}")))?;
     let date = p.now().with_timezone(&p.calendar().offset()).date_naive();
     let prefix = format!("{}{}", item.as_str(), date.format("%Y%m%d"));
-    let last: i64 = sqlx::query_scalar(
+    let mut b = yiwang_store::Batch::default();
+    b.guard(
         "INSERT INTO case_sequences (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) \
-         DO UPDATE SET last = case_sequences.last + 1 RETURNING last",
-    )
-    .bind(&prefix)
-    .fetch_one(p.db.writer())
-    .await?;
+         DO UPDATE SET last = case_sequences.last + 1 RETURNING last AS k",
+        vec![prefix.into()],
+    );
+    let last = b.next_value(&p.db).await.map_err(|e| match e {
+        yiwang_store::BatchError::Store(e) => ServiceError::from(e),
+        yiwang_store::BatchError::Conflict => ServiceError::internal("case number: no row"),
+    })?;
     u16::try_from(last)
         .ok()
         .filter(|n| *n <= MAX_DAILY_SEQUENCE)

@@ -3,7 +3,8 @@
 //! On SQLite a batch committed alone goes to the store's group commit (the `group` module):
 //! its statements run in order from the writer's statement cache. Inside a caller's
 //! transaction it is one multi-statement query. On PostgreSQL it is one statement of
-//! data-modifying `WITH` parts (one snapshot: the parts must never touch the same row).
+//! data-modifying `WITH` parts (one snapshot: the parts must never touch the same row),
+//! committed alone in autocommit: one round trip.
 //! Guard parts end in `RETURNING CAST('…' AS TEXT) AS k` and must return a row (an optimistic
 //! lock: `UPDATE … WHERE id = … AND rev = …`); when one does not, or when a unique key already
 //! exists, the batch is a conflict and nothing of it stands.
@@ -12,6 +13,10 @@ use sqlx::{Any, Transaction};
 
 use crate::group::Part;
 use crate::{Backend, Bind, Db, StoreError};
+
+/// SQLSTATE `division_by_zero`: on PostgreSQL, how an autocommit batch reports a guard that
+/// returned no row.
+const DIVISION_BY_ZERO: &str = "22012";
 
 /// The statements of one state change; see the module documentation.
 #[derive(Debug, Default)]
@@ -113,11 +118,15 @@ impl Batch {
 
     /// Runs the batch as a transaction of its own: on SQLite through the store's group commit
     /// (committed before this returns, the writer owning it so that a cancelled request
-    /// never leaves a transaction open); on PostgreSQL, and on an in-memory SQLite database,
-    /// begin, the batch, commit.
+    /// never leaves a transaction open); on PostgreSQL as one statement in autocommit, which
+    /// is a transaction of its own (one round trip instead of begin, the batch, commit); on an
+    /// in-memory SQLite database begin, the batch, commit.
     pub async fn commit_alone(self, db: &Db) -> Result<(), BatchError> {
         if let Some(g) = db.group() {
             return g.commit(self.parts).await.map(|_| ());
+        }
+        if db.backend() == Backend::Postgres {
+            return self.run_autocommit(db).await;
         }
         let mut tx = db.begin().await?;
         self.run(db.backend(), &mut tx).await?;
@@ -152,8 +161,10 @@ impl Batch {
         Ok(sqlx::Row::try_get::<i64, _>(&row, 0)?)
     }
 
-    /// The statements as one text, placeholders numbered through, and all the arguments.
-    fn joined(self, backend: Backend) -> (String, Vec<Bind>, usize) {
+    /// The statements as one text, placeholders numbered through, and all the arguments. On
+    /// PostgreSQL the final query returns the guards' rows, or with `checked` one row when
+    /// every guard returned one and a division by zero when not.
+    fn joined(self, backend: Backend, checked: bool) -> (String, Vec<Bind>, usize) {
         let mut args = Vec::new();
         let mut sqls = Vec::with_capacity(self.parts.len());
         let mut guards = Vec::new();
@@ -179,15 +190,35 @@ impl Batch {
                     .map(|g| format!("SELECT k FROM p{g}"))
                     .collect();
                 s.push('\n');
-                if selects.is_empty() {
-                    s.push_str("SELECT CAST('-' AS TEXT) AS k WHERE 1 = 0");
-                } else {
-                    s.push_str(&selects.join(" UNION ALL "));
+                match (selects.is_empty(), checked) {
+                    (true, false) => s.push_str("SELECT CAST('-' AS TEXT) AS k WHERE 1 = 0"),
+                    (false, false) => s.push_str(&selects.join(" UNION ALL ")),
+                    (true, true) => s.push_str("SELECT 1 AS ok"),
+                    (false, true) => s.push_str(&format!(
+                        "SELECT 1 / CAST(COUNT(*) = {} AS INT) AS ok FROM ({}) g",
+                        selects.len(),
+                        selects.join(" UNION ALL ")
+                    )),
                 }
                 s
             }
         };
         (sql, args, guards.len())
+    }
+
+    /// PostgreSQL, autocommit: the parts as one statement whose final query divides by zero
+    /// when a guard returned no row, so that the statement fails and none of it stands (the
+    /// parts are data-modifying `WITH` queries, which always run to completion).
+    async fn run_autocommit(self, db: &Db) -> Result<(), BatchError> {
+        let (sql, args, _) = self.joined(Backend::Postgres, true);
+        let q = crate::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
+        match q.execute(db.writer()).await {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DIVISION_BY_ZERO) => {
+                Err(BatchError::Conflict)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Runs the batch inside the caller's transaction; a guard that returned no row (or a
@@ -198,7 +229,7 @@ impl Batch {
         backend: Backend,
         tx: &mut Transaction<'static, Any>,
     ) -> Result<(), BatchError> {
-        let (sql, args, guards) = self.joined(backend);
+        let (sql, args, guards) = self.joined(backend, false);
         let q = crate::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args);
         let rows = q.fetch_all(&mut **tx).await?;
         if rows.len() == guards {
@@ -224,7 +255,7 @@ mod tests {
             "UPDATE u SET x = $1 WHERE id = $2 RETURNING CAST('u' AS TEXT) AS k",
             vec![3i64.into(), "i".into()],
         );
-        let (sql, args, guards) = b.joined(Backend::Sqlite);
+        let (sql, args, guards) = b.joined(Backend::Sqlite, false);
         assert_eq!(
             sql,
             "INSERT INTO t (a, b) VALUES ($1, $2);\n\

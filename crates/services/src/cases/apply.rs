@@ -45,16 +45,45 @@ pub(crate) async fn item_for_case(p: &Platform, code: &str) -> Result<PublishedI
     Ok(item)
 }
 
-/// Adds the insertion of a new case row (a draft) to `b`; returns the case's id.
-pub(crate) fn push_case(
+/// A case about to be inserted: its row's columns, and the case as [`load`] will read it.
+pub(crate) struct NewCase {
+    /// The case as inserted (a draft, unless a change inserts it; see
+    /// [`super::Change::into_insert`]).
+    pub case: Case,
+    columns: Vec<(&'static str, Bind)>,
+}
+
+impl NewCase {
+    /// Adds the row's insertion to `b`, with `sets` in place of (or besides) its columns.
+    pub(crate) fn push(self, b: &mut yiwang_store::Batch, sets: Vec<(&'static str, Bind)>) {
+        let mut columns = self.columns;
+        for (col, v) in sets {
+            match columns.iter_mut().find(|(c, _)| *c == col) {
+                Some(slot) => slot.1 = v,
+                None => columns.push((col, v)),
+            }
+        }
+        let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+        b.push(
+            &format!(
+                "INSERT INTO cases ({}) VALUES {}",
+                names.join(", "),
+                yiwang_store::batch::values(1, columns.len())
+            ),
+            columns.into_iter().map(|(_, v)| v).collect(),
+        );
+    }
+}
+
+/// A new draft case of `a` for the item (its row not yet written).
+pub(crate) fn new_case(
     p: &Platform,
-    b: &mut yiwang_store::Batch,
     item: &PublishedItem,
     a: &NewApplicant,
     channel: HandlingForm,
     created_by: &str,
     form: &Value,
-) -> Result<String, ServiceError> {
+) -> Result<NewCase, ServiceError> {
     let pii = &p.keys.pii;
     let enc = |field: &str, v: &str| {
         pii.encrypt(field, v)
@@ -65,39 +94,72 @@ pub(crate) fn push_case(
         ApplicantKind::Enterprise => yiwang_crypto::mask::mask_credit_code(&a.id),
     };
     let id = uuid::Uuid::now_v7().to_string();
-    let now = fmt_time(p.now());
+    let at = p.now();
+    let now = fmt_time(at);
     let g = &item.guide;
-    b.push(
-        "INSERT INTO cases (id, item_code, item_version, item_name, org, case_type, channel, \
-         applicant_kind, owner_user, applicant_name, applicant_id_enc, applicant_id_bidx, \
-         applicant_id_masked, phone_enc, form_enc, key_id, state, rev, corrections, \
-         promised_days, decision_opinion, delivery, created_at, created_by, updated_at, rseq, rhash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'draft', 1, \
-         '[]', $17, '', '{}', $18, $19, $18, 0, $20)",
-        vec![
-            id.as_str().into(),
-            item.summary.code.as_str().into(),
-            item.summary.version.into(),
-            g.name.as_str().into(),
-            item.summary.org.as_str().into(),
-            g.case_type.code().into(),
-            channel.code().into(),
-            a.kind.as_str().into(),
-            a.user_id.clone().into(),
-            a.name.as_str().into(),
-            enc("applicant_id", &a.id)?.into(),
+    let case = Case {
+        id: id.clone(),
+        case_no: None,
+        item_code: item.summary.code.clone(),
+        item_version: item.summary.version,
+        item_name: g.name.clone(),
+        org: item.summary.org.clone(),
+        case_type: g.case_type.code().to_owned(),
+        channel: channel.code().to_owned(),
+        applicant_kind: a.kind,
+        owner_user: a.user_id.clone(),
+        applicant_name: a.name.clone(),
+        applicant_id_masked: masked.clone(),
+        state: CaseState::Draft,
+        rev: 1,
+        corrections: Vec::new(),
+        promised_days: i64::from(g.promised_limit_days),
+        due_at: None,
+        paused_at: None,
+        wf_instance: None,
+        decision_opinion: String::new(),
+        delivery: super::Delivery::default(),
+        created_at: yiwang_store::parse_time(&now).unwrap_or(at),
+        submitted_at: None,
+        accepted_at: None,
+        decided_at: None,
+        delivered_at: None,
+        rseq: 0,
+        rhash: yiwang_crypto::chain::GENESIS.to_owned(),
+    };
+    let columns: Vec<(&'static str, Bind)> = vec![
+        ("id", id.as_str().into()),
+        ("item_code", item.summary.code.as_str().into()),
+        ("item_version", item.summary.version.into()),
+        ("item_name", g.name.as_str().into()),
+        ("org", item.summary.org.as_str().into()),
+        ("case_type", g.case_type.code().into()),
+        ("channel", channel.code().into()),
+        ("applicant_kind", a.kind.as_str().into()),
+        ("owner_user", a.user_id.clone().into()),
+        ("applicant_name", a.name.as_str().into()),
+        ("applicant_id_enc", enc("applicant_id", &a.id)?.into()),
+        (
+            "applicant_id_bidx",
             pii.blind_index("applicant_id", &a.id).into(),
-            masked.into(),
-            enc("phone", &a.phone)?.into(),
-            enc("case_form", &form.to_string())?.into(),
-            pii.current_id().into(),
-            i64::from(g.promised_limit_days).into(),
-            now.as_str().into(),
-            created_by.into(),
-            yiwang_crypto::chain::GENESIS.into(),
-        ],
-    );
-    Ok(id)
+        ),
+        ("applicant_id_masked", masked.into()),
+        ("phone_enc", enc("phone", &a.phone)?.into()),
+        ("form_enc", enc("case_form", &form.to_string())?.into()),
+        ("key_id", pii.current_id().into()),
+        ("state", CaseState::Draft.as_str().into()),
+        ("rev", 1_i64.into()),
+        ("corrections", "[]".into()),
+        ("promised_days", i64::from(g.promised_limit_days).into()),
+        ("decision_opinion", "".into()),
+        ("delivery", "{}".into()),
+        ("created_at", now.as_str().into()),
+        ("created_by", created_by.into()),
+        ("updated_at", now.as_str().into()),
+        ("rseq", 0_i64.into()),
+        ("rhash", yiwang_crypto::chain::GENESIS.into()),
+    ];
+    Ok(NewCase { case, columns })
 }
 
 /// Inserts a new case row (a draft) as a transaction of its own; returns the case's id.
@@ -109,7 +171,9 @@ pub(crate) async fn insert_case(
     created_by: &str,
 ) -> Result<String, ServiceError> {
     let mut b = yiwang_store::Batch::default();
-    let id = push_case(p, &mut b, item, a, channel, created_by, &json!({}))?;
+    let new = new_case(p, item, a, channel, created_by, &json!({}))?;
+    let id = new.case.id.clone();
+    new.push(&mut b, Vec::new());
     commit_new(p, b).await?;
     Ok(id)
 }
@@ -322,9 +386,23 @@ pub async fn apply_at_once(
         let (id, s) = put_file(p, f.bytes).await?;
         stored.push((id, kind, s));
     }
+    // The case is inserted as submitted, with its number, first record and materials: one
+    // transaction (its number is drawn first, on its own; see `submit_as`).
+    let no = next_case_number(p, &item.summary.code).await?;
     let now = fmt_time(p.now());
-    let mut b = yiwang_store::Batch::default();
-    let id = push_case(p, &mut b, &item, &a, HandlingForm::Online, &user.id, &form)?;
+    let new = new_case(p, &item, &a, HandlingForm::Online, &user.id, &form)?;
+    let draft = new.case.clone();
+    let id = draft.id.clone();
+    let masked = yiwang_crypto::mask::mask_name(&draft.applicant_name);
+    let mut b = submission(
+        &draft,
+        &no,
+        (&masked, &user.id),
+        "网上申报",
+        submit_key,
+        &now,
+    )
+    .into_insert(p, new)?;
     for (f, (file_id, kind, s)) in files.iter().zip(&stored) {
         push_material(
             &mut b,
@@ -337,10 +415,18 @@ pub async fn apply_at_once(
         );
     }
     crate::licences::push_from_library(&mut b, &id, &library, (&user.id, &a.name), &now);
-    commit_new(p, b).await?;
+    match b.commit_alone(&p.db).await {
+        Ok(()) => {}
+        // The same key was submitted at the same time by another request: its case.
+        Err(yiwang_store::BatchError::Conflict) => {
+            return match submitted_by_key(p, user, submit_key).await? {
+                Some(c) => Ok(c),
+                None => Err(super::conflict()),
+            };
+        }
+        Err(yiwang_store::BatchError::Store(e)) => return Err(e.into()),
+    }
     let c = load(p, &id).await?;
-    let masked = yiwang_crypto::mask::mask_name(&c.applicant_name);
-    let c = submit_as(p, c, (&masked, &user.id), "网上申报", submit_key, None).await?;
     super::notify_applicant(p, &c, "已提交，等待受理").await;
     Ok(c)
 }
@@ -1168,12 +1254,26 @@ pub(crate) async fn submit_as(
     // trips). A number is never given twice; a submission that loses a race for the draft (a
     // stale `rev`) leaves its number unused.
     let no = next_case_number(p, &c.item_code).await?;
+    submission(&c, &no, who, how, submit_key, &now)
+        .commit(p)
+        .await
+}
+
+/// The change that submits a draft under the number `no`.
+fn submission<'a>(
+    c: &'a Case,
+    no: &CaseNumber,
+    who: (&str, &str),
+    how: &str,
+    submit_key: &str,
+    now: &str,
+) -> Change<'a> {
     Change {
-        case: &c,
+        case: c,
         action: CaseAction::Submit,
         sets: vec![
             ("case_no", Bind::from(no.as_str())),
-            ("submitted_at", now.clone().into()),
+            ("submitted_at", now.into()),
             ("submit_key", submit_key_value(submit_key)),
         ],
         records: vec![NewRecord::done(
@@ -1181,7 +1281,7 @@ pub(crate) async fn submit_as(
             who,
             how,
             &fmt_time(c.created_at),
-            &now,
+            now,
         )],
         case_no: Some(no.as_str().to_owned()),
         event: json!({ "channel": c.channel }),
@@ -1194,8 +1294,6 @@ pub(crate) async fn submit_as(
             ),
         )),
     }
-    .commit(p)
-    .await
 }
 
 fn submit_key_value(key: &str) -> Bind {

@@ -410,8 +410,29 @@ impl Change<'_> {
     fn into_batch_marked(
         self,
         p: &Platform,
+        b: Batch,
+        handled_by: Option<&str>,
+    ) -> Result<Batch, ServiceError> {
+        self.statements(p, b, handled_by, None)
+    }
+
+    /// The statements of a change that creates its case (`self.case` is `new.case`): the row
+    /// is inserted as the change leaves it, then the records, the event and the message.
+    /// Statements about the new case's other rows (its materials) go after these.
+    pub(crate) fn into_insert(
+        self,
+        p: &Platform,
+        new: apply::NewCase,
+    ) -> Result<Batch, ServiceError> {
+        self.statements(p, Batch::default(), None, Some(new))
+    }
+
+    fn statements(
+        self,
+        p: &Platform,
         mut b: Batch,
         handled_by: Option<&str>,
+        insert: Option<apply::NewCase>,
     ) -> Result<Batch, ServiceError> {
         let c = self.case;
         let to = yiwang_domain::case::next(c.state, self.action)
@@ -422,16 +443,33 @@ impl Change<'_> {
             .clone()
             .or_else(|| c.case_no.clone())
             .unwrap_or_default();
-        let (rseq, rhash) =
-            records::append(&mut b, &c.id, &case_no, c.rseq, &c.rhash, &self.records);
+        let mut recorded = Batch::default();
+        let (rseq, rhash) = records::append(
+            &mut recorded,
+            &c.id,
+            &case_no,
+            c.rseq,
+            &c.rhash,
+            &self.records,
+        );
         let mut sets = vec![
             ("state", Bind::from(to.as_str())),
             ("rseq", rseq.into()),
             ("rhash", rhash.into()),
         ];
         sets.extend(self.sets);
-        let (sql, binds) = guarded_update(c, &now, sets);
-        b.guard(&format!("{sql} RETURNING CAST('c' AS TEXT) AS k"), binds);
+        match insert {
+            // The row first: the records refer to it.
+            Some(new) => {
+                new.push(&mut b, sets);
+                b.append(recorded);
+            }
+            None => {
+                b.append(recorded);
+                let (sql, binds) = guarded_update(c, &now, sets);
+                b.guard(&format!("{sql} RETURNING CAST('c' AS TEXT) AS k"), binds);
+            }
+        }
         let mut payload = json!({
             "case": c.id, "case_no": case_no, "item": c.item_code, "org": c.org,
             "from": c.state.as_str(), "to": to.as_str(), "at": now,

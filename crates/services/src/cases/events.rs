@@ -88,18 +88,22 @@ async fn drain_scope(p: &Platform, scope: Scope<'_>) -> Result<usize, ServiceErr
             }
         }
     }
-    let mut decided = 0;
+    let (mut decided, mut licences) = (0, false);
     for (event, payload) in pending(p, DECISION, "workflow.ended", scope).await? {
         match decide_case(p, &event, &payload).await {
-            Ok(true) => decided += 1,
-            Ok(false) => {}
+            Ok(Some(issue)) => {
+                decided += 1;
+                licences |= issue;
+            }
+            Ok(None) => {}
             Err(e) => tracing::warn!(event = %event, error = %e, "deciding a case failed"),
         }
     }
     n += decided;
-    // A case's approval comes from its decision: a request that decided nothing has no licence
-    // to issue (the server's sweep of every case catches the rest, e.g. a retry).
-    if matches!(scope, Scope::Subject(_)) && decided == 0 {
+    // A case's approval comes from its decision: a request that decided nothing, or decided
+    // without licences to issue, has none (the server's sweep of every case catches the rest,
+    // e.g. a retry).
+    if matches!(scope, Scope::Subject(_)) && !licences {
         return Ok(n);
     }
     let issue = crate::licences::ISSUE;
@@ -218,25 +222,29 @@ async fn mark_done(
     }
 }
 
-async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool, ServiceError> {
+/// Decides the case of an ended process: `Some(true)` when decided with licences left to
+/// issue, `Some(false)` when decided without, `None` when nothing was decided (handled before,
+/// or not a case's process).
+async fn decide_case(
+    p: &Platform,
+    event: &str,
+    payload: &Value,
+) -> Result<Option<bool>, ServiceError> {
     let instance = payload["instance"].as_str().unwrap_or_default();
     let case_id = payload["business_key"].as_str().unwrap_or_default();
     let now = fmt_time(p.now());
-    let found =
-        sqlx::query_scalar::<_, String>("SELECT id FROM cases WHERE id = $1 AND wf_instance = $2")
-            .bind(case_id)
-            .bind(instance)
-            .fetch_optional(p.db.pool())
-            .await?;
-    let Some(case_id) = found else {
-        // Not a case's process (a test or a standalone process): nothing to decide.
-        let mut tx = p.db.begin().await?;
-        let marked = mark_done(&mut tx, DECISION, event, &now).await?;
-        tx.commit().await?;
-        return Ok(marked);
-    };
     // Everything is read before the transaction, which holds the one writer on SQLite.
-    let c = super::load(p, &case_id).await?;
+    let c = match super::load(p, case_id).await {
+        Ok(c) if c.wf_instance.as_deref() == Some(instance) => c,
+        Ok(_) | Err(ServiceError::NotFound { .. }) => {
+            // Not a case's process (a test or a standalone process): nothing to decide.
+            let mut tx = p.db.begin().await?;
+            mark_done(&mut tx, DECISION, event, &now).await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
     let vars = &payload["variables"];
     let approved = payload["state"] == "completed" && vars["approved"] == Value::Bool(true);
     let opinion = vars["opinion"].as_str().unwrap_or_default().to_owned();
@@ -261,7 +269,7 @@ async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool,
         // Another handler (the periodic drain, another node) decided the case between our read
         // of the pending events and our read of the case: handled, not a failure.
         if handled(p, DECISION, event).await? {
-            return Ok(false);
+            return Ok(None);
         }
         return Err(ServiceError::Conflict(format!(
             "办件状态为“{}”，不能办结 / the case is {}",
@@ -284,7 +292,7 @@ async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool,
         Ok(c) => c,
         // Handled meanwhile (outbox_done), or the case moved since it was read: the next round
         // looks again if the event is still pending.
-        Err(ServiceError::Conflict(_)) => return Ok(false),
+        Err(ServiceError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
     let result = if approved {
@@ -293,7 +301,7 @@ async fn decide_case(p: &Platform, event: &str, payload: &Value) -> Result<bool,
         "不予许可"
     };
     super::notify_applicant(p, &c, &format!("已办结（{result}）")).await;
-    Ok(true)
+    Ok(Some(approved && !no_licence))
 }
 
 /// The done steps of an approval process, as process records (承办, 审核, 批准…).

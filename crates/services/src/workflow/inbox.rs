@@ -105,21 +105,26 @@ pub async fn inbox_of_case(
     open_to(p, actor, Some(business_key)).await
 }
 
+/// The approver's roles as an SQL list of literals (the roles are the fixed names of
+/// [`crate::identity::staff::Role`], never user input).
+fn role_list(actor: &Staff) -> String {
+    if actor.roles.is_empty() {
+        return "''".to_owned();
+    }
+    actor
+        .roles
+        .iter()
+        .map(|r| format!("'{}'", r.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 async fn open_to(
     p: &Platform,
     actor: &Staff,
     business_key: Option<&str>,
 ) -> Result<Vec<Task>, ServiceError> {
-    let roles: Vec<&str> = actor.roles.iter().map(|r| r.as_str()).collect();
-    let role_list = if roles.is_empty() {
-        "''".to_owned()
-    } else {
-        roles
-            .iter()
-            .map(|r| format!("'{r}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let role_list = role_list(actor);
     // One case's: its few tasks, each offer looked up by the task (the primary key's prefix).
     // Everybody's: the live offers to the caller's roles first (the list of task ids).
     let (of_case, offered) = if business_key.is_some() {
@@ -217,11 +222,31 @@ async fn offered(p: &Platform, actor: &Staff, task_id: &str) -> Result<bool, Ser
 
 /// A task the approver may see: held by them, delegated by them, or offered to them.
 pub async fn visible(p: &Platform, actor: &Staff, id: &str) -> Result<Task, ServiceError> {
-    let t = get(p, id).await?;
+    // The task and whether it is offered to the approver, in one read.
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM wf_offers o WHERE o.task_id = t.id AND \
+         ((o.org = $2 AND o.role IN ({})) OR o.username = $3)) AS offered \
+         FROM wf_tasks t JOIN wf_instances i ON i.id = t.instance_id WHERE t.id = $1",
+        role_list(actor)
+    )))
+    .bind(id)
+    .bind(&actor.org)
+    .bind(&actor.username)
+    .fetch_optional(p.db.pool())
+    .await?
+    .ok_or_else(|| ServiceError::NotFound {
+        what: "任务",
+        key: id.to_owned(),
+    })?;
+    let t = task(&r)?;
+    let offered = match r.try_get::<i64, _>("offered") {
+        Ok(n) => n != 0,
+        Err(_) => r.try_get::<bool, _>("offered")?,
+    };
     let mine = t.assignee.as_deref() == Some(&actor.username)
         || t.owner.as_deref() == Some(&actor.username)
         || t.done_by.as_deref() == Some(&actor.username);
-    if mine || offered(p, actor, id).await? {
+    if mine || offered {
         Ok(t)
     } else {
         Err(ServiceError::Forbidden(
@@ -243,16 +268,7 @@ pub async fn instance(
     {
         return Ok(inst);
     }
-    let roles: Vec<&str> = actor.roles.iter().map(|r| r.as_str()).collect();
-    let role_list = if roles.is_empty() {
-        "''".to_owned()
-    } else {
-        roles
-            .iter()
-            .map(|r| format!("'{r}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let role_list = role_list(actor);
     let involved = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT 1 AS one FROM wf_tasks t WHERE t.instance_id = $1 AND (t.assignee = $2 \
          OR t.owner = $2 OR t.done_by = $2 OR EXISTS (SELECT 1 FROM wf_offers o \

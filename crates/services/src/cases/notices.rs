@@ -96,17 +96,11 @@ pub(crate) async fn add_to(
     c: &Case,
     served_by: Option<String>,
     b: &mut yiwang_store::Batch,
-) -> Option<Document> {
+) {
     match compose(p, c, served_by).await {
-        Ok(Some((args, doc))) => {
-            b.push(NOTICE_INSERT, args);
-            Some(doc)
-        }
-        Ok(None) => None,
-        Err(e) => {
-            tracing::warn!(case = %c.id, error = %e, "case notice not issued");
-            None
-        }
+        Ok(Some(args)) => b.push(NOTICE_INSERT, args),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(case = %c.id, error = %e, "case notice not issued"),
     }
 }
 
@@ -114,14 +108,14 @@ const NOTICE_INSERT: &str = "INSERT INTO case_notices (case_id, kind, doc_no, fi
      notice_enc, key_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
      ON CONFLICT (case_id, kind, doc_no) DO NOTHING";
 
-/// The notice of the case's state, sealed: the row's arguments and the document, or `None`
-/// when the state has no notice. `served_by` is who served a delivery receipt (read from the
+/// The notice of the case's state, sealed: the arguments of its row, or `None` when the state
+/// has no notice. `served_by` is who served a delivery receipt (read from the
 /// last process record when not given).
 async fn compose(
     p: &Platform,
     c: &Case,
     served_by: Option<String>,
-) -> Result<Option<(Vec<yiwang_store::Bind>, Document)>, ServiceError> {
+) -> Result<Option<Vec<yiwang_store::Bind>>, ServiceError> {
     let Some(case_no) = c.case_no.clone() else {
         return Ok(None);
     };
@@ -258,7 +252,7 @@ async fn compose(
         .map_err(|e| ServiceError::internal(format!("encrypt notice: {e}")))?;
     let file_id = uuid::Uuid::now_v7().simple().to_string();
     let now = fmt_time(p.now());
-    let args = vec![
+    Ok(Some(vec![
         c.id.as_str().into(),
         kind.into(),
         doc_no.as_str().into(),
@@ -266,17 +260,7 @@ async fn compose(
         sealed.into(),
         p.keys.pii.current_id().into(),
         now.as_str().into(),
-    ];
-    Ok(Some((
-        args,
-        Document {
-            kind: kind.to_owned(),
-            doc_no,
-            title: title_of(kind).to_owned(),
-            file_id,
-            created_at: now,
-        },
-    )))
+    ]))
 }
 
 /// The PDF of an issued notice of the case, rendered and stored on its first read: (file name,

@@ -192,12 +192,7 @@ pub async fn save_rules(
     set: RuleSet,
     note: &str,
 ) -> Result<i64, ServiceError> {
-    if !actor.has(Role::SystemAdmin) {
-        return Err(ServiceError::Forbidden(
-            "只有系统管理员可以配置监察规则 / only system administrators configure the rules"
-                .into(),
-        ));
-    }
+    signals::may_configure_rules(actor)?;
     let problems: Vec<FieldError> = match set.check() {
         Ok(()) => Vec::new(),
         Err(ps) => ps

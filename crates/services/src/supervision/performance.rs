@@ -582,6 +582,15 @@ pub struct ScoringVersion {
     pub created_by: String,
 }
 
+/// The scoring in force among `versions` (newest first, as [`scoring_versions`] lists them):
+/// its version and formula, or `(0, standard)` when none was saved.
+pub fn in_force(versions: &[ScoringVersion]) -> (i64, Scoring) {
+    versions.first().map_or_else(
+        || (0, Scoring::standard()),
+        |v| (v.version, v.scoring.clone()),
+    )
+}
+
 /// Every saved version, newest first.
 pub async fn scoring_versions(p: &Platform) -> Result<Vec<ScoringVersion>, ServiceError> {
     let rows = sqlx::query(
@@ -811,9 +820,20 @@ fn sums() -> String {
         .join(", ")
 }
 
+/// Who may roll up at once: system administrators.
+pub fn may_refresh(actor: &Staff) -> Result<(), ServiceError> {
+    if actor.has(Role::SystemAdmin) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "只有系统管理员可以重新汇总 / system administrators only".into(),
+        ))
+    }
+}
+
 /// Who may read reports: supervisors and system administrators (their reach), department
 /// administrators (their organisation).
-fn may_evaluate(actor: &Staff) -> Result<Reach, ServiceError> {
+pub fn may_evaluate(actor: &Staff) -> Result<Reach, ServiceError> {
     if actor.has(Role::Supervisor) || actor.has(Role::SystemAdmin) || actor.has(Role::DeptAdmin) {
         Ok(Reach::of(actor))
     } else {

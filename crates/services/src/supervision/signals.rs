@@ -271,7 +271,11 @@ pub struct Trail {
 
 /// The [`Trail`] of a signal within the actor's reach (`NotFound` otherwise).
 pub async fn trail(p: &Platform, actor: &Staff, id: &str) -> Result<Trail, ServiceError> {
-    let s = get(p, actor, id).await?;
+    trail_of(p, &get(p, actor, id).await?).await
+}
+
+/// The trail of a signal the caller has already read (within their reach).
+pub async fn trail_of(p: &Platform, s: &Signal) -> Result<Trail, ServiceError> {
     let row = sqlx::query(
         "SELECT s.appealed_at, s.decided_at, a.display_name AS appealer, \
          d.display_name AS decider, r.display_name AS person_name FROM signals s \

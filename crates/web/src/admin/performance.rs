@@ -213,15 +213,7 @@ pub(crate) async fn report(
     };
     let Some(report) = report else {
         // Check who may read before telling them their query is wrong.
-        if !(session.staff.has(Role::Supervisor)
-            || session.staff.has(Role::SystemAdmin)
-            || session.staff.has(Role::DeptAdmin))
-        {
-            return Err(session.err(ServiceError::Forbidden(
-                "需要“监察人员”“系统管理员”或“部门管理员”角色 / supervisors and administrators only"
-                    .into(),
-            )));
-        }
+        may_read(&session)?;
         let page = page(&s, &session, &params, None, &errors);
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
@@ -406,15 +398,9 @@ pub(crate) struct ScoringForm {
 }
 
 fn may_read(session: &StaffSession) -> Result<(), PageError> {
-    let st = &session.staff;
-    if st.has(Role::Supervisor) || st.has(Role::SystemAdmin) || st.has(Role::DeptAdmin) {
-        Ok(())
-    } else {
-        Err(session.err(ServiceError::Forbidden(
-            "需要“监察人员”“系统管理员”或“部门管理员”角色 / supervisors and administrators only"
-                .into(),
-        )))
-    }
+    performance::may_evaluate(&session.staff)
+        .map(|_| ())
+        .map_err(|e| session.err(e))
 }
 
 async fn scoring_page(
@@ -424,12 +410,10 @@ async fn scoring_page(
     notice: Option<&'static str>,
 ) -> Result<ScoringPage, PageError> {
     let lang = session.lang;
-    let (version, current) = performance::current_scoring(&s.platform)
-        .await
-        .map_err(|e| session.err(e))?;
     let versions: Vec<ScoringVersion> = performance::scoring_versions(&s.platform)
         .await
         .map_err(|e| session.err(e))?;
+    let (version, current) = performance::in_force(&versions);
     let rolled_at = performance::rolled_at(&s.platform)
         .await
         .map_err(|e| session.err(e))?
@@ -538,11 +522,7 @@ pub(crate) async fn refresh(
     AdminForm(f): AdminForm<CsrfForm>,
 ) -> Result<Response, PageError> {
     session.check_csrf(&f.csrf)?;
-    if !session.staff.has(Role::SystemAdmin) {
-        return Err(session.err(ServiceError::Forbidden(
-            "只有系统管理员可以重新汇总 / system administrators only".into(),
-        )));
-    }
+    performance::may_refresh(&session.staff).map_err(|e| session.err(e))?;
     performance::refresh(&s.platform)
         .await
         .map_err(|e| session.err(e))?;

@@ -334,7 +334,7 @@ async fn signal_page(
     let sig = signals::get(p, &session.staff, id)
         .await
         .map_err(|e| session.err(e))?;
-    let trail = signals::trail(p, &session.staff, id)
+    let trail = signals::trail_of(p, &sig)
         .await
         .map_err(|e| session.err(e))?;
     let master = p.master.get();

@@ -139,7 +139,8 @@ pub struct ScoringState {
     security(("bearer" = ["cases"])))]
 async fn scoring(State(s): State<Shared>, who: Caller) -> Answer<ScoringState> {
     who.staff()?;
-    let (version, scoring) = performance::current_scoring(&s.platform).await?;
+    let versions = performance::scoring_versions(&s.platform).await?;
+    let (version, scoring) = performance::in_force(&versions);
     Ok(Json(ScoringState {
         version,
         scoring,
@@ -147,7 +148,7 @@ async fn scoring(State(s): State<Shared>, who: Caller) -> Answer<ScoringState> {
             .iter()
             .map(|(n, d)| ((*n).to_owned(), (*d).to_owned()))
             .collect(),
-        versions: performance::scoring_versions(&s.platform).await?,
+        versions,
     }))
 }
 
@@ -193,12 +194,6 @@ async fn save_scoring(
     responses((status = 200, description = "Days and rows rolled"), (status = 403, body = crate::error::Problem)),
     security(("bearer" = ["cases"])))]
 async fn refresh(State(s): State<Shared>, who: Caller) -> Answer<RollupRun> {
-    let actor = who.staff()?;
-    if !actor.has(yiwang_services::identity::staff::Role::SystemAdmin) {
-        return Err(ServiceError::Forbidden(
-            "只有系统管理员可以重新汇总 / system administrators only".into(),
-        )
-        .into());
-    }
+    performance::may_refresh(who.staff()?)?;
     Ok(Json(performance::refresh(&s.platform).await?))
 }
